@@ -1,0 +1,232 @@
+//! Atomic writes across the two books (two separate databases).
+//!
+//! sled is atomic within one database, not across two. A grant deletes from the
+//! private book and writes to the work book; an import writes to both. A crash
+//! between the two must not leave a contact in both books or in none. So every
+//! two-store write is a small two-phase commit with undo logs:
+//!
+//! 1. work:    apply its ops + `t/<txn>` = undo log (values before) — atomic
+//! 2. private: apply its ops + `t/<txn>` = undo log — atomic
+//! 3. work:    `c/<txn>` commit marker — the decision point
+//! 4. private: drop `t/<txn>`; work: drop `t/<txn>` and `c/<txn>`
+//!
+//! On open, [`recover`] finishes committed transactions and rolls back the
+//! rest from their undo logs. The logs hold only what the stores hold anyway
+//! (sealed blobs, keyed hashes), so they reveal nothing either.
+
+use crate::crypto::random;
+use crate::error::{Error, Result};
+use crate::store::{ContactStore, Op};
+
+const TXN: &[u8] = b"t/";
+const COMMIT: &[u8] = b"c/";
+
+fn key(prefix: &[u8], id: &[u8]) -> Vec<u8> {
+    [prefix, id].concat()
+}
+
+/// Ops for each store, to be applied together or not at all.
+#[derive(Debug, Default)]
+pub(crate) struct Plan {
+    pub(crate) work: Vec<Op>,
+    pub(crate) private: Vec<Op>,
+}
+
+/// Applies `plan` atomically across both stores (see module docs).
+pub(crate) fn commit(
+    work: &dyn ContactStore,
+    private: &dyn ContactStore,
+    plan: Plan,
+) -> Result<()> {
+    match (plan.work.is_empty(), plan.private.is_empty()) {
+        (true, true) => return Ok(()),
+        (false, true) => return work.apply(plan.work),
+        (true, false) => return private.apply(plan.private),
+        (false, false) => {}
+    }
+    let id = random::<16>();
+    let undo_w = undo_log(work, &plan.work)?;
+    let undo_p = undo_log(private, &plan.private)?;
+    let mut ops_w = plan.work;
+    ops_w.push(Op::Put(key(TXN, &id), undo_w));
+    work.apply(ops_w)?;
+    let mut ops_p = plan.private;
+    ops_p.push(Op::Put(key(TXN, &id), undo_p));
+    private.apply(ops_p)?;
+    work.apply(vec![Op::Put(key(COMMIT, &id), Vec::new())])?;
+    // Committed. A failure from here on is finished by `recover` at the next open.
+    private.apply(vec![Op::Del(key(TXN, &id))])?;
+    work.apply(vec![Op::Del(key(TXN, &id)), Op::Del(key(COMMIT, &id))])
+}
+
+/// Finishes or rolls back transactions interrupted by a crash. Returns how many it found.
+pub(crate) fn recover(work: &dyn ContactStore, private: &dyn ContactStore) -> Result<usize> {
+    let mut ids: Vec<Vec<u8>> = Vec::new();
+    for store in [work, private] {
+        for (k, _) in store.scan_prefix(TXN)? {
+            let id = k[TXN.len()..].to_vec();
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+    }
+    for id in &ids {
+        let committed = work.get(&key(COMMIT, id))?.is_some();
+        for store in [private, work] {
+            let Some(log) = store.get(&key(TXN, id))? else {
+                continue;
+            };
+            let mut ops = if committed {
+                Vec::new()
+            } else {
+                decode_undo(&log)?
+            };
+            ops.push(Op::Del(key(TXN, id)));
+            store.apply(ops)?;
+        }
+        work.apply(vec![Op::Del(key(COMMIT, id))])?;
+    }
+    // Commit markers whose logs were already removed.
+    let stray: Vec<Op> = work
+        .scan_prefix(COMMIT)?
+        .into_iter()
+        .map(|(k, _)| Op::Del(k))
+        .collect();
+    if !stray.is_empty() {
+        work.apply(stray)?;
+    }
+    Ok(ids.len())
+}
+
+/// Recovery with only the work store at hand (the work book opened alone):
+/// rolls back its half of uncommitted transactions, which is what the full
+/// recovery would do too since the decision lives in the work store. Committed
+/// ones are left for the full recovery, which cleans up the private half.
+pub(crate) fn recover_work_only(work: &dyn ContactStore) -> Result<()> {
+    for (k, log) in work.scan_prefix(TXN)? {
+        let id = &k[TXN.len()..];
+        if work.get(&key(COMMIT, id))?.is_none() {
+            let mut ops = decode_undo(&log)?;
+            ops.push(Op::Del(k.clone()));
+            work.apply(ops)?;
+        }
+    }
+    Ok(())
+}
+
+/// Encodes the current value (or absence) of every key the ops touch.
+fn undo_log(store: &dyn ContactStore, ops: &[Op]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for op in ops {
+        let k = op.key();
+        if !seen.insert(k) {
+            continue;
+        }
+        out.extend_from_slice(&(k.len() as u32).to_le_bytes());
+        out.extend_from_slice(k);
+        match store.get(k)? {
+            Some(v) => {
+                out.push(1);
+                out.extend_from_slice(&(v.len() as u32).to_le_bytes());
+                out.extend_from_slice(&v);
+            }
+            None => out.push(0),
+        }
+    }
+    Ok(out)
+}
+
+fn decode_undo(mut b: &[u8]) -> Result<Vec<Op>> {
+    fn take<'a>(b: &mut &'a [u8], n: usize) -> Result<&'a [u8]> {
+        if b.len() < n {
+            return Err(Error::InvalidState("truncated undo log".into()));
+        }
+        let (head, tail) = b.split_at(n);
+        *b = tail;
+        Ok(head)
+    }
+    fn len(b: &mut &[u8]) -> Result<usize> {
+        let mut n = [0u8; 4];
+        n.copy_from_slice(take(b, 4)?);
+        Ok(u32::from_le_bytes(n) as usize)
+    }
+    let mut ops = Vec::new();
+    while !b.is_empty() {
+        let n = len(&mut b)?;
+        let k = take(&mut b, n)?.to_vec();
+        match take(&mut b, 1)?[0] {
+            0 => ops.push(Op::Del(k)),
+            _ => {
+                let n = len(&mut b)?;
+                ops.push(Op::Put(k, take(&mut b, n)?.to_vec()));
+            }
+        }
+    }
+    Ok(ops)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::MemoryStore;
+
+    fn put(k: &str, v: &str) -> Op {
+        Op::Put(k.as_bytes().to_vec(), v.as_bytes().to_vec())
+    }
+
+    fn setup() -> (MemoryStore, MemoryStore) {
+        let (w, p) = (MemoryStore::new(), MemoryStore::new());
+        p.apply(vec![put("r/1", "old"), put("i/x", "1")]).unwrap();
+        (w, p)
+    }
+
+    fn plan() -> Plan {
+        Plan {
+            work: vec![put("r/1", "new"), put("i/y", "1")],
+            private: vec![Op::Del(b"r/1".to_vec()), Op::Del(b"i/x".to_vec())],
+        }
+    }
+
+    /// Crash after every possible number of writes of either store: after
+    /// recovery the state is exactly "before" or exactly "after".
+    #[test]
+    fn crash_at_every_step_is_all_or_nothing() {
+        let (w0, p0) = setup();
+        let before = (w0.snapshot(), p0.snapshot());
+        commit(&w0, &p0, plan()).unwrap();
+        let after = (w0.snapshot(), p0.snapshot());
+        assert_ne!(before, after);
+        for crash_w in 0..4 {
+            for crash_p in 0..3 {
+                let (w, p) = setup();
+                w.crash_after(crash_w);
+                p.crash_after(crash_p);
+                let ok = commit(&w, &p, plan()).is_ok();
+                w.restart();
+                p.restart();
+                recover(&w, &p).unwrap();
+                let state = (w.snapshot(), p.snapshot());
+                assert!(
+                    state == before || state == after,
+                    "crash at w{crash_w}/p{crash_p}"
+                );
+                if ok {
+                    assert_eq!(state, after);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn undo_log_round_trip_and_truncation() {
+        let (_, p) = setup();
+        let ops = vec![Op::Del(b"r/1".to_vec()), put("r/2", "z")];
+        let log = undo_log(&p, &ops).unwrap();
+        assert_eq!(
+            decode_undo(&log).unwrap(),
+            vec![put("r/1", "old"), Op::Del(b"r/2".to_vec())]
+        );
+        assert!(decode_undo(&log[..log.len() - 1]).is_err());
+    }
+}

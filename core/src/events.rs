@@ -1,0 +1,145 @@
+//! The domain events kontor-core publishes, and the message type shared with callers.
+//!
+//! These are Kontor's own types, not matrix-sdk's: the SDK changes its API with nearly
+//! every release, and the UI and the CLI should not have to follow it.
+
+use serde::Serialize;
+
+/// Something the UI (or a script following `kontor sync --follow`) should know about.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum CoreEvent {
+    /// A message arrived in a room (also our own messages, echoed by the server).
+    MessageReceived(Message),
+    /// An outgoing message changed state (queued, sent, failed, cancelled).
+    MessageState {
+        /// Room the message belongs to.
+        room_id: String,
+        /// Local id of the message until the server gives it an event id.
+        transaction_id: String,
+        /// Its new state.
+        state: SendState,
+    },
+    /// Someone invited us to a room.
+    Invite {
+        /// The room.
+        room_id: String,
+        /// Who invited us, if known.
+        inviter: Option<String>,
+    },
+    /// Another device or user asks to verify us.
+    VerificationRequest {
+        /// The user asking (our own id for one of our other devices).
+        user_id: String,
+        /// The id of this verification flow.
+        flow_id: String,
+    },
+    /// The connection to the homeserver changed.
+    Connection(ConnectionState),
+    /// Bytes of an attachment moved.
+    Transfer {
+        /// The attachment's id (local transaction id or event id).
+        id: String,
+        /// Upload or download.
+        direction: Direction,
+        /// Bytes done so far.
+        done: u64,
+        /// Total bytes.
+        total: u64,
+    },
+}
+
+/// Whether we can talk to the homeserver.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum ConnectionState {
+    /// The last sync succeeded.
+    Online,
+    /// The last sync failed; sending is paused and messages wait in the outbox.
+    Offline {
+        /// Why (for logs and a tooltip; contains no message content).
+        reason: String,
+    },
+}
+
+/// Direction of a transfer.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// From this device to the homeserver.
+    Upload,
+    /// From the homeserver to this device.
+    Download,
+}
+
+/// The delivery state of a message.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum SendState {
+    /// Stored in the outbox on disk; will be sent when the homeserver is reachable.
+    Pending,
+    /// Accepted by the homeserver.
+    Sent {
+        /// The event id the server gave it.
+        event_id: String,
+    },
+    /// The server refused it for good; retry or cancel.
+    Failed {
+        /// Why.
+        reason: String,
+    },
+    /// Removed from the outbox before it was sent.
+    Cancelled,
+}
+
+/// One message in a chat, as Kontor shows it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Message {
+    /// The room.
+    pub room_id: String,
+    /// Server event id; `None` while the message is still in the outbox.
+    pub event_id: Option<String>,
+    /// Local transaction id for messages still in the outbox.
+    pub transaction_id: Option<String>,
+    /// Sender's Matrix id.
+    pub sender: String,
+    /// True when we sent it.
+    pub own: bool,
+    /// Server timestamp in milliseconds since the epoch (local time for queued messages).
+    pub timestamp_ms: u64,
+    /// What it says or carries.
+    pub body: MessageBody,
+    /// Delivery state (always `Sent` for messages that came from the server).
+    pub state: SendState,
+}
+
+/// The content of a message.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum MessageBody {
+    /// Plain text.
+    Text {
+        /// The text.
+        text: String,
+    },
+    /// A file (a quote, an invoice …).
+    File {
+        /// File name as the sender gave it.
+        name: String,
+        /// MIME type, if the sender gave one.
+        mime: Option<String>,
+        /// Size in bytes, if the sender gave it.
+        size: Option<u64>,
+        /// True when the file itself is end-to-end encrypted.
+        encrypted: bool,
+    },
+    /// An encrypted event we have no key for (yet).
+    Undecryptable,
+    /// Another message type (image, notice …), shown by its fallback text.
+    Other {
+        /// The Matrix msgtype.
+        msgtype: String,
+        /// The fallback text body.
+        text: String,
+    },
+}

@@ -1,0 +1,340 @@
+//! kontor-core: Kontor's Matrix client.
+//!
+//! It owns the matrix-sdk [`Client`], the encrypted profile on disk, the background sync
+//! and the outbox, and exposes async commands plus a stream of [`CoreEvent`]s. It knows
+//! nothing of Slint or the CLI: both drive it through [`Kontor`].
+//!
+//! Rules it enforces for every caller:
+//! - rooms it creates are encrypted from their creation event, and it refuses to send
+//!   into a room that is not end-to-end encrypted ([`Error::Unencrypted`]);
+//! - messages go through matrix-sdk's persistent send queue, so a message written while
+//!   the homeserver is down is kept on disk and sent once, in order, when it is back;
+//! - nothing it logs contains message bodies, phone numbers or secrets.
+#![deny(missing_docs)]
+
+mod chat;
+mod error;
+mod events;
+mod files;
+mod profile;
+mod security;
+
+use std::{sync::Arc, time::Duration};
+
+use matrix_sdk::{
+    Client, Room, SqliteStoreConfig,
+    config::SyncSettings,
+    encryption::{BackupDownloadStrategy, EncryptionSettings},
+    store::RoomLoadSettings,
+};
+use tokio::{sync::broadcast, task::JoinHandle};
+
+pub use chat::OutboxEntry;
+pub use error::{Error, Result};
+pub use events::{ConnectionState, CoreEvent, Direction, Message, MessageBody, SendState};
+pub use files::{Downloaded, SentFile};
+pub use profile::{KdfParams, Profile};
+pub use security::{SasEmoji, Verification};
+
+use profile::SavedSession;
+
+/// A logged-in Kontor account: the Matrix client plus its profile.
+///
+/// Cheap to share behind an `Arc`; all methods take `&self`.
+pub struct Kontor {
+    client: Client,
+    profile: Profile,
+    homeserver: String,
+    events: broadcast::Sender<CoreEvent>,
+    sync_task: std::sync::Mutex<Option<JoinHandle<()>>>,
+    http: matrix_sdk::reqwest::Client,
+    send_lock: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for Kontor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Kontor")
+            .field("user", &self.client.user_id())
+            .field("profile", &self.profile)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Kontor {
+    async fn build_client(profile: &Profile, homeserver: &str) -> Result<Client> {
+        crate::profile::create_private_dir(&profile.store_dir())?;
+        let store = SqliteStoreConfig::new(profile.store_dir()).key(Some(profile.store_key()));
+        let client = Client::builder()
+            .homeserver_url(homeserver)
+            .sqlite_store_with_config_and_cache_path(store, None::<&std::path::Path>)
+            .with_encryption_settings(EncryptionSettings {
+                auto_enable_cross_signing: true,
+                auto_enable_backups: true,
+                backup_download_strategy: BackupDownloadStrategy::AfterDecryptionFailure,
+            })
+            .build()
+            .await?;
+        profile.harden_store_permissions()?;
+        Ok(client)
+    }
+
+    fn assemble(client: Client, profile: Profile, homeserver: String) -> Arc<Kontor> {
+        let (events, _) = broadcast::channel(1024);
+        let http = matrix_sdk::reqwest::Client::new();
+        let kontor = Arc::new(Kontor {
+            client,
+            profile,
+            homeserver,
+            events,
+            sync_task: Default::default(),
+            http,
+            send_lock: Default::default(),
+        });
+        kontor.install_handlers();
+        kontor
+    }
+
+    /// Logs in with a password and saves the session (encrypted) in the profile.
+    ///
+    /// Cross-signing is bootstrapped on first login and room keys are backed up on the
+    /// server (encrypted), so another device can later read old history after
+    /// [`Kontor::recover`].
+    pub async fn login(
+        profile: Profile,
+        homeserver: &str,
+        user: &str,
+        password: &str,
+    ) -> Result<Arc<Kontor>> {
+        if let Some(saved) = profile.load_session()? {
+            return Err(Error::AlreadyLoggedIn(
+                saved.session.meta.user_id.to_string(),
+            ));
+        }
+        // A store without a session is left over from an interrupted login: the SDK refuses
+        // to reuse it for another device, so start clean.
+        let store = profile.store_dir();
+        if store.exists() {
+            std::fs::remove_dir_all(&store).map_err(|e| Error::io("cannot reset", &store, e))?;
+        }
+        let client = Self::build_client(&profile, homeserver).await?;
+        client
+            .matrix_auth()
+            .login_username(user, password)
+            .initial_device_display_name("Kontor")
+            .send()
+            .await
+            .map_err(Error::from)?;
+        let session = client.matrix_auth().session().ok_or(Error::NotLoggedIn)?;
+        profile.save_session(&SavedSession {
+            homeserver: homeserver.to_owned(),
+            session,
+        })?;
+        let kontor = Self::assemble(client, profile, homeserver.to_owned());
+        // One sync uploads our device keys and gets the rooms; cross-signing is set up by
+        // the SDK once the keys are known. Wait for it so the first `verify` works.
+        kontor.sync_once().await?;
+        kontor
+            .client
+            .encryption()
+            .wait_for_e2ee_initialization_tasks()
+            .await;
+        Ok(kontor)
+    }
+
+    /// Restores the saved session without a password. Works offline: nothing here needs
+    /// the homeserver, so queued messages can be written while it is down.
+    pub async fn restore(profile: Profile) -> Result<Arc<Kontor>> {
+        let saved = profile.load_session()?.ok_or(Error::NotLoggedIn)?;
+        let client = Self::build_client(&profile, &saved.homeserver).await?;
+        client
+            .matrix_auth()
+            .restore_session(saved.session, RoomLoadSettings::default())
+            .await?;
+        let kontor = Self::assemble(client, profile, saved.homeserver);
+        // Messages queued by an earlier run (possibly one that crashed) go out again.
+        kontor
+            .client
+            .send_queue()
+            .respawn_tasks_for_rooms_with_unsent_requests()
+            .await;
+        Ok(kontor)
+    }
+
+    /// Logs out on the server and deletes the local profile.
+    ///
+    /// With `force`, a homeserver that cannot be reached does not stop the local wipe (the
+    /// device then stays listed on the server until removed from another client).
+    pub async fn logout(self: Arc<Self>, force: bool) -> Result<()> {
+        self.stop_sync();
+        match self.client.matrix_auth().logout().await {
+            Ok(_) => {}
+            Err(e) => {
+                let err = Error::from(e);
+                if !force {
+                    return Err(err);
+                }
+                tracing::warn!("server logout failed, wiping locally anyway: {err}");
+            }
+        }
+        let kontor = Arc::try_unwrap(self).map_err(|_| {
+            Error::io(
+                "cannot wipe",
+                "profile",
+                std::io::Error::other("profile still in use"),
+            )
+        })?;
+        let dir = kontor.profile.dir().to_owned();
+        drop(kontor);
+        match std::fs::remove_dir_all(&dir) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error::io("cannot delete", dir, e)),
+        }
+    }
+
+    /// Our Matrix user id.
+    pub fn user_id(&self) -> String {
+        self.client
+            .user_id()
+            .map(|u| u.to_string())
+            .unwrap_or_default()
+    }
+
+    /// Our device id.
+    pub fn device_id(&self) -> String {
+        self.client
+            .device_id()
+            .map(|d| d.to_string())
+            .unwrap_or_default()
+    }
+
+    /// The homeserver URL this profile talks to.
+    pub fn homeserver(&self) -> &str {
+        &self.homeserver
+    }
+
+    /// The profile this account lives in.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// Escape hatch for tests and benchmarks that need the raw SDK client.
+    #[doc(hidden)]
+    pub fn sdk_client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Subscribes to domain events. Each subscriber gets every event from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<CoreEvent> {
+        self.events.subscribe()
+    }
+
+    pub(crate) fn emit(&self, event: CoreEvent) {
+        // No subscribers is fine: the CLI often has none.
+        let _ = self.events.send(event);
+    }
+
+    /// One sync round trip. Re-enables the outbox after a successful sync, which is how
+    /// queued messages start moving again once the homeserver is back.
+    pub async fn sync_once(&self) -> Result<()> {
+        let settings = SyncSettings::default().timeout(Duration::from_secs(0));
+        match self.client.sync_once(settings).await {
+            Ok(_) => {
+                self.on_online().await;
+                Ok(())
+            }
+            Err(e) => {
+                let err = Error::from(e);
+                self.emit(CoreEvent::Connection(ConnectionState::Offline {
+                    reason: err.to_string(),
+                }));
+                Err(err)
+            }
+        }
+    }
+
+    async fn on_online(&self) {
+        if !self.client.send_queue().is_enabled() {
+            self.client.send_queue().set_enabled(true).await;
+        }
+        let _ = self.profile.harden_store_permissions();
+    }
+
+    /// Starts syncing in the background until [`Kontor::stop_sync`] or drop. Connection
+    /// changes are published as [`CoreEvent::Connection`]; after a failure it retries with
+    /// back-off (0.5 s doubling to 10 s).
+    pub fn start_sync(self: &Arc<Self>) {
+        let mut slot = self.sync_task.lock().expect("sync slot not poisoned");
+        if slot.as_ref().is_some_and(|h| !h.is_finished()) {
+            return;
+        }
+        let weak = Arc::downgrade(self);
+        *slot = Some(tokio::spawn(async move {
+            let mut online: Option<bool> = None;
+            let mut backoff = Duration::from_millis(500);
+            loop {
+                let Some(me) = weak.upgrade() else { return };
+                let settings = SyncSettings::default().timeout(Duration::from_secs(10));
+                let result = me.client.sync_once(settings).await;
+                match result {
+                    Ok(_) => {
+                        backoff = Duration::from_millis(500);
+                        me.on_online().await;
+                        if online != Some(true) {
+                            online = Some(true);
+                            me.emit(CoreEvent::Connection(ConnectionState::Online));
+                        }
+                    }
+                    Err(e) => {
+                        let err = Error::from(e);
+                        if online != Some(false) {
+                            online = Some(false);
+                            me.emit(CoreEvent::Connection(ConnectionState::Offline {
+                                reason: err.to_string(),
+                            }));
+                        }
+                        drop(me);
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(Duration::from_secs(10));
+                    }
+                }
+            }
+        }));
+    }
+
+    /// Stops the background sync.
+    pub fn stop_sync(&self) {
+        if let Some(h) = self
+            .sync_task
+            .lock()
+            .expect("sync slot not poisoned")
+            .take()
+        {
+            h.abort();
+        }
+    }
+
+    fn joined_room(&self, room_id: &str) -> Result<Room> {
+        let id =
+            matrix_sdk::ruma::RoomId::parse(room_id).map_err(|_| Error::NoRoom(room_id.into()))?;
+        self.client
+            .get_room(&id)
+            .filter(|r| r.state() == matrix_sdk::RoomState::Joined)
+            .ok_or_else(|| Error::NoRoom(room_id.into()))
+    }
+}
+
+impl Drop for Kontor {
+    fn drop(&mut self) {
+        if let Ok(mut slot) = self.sync_task.lock()
+            && let Some(h) = slot.take()
+        {
+            h.abort();
+        }
+    }
+}
+
+/// Parses a Matrix user id, with a typed error.
+pub fn parse_user_id(s: &str) -> Result<matrix_sdk::ruma::OwnedUserId> {
+    matrix_sdk::ruma::UserId::parse(s).map_err(|_| Error::InvalidUserId(s.to_owned()))
+}

@@ -1,0 +1,295 @@
+//! Device and user verification (SAS emoji) and key backup with a recovery key.
+//!
+//! Both are matrix-sdk features; this module only gives them a small, stable shape:
+//! a [`Verification`] that yields the seven emojis to compare and is then confirmed or
+//! rejected, and `enable_recovery` / `recover` for the backup.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use matrix_sdk::{
+    encryption::verification::{
+        SasState, SasVerification, Verification as SdkVerification, VerificationRequest,
+        VerificationRequestState,
+    },
+    ruma::{DeviceId, UserId},
+};
+use serde::Serialize;
+
+use crate::{CoreEvent, Error, Kontor, Result, parse_user_id};
+
+/// One of the seven emojis both sides compare.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SasEmoji {
+    /// The emoji, e.g. "🐶".
+    pub symbol: String,
+    /// Its English name from the Matrix spec, e.g. "Dog" (the app translates it).
+    pub description: String,
+}
+
+/// A running SAS verification with another device or user.
+#[derive(Debug)]
+pub struct Verification {
+    sas: SasVerification,
+}
+
+impl Verification {
+    /// The user on the other side.
+    pub fn other_user(&self) -> String {
+        self.sas.other_user_id().to_string()
+    }
+
+    /// The other device.
+    pub fn other_device(&self) -> String {
+        self.sas.other_device().device_id().to_string()
+    }
+
+    /// Waits until both sides have exchanged keys and returns the emojis to compare.
+    pub async fn emojis(&self, timeout: Duration) -> Result<Vec<SasEmoji>> {
+        let mut changes = self.sas.changes();
+        let wait = async {
+            loop {
+                if let Some(emoji) = self.sas.emoji() {
+                    return Ok(emoji
+                        .iter()
+                        .map(|e| SasEmoji {
+                            symbol: e.symbol.into(),
+                            description: e.description.into(),
+                        })
+                        .collect());
+                }
+                if let Some(info) = self.sas.cancel_info() {
+                    return Err(Error::Verification(info.reason().to_owned()));
+                }
+                match changes.next().await {
+                    Some(SasState::Cancelled(info)) => {
+                        return Err(Error::Verification(info.reason().to_owned()));
+                    }
+                    Some(_) => {}
+                    None => return Err(Error::Verification("verification ended".into())),
+                }
+            }
+        };
+        tokio::time::timeout(timeout, wait)
+            .await
+            .map_err(|_| Error::Verification("timed out waiting for the other side".into()))?
+    }
+
+    /// The user says the emojis match: confirm, and wait for the other side to do the same.
+    pub async fn confirm(&self, timeout: Duration) -> Result<()> {
+        self.sas.confirm().await?;
+        let mut changes = self.sas.changes();
+        let wait = async {
+            loop {
+                if self.sas.is_done() {
+                    return Ok(());
+                }
+                if let Some(info) = self.sas.cancel_info() {
+                    return Err(Error::Verification(info.reason().to_owned()));
+                }
+                match changes.next().await {
+                    Some(SasState::Done { .. }) => return Ok(()),
+                    Some(SasState::Cancelled(info)) => {
+                        return Err(Error::Verification(info.reason().to_owned()));
+                    }
+                    Some(_) => {}
+                    None => {
+                        return if self.sas.is_done() {
+                            Ok(())
+                        } else {
+                            Err(Error::Verification("verification ended".into()))
+                        };
+                    }
+                }
+            }
+        };
+        tokio::time::timeout(timeout, wait).await.map_err(|_| {
+            Error::Verification("timed out waiting for the other side to confirm".into())
+        })?
+    }
+
+    /// The emojis differ: cancel with a mismatch (someone may be in the middle).
+    pub async fn mismatch(&self) -> Result<()> {
+        self.sas.mismatch().await?;
+        Ok(())
+    }
+}
+
+impl Kontor {
+    /// Asks to verify another device (`device` given; our own user for our other devices)
+    /// or another user (no device: in-room verification in our DM with them). Waits until
+    /// the other side accepts, then starts the emoji comparison.
+    pub async fn request_verification(
+        &self,
+        user: &str,
+        device: Option<&str>,
+        timeout: Duration,
+    ) -> Result<Verification> {
+        let user_id = parse_user_id(user)?;
+        let enc = self.client.encryption();
+        // Make sure we know their current devices and identity.
+        let _ = self.sync_once().await;
+        let request = match device {
+            Some(d) => {
+                let device = enc
+                    .get_device(&user_id, <&DeviceId>::from(d))
+                    .await
+                    .map_err(|e| Error::Verification(e.to_string()))?
+                    .ok_or_else(|| Error::Verification(format!("unknown device {d} of {user}")))?;
+                device.request_verification().await?
+            }
+            None => {
+                let identity = enc
+                    .request_user_identity(&user_id)
+                    .await
+                    .map_err(|e| Error::Verification(e.to_string()))?
+                    .ok_or_else(|| {
+                        Error::Verification(format!("{user} has no cross-signing identity"))
+                    })?;
+                identity
+                    .request_verification()
+                    .await
+                    .map_err(|e| Error::Verification(e.to_string()))?
+            }
+        };
+        let fut = async {
+            let mut changes = request.changes();
+            loop {
+                match request.state() {
+                    VerificationRequestState::Ready { .. } => break,
+                    VerificationRequestState::Cancelled(info) => {
+                        return Err(Error::Verification(info.reason().to_owned()));
+                    }
+                    VerificationRequestState::Done => {
+                        return Err(Error::Verification("request ended".into()));
+                    }
+                    _ => {}
+                }
+                if changes.next().await.is_none() {
+                    return Err(Error::Verification("request ended".into()));
+                }
+            }
+            let sas = request.start_sas().await?.ok_or_else(|| {
+                Error::Verification("the other side does not support emoji".into())
+            })?;
+            Ok(Verification { sas })
+        };
+        tokio::time::timeout(timeout, fut)
+            .await
+            .map_err(|_| Error::Verification("timed out waiting for the other side".into()))?
+    }
+
+    /// Waits for an incoming verification request (from `from`, or anyone), accepts it and
+    /// the emoji comparison the other side starts.
+    pub async fn accept_verification(
+        &self,
+        from: Option<&str>,
+        timeout: Duration,
+    ) -> Result<Verification> {
+        let from = from.map(parse_user_id).transpose()?;
+        let mut events = self.subscribe();
+        let fut = async {
+            let request: VerificationRequest = loop {
+                match events.recv().await {
+                    Ok(CoreEvent::VerificationRequest { user_id, flow_id }) => {
+                        if from.as_ref().is_some_and(|f| f.as_str() != user_id) {
+                            continue;
+                        }
+                        let uid = parse_user_id(&user_id)?;
+                        if let Some(r) = self
+                            .client
+                            .encryption()
+                            .get_verification_request(&uid, &flow_id)
+                            .await
+                        {
+                            break r;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(_) => return Err(Error::Verification("event stream closed".into())),
+                }
+            };
+            request.accept().await?;
+            let mut changes = request.changes();
+            loop {
+                match request.state() {
+                    VerificationRequestState::Transitioned {
+                        verification: SdkVerification::SasV1(sas),
+                        ..
+                    } => {
+                        sas.accept().await?;
+                        return Ok(Verification { sas });
+                    }
+                    VerificationRequestState::Cancelled(info) => {
+                        return Err(Error::Verification(info.reason().to_owned()));
+                    }
+                    VerificationRequestState::Done => {
+                        return Err(Error::Verification("request ended".into()));
+                    }
+                    _ => {}
+                }
+                if changes.next().await.is_none() {
+                    return Err(Error::Verification("request ended".into()));
+                }
+            }
+        };
+        // The background sync delivers the request; start it if the caller has not.
+        tokio::time::timeout(timeout, fut)
+            .await
+            .map_err(|_| Error::Verification("no verification request arrived".into()))?
+    }
+
+    /// Whether the given device (of any user) is verified from our point of view.
+    pub async fn is_device_verified(&self, user: &str, device: &str) -> Result<bool> {
+        let user_id: &UserId = &parse_user_id(user)?;
+        Ok(self
+            .client
+            .encryption()
+            .get_device(user_id, <&DeviceId>::from(device))
+            .await
+            .map_err(|e| Error::Verification(e.to_string()))?
+            .is_some_and(|d| d.is_verified()))
+    }
+
+    /// Sets up secret storage and key backup, and returns the recovery key. The user keeps
+    /// it somewhere safe: with it, a new device restores every room key in the backup.
+    pub async fn enable_recovery(&self) -> Result<String> {
+        let recovery = self.client.encryption().recovery();
+        let key = recovery
+            .enable()
+            .wait_for_backups_to_upload()
+            .await
+            .map_err(|e| Error::Recovery(e.to_string()))?;
+        Ok(key)
+    }
+
+    /// Unlocks secret storage with a recovery key and downloads the backed-up room keys of
+    /// every joined room, so old history decrypts on this (new) device.
+    pub async fn recover(&self, recovery_key: &str) -> Result<()> {
+        let enc = self.client.encryption();
+        enc.recovery()
+            .recover(recovery_key.trim())
+            .await
+            .map_err(|e| Error::Recovery(e.to_string()))?;
+        for room in self.client.joined_rooms() {
+            enc.backups()
+                .download_room_keys_for_room(room.room_id())
+                .await
+                .map_err(|e| Error::Recovery(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// Uploads any room keys not yet in the backup (call before a device goes away).
+    pub async fn wait_for_backup(&self) -> Result<()> {
+        let backups = self.client.encryption().backups();
+        if backups.are_enabled().await {
+            backups
+                .wait_for_steady_state()
+                .await
+                .map_err(|e| Error::Recovery(e.to_string()))?;
+        }
+        Ok(())
+    }
+}
