@@ -16,12 +16,15 @@ mod book;
 mod consent;
 mod contact_book;
 mod crypto;
+mod csv_file;
 mod error;
 mod journal;
 mod model;
 mod phone;
+mod record;
 mod store;
 mod time;
+mod vcard;
 
 pub use book::{PrivateBook, WorkBook};
 pub use consent::{Consent, ConsentEvent, ConsentSource, ConsentStatus, DEFAULT_PURPOSE};

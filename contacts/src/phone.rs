@@ -1,7 +1,7 @@
 //! Phone number normalisation to E.164 with a configurable default region.
 //!
 //! Duplicate detection, the index and discovery all need one canonical form
-//! per number; "0151 1234567", "+49 151 1234567" and "0049-151-1234567" are the
+//! per number; "0151 12345678", "+49 151 1234567" and "0049-151-1234567" are the
 //! same person. Numbers that do not validate are kept raw and reported.
 
 use phonenumber::country::Id;
@@ -53,15 +53,15 @@ mod tests {
     fn german_forms_agree() {
         let de = Region::default();
         for raw in [
-            "0151 1234567",
-            "+49 151 1234567",
-            "0049-151-1234567",
-            "+49 (0)151 1234567",
-            "(0151) 123 45 67",
+            "0151 12345678",
+            "+49 151 12345678",
+            "0049-151-12345678",
+            "+49 (0)151 12345678",
+            "(0151) 123 456 78",
         ] {
             assert_eq!(
                 normalise(raw, de).as_deref(),
-                Some("+491511234567"),
+                Some("+4915112345678"),
                 "{raw}"
             );
         }

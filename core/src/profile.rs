@@ -29,7 +29,7 @@ use chacha20poly1305::{
 use matrix_sdk::authentication::matrix::MatrixSession;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::{Error, Result};

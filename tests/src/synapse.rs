@@ -149,8 +149,10 @@ impl Synapse {
         let deadline = Instant::now() + Duration::from_secs(90);
         let url = format!("{}/_matrix/client/versions", self.base_url);
         loop {
-            if let Ok(r) = reqwest::blocking::get(&url)
-                && r.status().is_success()
+            if ureq::get(&url)
+                .timeout(Duration::from_secs(2))
+                .call()
+                .is_ok()
             {
                 return Ok(());
             }
@@ -217,11 +219,10 @@ impl Synapse {
     /// Registers a user through the shared-secret admin API.
     pub fn register(&self, localpart: &str, password: &str) -> Result<TestUser> {
         let url = format!("{}/_synapse/admin/v1/register", self.base_url);
-        let http = reqwest::blocking::Client::new();
-        let nonce: serde_json::Value = http
-            .get(&url)
-            .send()
-            .and_then(|r| r.json())
+        let nonce: serde_json::Value = ureq::get(&url)
+            .call()
+            .map_err(|e| Error::Http(e.to_string()))?
+            .into_json()
             .map_err(|e| Error::Http(e.to_string()))?;
         let nonce = nonce["nonce"]
             .as_str()
@@ -235,20 +236,12 @@ impl Synapse {
         mac.update(password.as_bytes());
         mac.update(b"\0notadmin");
         let mac = hex::encode(mac.finalize().into_bytes());
-        let resp = http
-            .post(&url)
-            .json(&serde_json::json!({
+        ureq::post(&url)
+            .send_json(serde_json::json!({
                 "nonce": nonce, "username": localpart, "password": password,
                 "admin": false, "mac": mac,
             }))
-            .send()
-            .map_err(|e| Error::Http(e.to_string()))?;
-        if !resp.status().is_success() {
-            return Err(Error::Http(format!(
-                "register {localpart}: {}",
-                resp.text().unwrap_or_default()
-            )));
-        }
+            .map_err(|e| Error::Http(format!("register {localpart}: {e}")))?;
         Ok(TestUser {
             user_id: format!("@{localpart}:{}", self.server_name),
             localpart: localpart.into(),

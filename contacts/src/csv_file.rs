@@ -1,0 +1,270 @@
+//! A CSV reader for contact exports from Google Contacts and Outlook,
+//! including German Excel files.
+//!
+//! German Excel writes `;`-separated Windows-1252 (sometimes with a `sep=;`
+//! first line), Outlook writes localised headers ("Vorname", "Mobiltelefon",
+//! "E-Mail-Adresse"), Google writes numbered pairs ("Phone 1 - Label",
+//! "Phone 1 - Value") with several values joined by ` ::: `. So the separator
+//! and encoding are detected, and columns are recognised by what their header
+//! means, not by position. A row that cannot be used is reported with its line.
+
+use ::csv::{ReaderBuilder, StringRecord};
+
+use crate::record::{LineIssue, Parsed, RawRecord, decode_text};
+
+#[derive(Debug, Clone, PartialEq)]
+enum Field {
+    FullName,
+    Given,
+    Middle,
+    Family,
+    Org,
+    /// A phone column; `Some(i)` names the column with its type label, else the header is the kind.
+    Phone(Option<usize>, String),
+    Email(Option<usize>, String),
+    Note,
+    Labels,
+    Consent,
+    Purpose,
+    Evidence,
+    Ignore,
+}
+
+fn has(h: &str, words: &[&str]) -> bool {
+    words.iter().any(|w| h.contains(w))
+}
+
+fn classify(h: &str, headers: &[String]) -> Field {
+    let partner = |h: &str| {
+        let base = h.strip_suffix(" - value")?;
+        [" - type", " - label"]
+            .iter()
+            .find_map(|s| headers.iter().position(|x| *x == format!("{base}{s}")))
+    };
+    let kind = |h: &str| {
+        h.trim_end_matches(" - value")
+            .trim_end_matches(" address")
+            .trim_end_matches(": adresse")
+            .to_owned()
+    };
+    if has(h, &["consent purpose", "einwilligungszweck", "zweck"]) {
+        Field::Purpose
+    } else if has(h, &["consent evidence", "nachweis"]) {
+        Field::Evidence
+    } else if has(h, &["consent", "einwilligung"]) {
+        Field::Consent
+    } else if has(
+        h,
+        &[
+            " - type",
+            " - label",
+            "display name",
+            "anzeigename",
+            "e-mail type",
+            "e-mail-typ",
+        ],
+    ) || has(h, &["fax", "pager", "phonetic", "yomi"])
+    {
+        if matches!(h, "display name" | "anzeigename") {
+            Field::FullName
+        } else {
+            Field::Ignore
+        }
+    } else if has(h, &["phone", "telefon", "mobil", "handy"]) {
+        Field::Phone(partner(h), kind(h))
+    } else if has(h, &["e-mail", "email", "mail"]) {
+        Field::Email(partner(h), kind(h))
+    } else {
+        match h {
+            "name" | "full name" | "vollständiger name" | "kontakt" | "kontaktname" => {
+                Field::FullName
+            }
+            "given name" | "first name" | "vorname" => Field::Given,
+            "additional name" | "middle name" | "weitere vornamen" | "zweiter vorname" => {
+                Field::Middle
+            }
+            "family name" | "last name" | "nachname" | "surname" => Field::Family,
+            "organization 1 - name"
+            | "organization name"
+            | "organisation"
+            | "organization"
+            | "company"
+            | "firma"
+            | "unternehmen" => Field::Org,
+            "notes" | "note" | "notizen" | "notiz" | "bemerkung" | "bemerkungen" => Field::Note,
+            "group membership" | "labels" | "categories" | "kategorien" | "gruppen" => {
+                Field::Labels
+            }
+            _ => Field::Ignore,
+        }
+    }
+}
+
+fn detect_delimiter(first_line: &str) -> u8 {
+    let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0)];
+    let mut quoted = false;
+    for c in first_line.bytes() {
+        if c == b'"' {
+            quoted = !quoted;
+        } else if !quoted && let Some(e) = counts.iter_mut().find(|(d, _)| *d == c) {
+            e.1 += 1;
+        }
+    }
+    counts
+        .iter()
+        .max_by_key(|(_, n)| *n)
+        .filter(|(_, n)| *n > 0)
+        .map_or(b',', |(d, _)| *d)
+}
+
+fn split_multi(v: &str) -> impl Iterator<Item = String> + '_ {
+    v.split(":::")
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+}
+
+/// Parses a whole CSV export.
+pub fn parse(bytes: &[u8]) -> Parsed {
+    let text = decode_text(bytes);
+    let mut out = Parsed::default();
+    let mut body: &str = &text;
+    let mut line_offset = 0u64;
+    let mut delimiter = None;
+    if let Some(rest) = body.strip_prefix("sep=") {
+        delimiter = rest.bytes().next();
+        body = rest.split_once('\n').map_or("", |(_, r)| r);
+        line_offset = 1;
+    }
+    let first = body.lines().next().unwrap_or("");
+    let delimiter = delimiter
+        .filter(|d| d.is_ascii() && *d != b'\r' && *d != b'\n')
+        .unwrap_or_else(|| detect_delimiter(first));
+    let mut reader = ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .from_reader(body.as_bytes());
+    let headers: Vec<String> = match reader.headers() {
+        Ok(h) => h
+            .iter()
+            .map(|s| s.trim().trim_start_matches('\u{feff}').to_lowercase())
+            .collect(),
+        Err(e) => {
+            out.rejected.push(LineIssue {
+                line: 1 + line_offset,
+                message: format!("unreadable header: {e}"),
+            });
+            return out;
+        }
+    };
+    let fields: Vec<Field> = headers.iter().map(|h| classify(h, &headers)).collect();
+    if !fields.iter().any(|f| {
+        matches!(
+            f,
+            Field::FullName
+                | Field::Given
+                | Field::Family
+                | Field::Phone(..)
+                | Field::Email(..)
+                | Field::Org
+        )
+    }) {
+        out.rejected.push(LineIssue {
+            line: 1 + line_offset,
+            message: "header has no name, phone or e-mail column".into(),
+        });
+        return out;
+    }
+    let mut record = StringRecord::new();
+    loop {
+        let line = reader.position().line() + line_offset;
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = record.position().map_or(line, |p| p.line() + line_offset);
+                let raw = row(&record, &fields, line);
+                if raw.is_empty() {
+                    if record.iter().any(|c| !c.trim().is_empty()) {
+                        out.rejected.push(LineIssue {
+                            line,
+                            message: "row has no name, organisation, phone number or e-mail".into(),
+                        });
+                    }
+                } else {
+                    out.records.push(raw);
+                }
+            }
+            Err(e) => {
+                let line = e.position().map_or(line, |p| p.line() + line_offset);
+                out.rejected.push(LineIssue {
+                    line,
+                    message: format!("unreadable row: {e}"),
+                });
+                if matches!(e.kind(), ::csv::ErrorKind::Io(_)) {
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
+fn row(record: &StringRecord, fields: &[Field], line: u64) -> RawRecord {
+    let mut r = RawRecord {
+        line,
+        ..RawRecord::default()
+    };
+    let (mut given, mut middle, mut family) = (String::new(), String::new(), String::new());
+    let cell = |i: usize| record.get(i).map(str::trim).unwrap_or("");
+    let label = |partner: &Option<usize>, header_kind: &str| {
+        let l = partner
+            .map(|i| cell(i))
+            .unwrap_or(header_kind)
+            .trim_start_matches("* ")
+            .trim()
+            .to_lowercase();
+        (!l.is_empty()).then_some(l)
+    };
+    for (i, field) in fields.iter().enumerate() {
+        let v = cell(i);
+        if v.is_empty() {
+            continue;
+        }
+        match field {
+            Field::FullName => r.name = v.to_owned(),
+            Field::Given => given = v.to_owned(),
+            Field::Middle => middle = v.to_owned(),
+            Field::Family => family = v.to_owned(),
+            Field::Org => r.organisation = Some(v.to_owned()),
+            Field::Phone(p, k) => r.phones.extend(split_multi(v).map(|n| (n, label(p, k)))),
+            Field::Email(p, k) => r.emails.extend(split_multi(v).map(|e| (e, label(p, k)))),
+            Field::Note => r.note = Some(v.to_owned()),
+            Field::Labels => {
+                for l in v
+                    .split([';', ','])
+                    .flat_map(|s| s.split(":::"))
+                    .map(str::trim)
+                {
+                    // Google's system groups ("* myContacts", "* starred") are not labels.
+                    if !l.is_empty() && !l.starts_with('*') && !r.labels.iter().any(|x| x == l) {
+                        r.labels.push(l.to_owned());
+                    }
+                }
+            }
+            Field::Consent => r.consent = Some(v.to_owned()),
+            Field::Purpose => r.purpose = Some(v.to_owned()),
+            Field::Evidence => r.evidence = Some(v.to_owned()),
+            Field::Ignore => {}
+        }
+    }
+    if r.name.is_empty() {
+        r.name = [given, middle, family]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests;

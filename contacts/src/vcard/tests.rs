@@ -1,0 +1,145 @@
+use super::*;
+
+const ANDROID_21: &str = "BEGIN:VCARD\r\n\
+VERSION:2.1\r\n\
+N;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:=4D=C3=BC=6C=6C=65=72;=4A=C3=\r\n\
+=B6=72=67;;;\r\n\
+FN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:=4A=C3=B6=72=67=20=4D=C3=BC=6C=6C=65=72\r\n\
+TEL;CELL:0151 1234567\r\n\
+TEL;HOME;VOICE:+49 30 1234567\r\n\
+EMAIL;HOME:joerg@example.de\r\n\
+NOTE;ENCODING=QUOTED-PRINTABLE:Erste Zeile=0D=0AZweite Zeile mit einer sehr langen Beschreibun=\r\n\
+g am Ende\r\n\
+PHOTO;ENCODING=BASE64;JPEG:/9j/4AAQSkZJRgABAQAAAQABAAD\r\n\
+ AAAAAAAAAAAAAA\r\n\
+\r\n\
+END:VCARD\r\n\
+BEGIN:VCARD\r\n\
+VERSION:2.1\r\n\
+FN;CHARSET=ISO-8859-1;ENCODING=QUOTED-PRINTABLE:Fran=E7ois Gr=FC\r\n\
+TEL;WORK:+33 1 23 45 67 89\r\n\
+END:VCARD\r\n";
+
+#[test]
+fn android_21_quoted_printable_and_soft_breaks() {
+    let p = parse(ANDROID_21.as_bytes());
+    assert!(p.rejected.is_empty(), "{:?}", p.rejected);
+    assert_eq!(p.records.len(), 2);
+    let a = &p.records[0];
+    assert_eq!(a.name, "Jörg Müller");
+    assert_eq!(a.line, 1);
+    assert_eq!(
+        a.phones,
+        vec![
+            ("0151 1234567".into(), Some("cell".into())),
+            ("+49 30 1234567".into(), Some("home".into()))
+        ]
+    );
+    assert_eq!(
+        a.emails,
+        vec![("joerg@example.de".into(), Some("home".into()))]
+    );
+    assert_eq!(
+        a.note.as_deref(),
+        Some("Erste Zeile\r\nZweite Zeile mit einer sehr langen Beschreibung am Ende")
+    );
+    let b = &p.records[1];
+    assert_eq!(b.name, "François Grü");
+    assert_eq!(b.line, 15);
+}
+
+#[test]
+fn apple_30_folding_groups_escapes() {
+    let v = "BEGIN:VCARD\nVERSION:3.0\nN:Schmidt;Anna;Maria;Dr.;\nFN:Dr. Anna Maria Schmidt\n\
+ORG:Schmidt & Söhne GmbH;Vertrieb\nitem1.TEL;type=CELL;type=VOICE;type=pref:+49 171 9876543\n\
+item2.EMAIL;type=INTERNET;type=WORK:anna.schmidt@\n example.com\nNOTE:Komma\\, Semikolon\\; neue\\nZeile\n\
+CATEGORIES:Kunden,VIP\nX-KONTOR-CONSENT:granted\nX-KONTOR-CONSENT-EVIDENCE:Vertrag vom 1.3.\nEND:VCARD\n";
+    let p = parse(v.as_bytes());
+    assert_eq!(p.records.len(), 1);
+    let a = &p.records[0];
+    assert_eq!(a.name, "Dr. Anna Maria Schmidt");
+    assert_eq!(
+        a.organisation.as_deref(),
+        Some("Schmidt & Söhne GmbH, Vertrieb")
+    );
+    assert_eq!(
+        a.phones,
+        vec![("+49 171 9876543".into(), Some("cell".into()))]
+    );
+    assert_eq!(
+        a.emails,
+        vec![("anna.schmidt@example.com".into(), Some("work".into()))]
+    );
+    assert_eq!(a.note.as_deref(), Some("Komma, Semikolon; neue\nZeile"));
+    assert_eq!(a.labels, vec!["Kunden".to_owned(), "VIP".to_owned()]);
+    assert_eq!(a.consent.as_deref(), Some("granted"));
+    assert_eq!(a.evidence.as_deref(), Some("Vertrag vom 1.3."));
+}
+
+#[test]
+fn vcard_40_uris_and_name_from_n() {
+    let v = "BEGIN:VCARD\r\nVERSION:4.0\r\nN:Öztürk;Ayşe;;;\r\nTEL;VALUE=uri;TYPE=\"cell,voice\":tel:+90-532-123-4567\r\n\
+EMAIL:mailto:ayse@example.com.tr\r\nEND:VCARD\r\n";
+    let p = parse(v.as_bytes());
+    let a = &p.records[0];
+    assert_eq!(a.name, "Ayşe Öztürk");
+    assert_eq!(a.phones[0].0, "+90-532-123-4567");
+    assert_eq!(a.phones[0].1.as_deref(), Some("cell"));
+    assert_eq!(a.emails[0].0, "ayse@example.com.tr");
+}
+
+#[test]
+fn latin1_file_without_charset() {
+    let mut v =
+        b"BEGIN:VCARD\nVERSION:3.0\nFN:J\xFCrgen Wei\xDF\nTEL:089 123456\nEND:VCARD\n".to_vec();
+    let p = parse(&v);
+    assert_eq!(p.records[0].name, "Jürgen Weiß");
+    // With a UTF-8 BOM the same text in UTF-8.
+    v = "\u{feff}BEGIN:VCARD\nFN:Jürgen Weiß\nEND:VCARD\n"
+        .as_bytes()
+        .to_vec();
+    assert_eq!(parse(&v).records[0].name, "Jürgen Weiß");
+}
+
+#[test]
+fn rejects_and_warnings_carry_line_numbers() {
+    let v = "junk before\nBEGIN:VCARD\nVERSION:3.0\nNOTE:only a note\nEND:VCARD\nBEGIN:VCARD\nFN:Ohne Ende\n\
+EMAIL:kaputt\nBEGIN:VCARD\nFN:Last\nTEL:+49 40 123456\n";
+    let p = parse(v.as_bytes());
+    assert_eq!(
+        p.rejected,
+        vec![issue(
+            2,
+            "card has no name, organisation, phone number or e-mail"
+        )]
+    );
+    assert_eq!(
+        p.records.iter().map(|r| r.line).collect::<Vec<_>>(),
+        vec![6, 9]
+    );
+    assert!(p.warnings.contains(&issue(8, "EMAIL without @ ignored")));
+    assert!(p.warnings.contains(&issue(6, "card has no END:VCARD")));
+    assert!(p.warnings.contains(&issue(9, "card has no END:VCARD")));
+}
+
+#[test]
+fn utf16_export() {
+    let text = "BEGIN:VCARD\r\nFN:Zoë\r\nEND:VCARD\r\n";
+    let mut bytes = vec![0xFF, 0xFE];
+    for u in text.encode_utf16() {
+        bytes.extend_from_slice(&u.to_le_bytes());
+    }
+    assert_eq!(parse(&bytes).records[0].name, "Zoë");
+}
+
+proptest::proptest! {
+    #[test]
+    fn never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2048)) {
+        let _ = parse(&bytes);
+    }
+
+    #[test]
+    fn never_panics_on_vcard_like_text(s in "(BEGIN:VCARD|END:VCARD|FN[;A-Z=-]*:[^\n]{0,20}|TEL;[A-Z=]*:[0-9 +=]{0,15}|=|\\\\|\r|\n| |\"|;|:){0,60}") {
+        let _ = parse(s.as_bytes());
+    }
+}

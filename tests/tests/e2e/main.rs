@@ -1,0 +1,5 @@
+//! End-to-end suites against a real Synapse on loopback (one per test, started by
+//! kontor-testkit). One binary, one module per area (ripgrep's layout).
+
+mod common;
+mod messaging;
