@@ -254,7 +254,15 @@ impl Kontor {
     }
 
     async fn on_online(&self) {
-        if !self.client.send_queue().is_enabled() {
+        // The send queue pauses a room after a network error and waits to be told the
+        // server is back; a successful sync is that signal.
+        let paused = !self.client.send_queue().is_enabled()
+            || self
+                .client
+                .joined_rooms()
+                .iter()
+                .any(|r| !r.send_queue().is_enabled());
+        if paused {
             self.client.send_queue().set_enabled(true).await;
         }
         let _ = self.profile.harden_store_permissions();

@@ -53,7 +53,24 @@ pub async fn dm(alice: &Arc<Kontor>, bob: &Arc<Kontor>) -> String {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     // Alice must see Bob joined (and his device keys) before room keys are shared.
-    alice.sync_once().await.expect("alice sync");
+    let bob_id = kontor_core::parse_user_id(&bob.user_id()).unwrap();
+    loop {
+        alice.sync_once().await.expect("alice sync");
+        let r = alice
+            .sdk_client()
+            .get_room(&matrix_sdk::ruma::RoomId::parse(&room).unwrap())
+            .unwrap();
+        if let Ok(Some(m)) = r.get_member_no_sync(&bob_id).await
+            && *m.membership() == matrix_sdk::ruma::events::room::member::MembershipState::Join
+        {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "alice never saw bob join"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     room
 }
 

@@ -1,0 +1,178 @@
+//! The outbox: messages written while the homeserver is down arrive once, in order.
+
+use std::time::Duration;
+
+use kontor_core::SendState;
+use kontor_testkit::Synapse;
+
+use crate::common::*;
+
+const TEXTS: [&str; 3] = [
+    "eins: Termin am Montag",
+    "zwei: Angebot folgt",
+    "drei: Rechnung anbei",
+];
+
+/// Waits for the three texts, then makes sure nothing arrives twice.
+async fn assert_delivered_once_in_order(
+    ben: &std::sync::Arc<kontor_core::Kontor>,
+    rx: &mut tokio::sync::broadcast::Receiver<kontor_core::CoreEvent>,
+    room: &str,
+) {
+    let got = wait_texts(ben, rx, 3, Duration::from_secs(60)).await;
+    let texts: Vec<_> = got.iter().map(text).collect();
+    assert_eq!(texts, TEXTS);
+    // Anything sent twice would show up within a few sync rounds.
+    let dup = tokio::time::timeout(
+        Duration::from_secs(3),
+        wait_texts(ben, rx, 1, Duration::from_secs(30)),
+    )
+    .await;
+    assert!(dup.is_err(), "an extra message arrived: {dup:?}");
+    let hist = ben.messages(room, 50).await.unwrap();
+    for t in TEXTS {
+        let n = hist
+            .iter()
+            .filter(|m| matches!(&m.body, kontor_core::MessageBody::Text { text } if text == t))
+            .count();
+        assert_eq!(n, 1, "{t:?} is in the history {n} times");
+    }
+}
+
+#[test]
+fn messages_queued_while_server_is_down_arrive_once_in_order() {
+    let mut hs = Synapse::start().expect("synapse");
+    let a = hs.register_unique("anna").unwrap();
+    let b = hs.register_unique("ben").unwrap();
+    let dirs = tempfile::tempdir().unwrap();
+    run(async {
+        let anna = login(&hs, &a, &dirs.path().join("a")).await;
+        let ben = login(&hs, &b, &dirs.path().join("b")).await;
+        let room = dm(&anna, &ben).await;
+        // A first message makes sure the room keys are shared while the server is up.
+        anna.send_text(&room, "hallo").await.unwrap();
+        let mut ben_rx = ben.subscribe();
+        anna.start_sync();
+        ben.start_sync();
+        wait_texts(&ben, &mut ben_rx, 1, Duration::from_secs(20)).await;
+
+        hs.stop();
+        let mut txns = Vec::new();
+        for t in TEXTS {
+            txns.push(
+                anna.send_text(&room, t)
+                    .await
+                    .expect("queueing works offline"),
+            );
+        }
+        let state = anna
+            .wait_sent(&room, &txns[0], Duration::from_secs(3))
+            .await
+            .unwrap();
+        assert_eq!(
+            state,
+            SendState::Pending,
+            "nothing can be sent while the server is down"
+        );
+        let outbox = anna.outbox().await.unwrap();
+        assert_eq!(outbox.len(), 3, "{outbox:?}");
+
+        hs.restart().expect("restart synapse");
+        for txn in &txns {
+            let s = anna
+                .wait_sent(&room, txn, Duration::from_secs(60))
+                .await
+                .unwrap();
+            assert!(matches!(s, SendState::Sent { .. }), "{s:?}");
+        }
+        assert_delivered_once_in_order(&ben, &mut ben_rx, &room).await;
+        assert!(anna.outbox().await.unwrap().is_empty());
+    });
+}
+
+#[test]
+fn queued_messages_survive_a_client_restart() {
+    let mut hs = Synapse::start().expect("synapse");
+    let a = hs.register_unique("anna").unwrap();
+    let b = hs.register_unique("ben").unwrap();
+    let dirs = tempfile::tempdir().unwrap();
+    let adir = dirs.path().join("a");
+    run(async {
+        let anna = login(&hs, &a, &adir).await;
+        let ben = login(&hs, &b, &dirs.path().join("b")).await;
+        let room = dm(&anna, &ben).await;
+        anna.send_text(&room, "hallo").await.unwrap();
+        let mut ben_rx = ben.subscribe();
+        ben.start_sync();
+        wait_texts(&ben, &mut ben_rx, 1, Duration::from_secs(20)).await;
+
+        hs.stop();
+        for t in TEXTS {
+            anna.send_text(&room, t)
+                .await
+                .expect("queueing works offline");
+        }
+        // Give the queue time to fail and pause, then quit the app.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        anna.stop_sync();
+        drop(anna);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+
+        hs.restart().expect("restart synapse");
+        let anna = restore(&adir).await;
+        assert_eq!(
+            anna.outbox().await.unwrap().len(),
+            3,
+            "the outbox was persisted"
+        );
+        anna.start_sync();
+        assert_delivered_once_in_order(&ben, &mut ben_rx, &room).await;
+    });
+}
+
+#[test]
+fn a_failed_message_can_be_cancelled() {
+    let mut hs = Synapse::start().expect("synapse");
+    let a = hs.register_unique("anna").unwrap();
+    let b = hs.register_unique("ben").unwrap();
+    let dirs = tempfile::tempdir().unwrap();
+    run(async {
+        let anna = login(&hs, &a, &dirs.path().join("a")).await;
+        let ben = login(&hs, &b, &dirs.path().join("b")).await;
+        let room = dm(&anna, &ben).await;
+        anna.send_text(&room, "hallo").await.unwrap();
+        let mut ben_rx = ben.subscribe();
+        ben.start_sync();
+        wait_texts(&ben, &mut ben_rx, 1, Duration::from_secs(20)).await;
+        hs.stop();
+        let keep = anna.send_text(&room, "bleibt").await.unwrap();
+        let drop_it = anna.send_text(&room, "zurückgezogen").await.unwrap();
+        assert!(
+            anna.cancel(&drop_it).await.unwrap(),
+            "still queued, so cancellable"
+        );
+        let outbox: Vec<_> = anna
+            .outbox()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.transaction_id)
+            .collect();
+        assert_eq!(outbox, [keep.clone()]);
+        hs.restart().unwrap();
+        anna.start_sync();
+        let s = anna
+            .wait_sent(&room, &keep, Duration::from_secs(60))
+            .await
+            .unwrap();
+        assert!(matches!(s, SendState::Sent { .. }), "{s:?}");
+        let got = wait_texts(&ben, &mut ben_rx, 1, Duration::from_secs(30)).await;
+        assert_eq!(text(&got[0]), "bleibt");
+        let late = tokio::time::timeout(
+            Duration::from_secs(3),
+            wait_texts(&ben, &mut ben_rx, 1, Duration::from_secs(30)),
+        )
+        .await;
+        assert!(late.is_err(), "the cancelled message must never arrive");
+    });
+}
