@@ -2,5 +2,8 @@
 //! kontor-testkit). One binary, one module per area (ripgrep's layout).
 
 mod common;
+mod files;
 mod messaging;
 mod offline;
+mod profile;
+mod security;

@@ -1,0 +1,120 @@
+//! The local profile: passphrase, restore without password, logout.
+
+use std::{collections::BTreeMap, path::Path};
+
+use kontor_core::{Error, Kontor, Profile};
+use kontor_testkit::Synapse;
+
+use crate::common::*;
+
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for e in walk(dir) {
+        out.insert(e.display().to_string(), std::fs::read(&e).unwrap());
+    }
+    out
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut v = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            v.extend(walk(&p))
+        } else {
+            v.push(p)
+        }
+    }
+    v
+}
+
+#[test]
+fn wrong_passphrase_touches_nothing_and_the_right_one_restores_the_session() {
+    let hs = Synapse::start().expect("synapse");
+    let a = hs.register_unique("anna").unwrap();
+    let dirs = tempfile::tempdir().unwrap();
+    let dir = dirs.path().join("a");
+    run(async {
+        let anna = login(&hs, &a, &dir).await;
+        let user = anna.user_id();
+        let device = anna.device_id();
+        drop(anna);
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+        let before = snapshot(&dir);
+        assert!(
+            before.keys().any(|k| k.contains("store")),
+            "the SQLite stores exist"
+        );
+        let err = Profile::open(&dir, "not the passphrase").unwrap_err();
+        assert!(matches!(err, Error::WrongPassphrase), "{err:?}");
+        assert_eq!(
+            before,
+            snapshot(&dir),
+            "a wrong passphrase must not change a byte"
+        );
+
+        // The stores themselves are encrypted: the user id is not readable in them.
+        for (path, bytes) in &before {
+            if path.contains("store") {
+                let needle = a.localpart.as_bytes();
+                assert!(
+                    !bytes.windows(needle.len()).any(|w| w == needle),
+                    "user name readable in {path}"
+                );
+            }
+        }
+
+        let again = restore(&dir).await;
+        assert_eq!(again.user_id(), user);
+        assert_eq!(
+            again.device_id(),
+            device,
+            "restore keeps the device (no new login)"
+        );
+        again
+            .sync_once()
+            .await
+            .expect("restored session works against the server");
+
+        // A second login on a logged-in profile is refused rather than clobbering it.
+        let p = Profile::open(&dir, PASS).unwrap();
+        drop(again);
+        let err = Kontor::login(p, &hs.base_url, &a.localpart, &a.password)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::AlreadyLoggedIn(_)), "{err:?}");
+    });
+}
+
+#[test]
+fn logout_wipes_the_profile_and_ends_the_session_on_the_server() {
+    let hs = Synapse::start().expect("synapse");
+    let a = hs.register_unique("anna").unwrap();
+    let dirs = tempfile::tempdir().unwrap();
+    let dir = dirs.path().join("a");
+    run(async {
+        let anna = login(&hs, &a, &dir).await;
+        let token = anna.sdk_client().access_token().unwrap();
+        anna.logout(false).await.expect("logout");
+        assert!(!dir.exists(), "profile directory must be gone");
+        let url = format!("{}/_matrix/client/v3/account/whoami", hs.base_url);
+        let status = tokio::task::spawn_blocking(move || match ureq_get(&url, &token) {
+            Ok(s) | Err(s) => s,
+        })
+        .await
+        .unwrap();
+        assert_eq!(status, 401, "the old access token must be dead");
+    });
+}
+
+fn ureq_get(url: &str, token: &str) -> Result<u16, u16> {
+    match ureq::get(url)
+        .set("Authorization", &format!("Bearer {token}"))
+        .call()
+    {
+        Ok(r) => Ok(r.status()),
+        Err(ureq::Error::Status(code, _)) => Err(code),
+        Err(_) => Err(0),
+    }
+}
