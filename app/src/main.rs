@@ -1,1 +1,59 @@
-fn main() {}
+//! `kontor`: the command-line client of Kontor. See README-CLI.md for the reference.
+//!
+//! This file only wires things up: parse (usage errors exit 2 with one line), set up
+//! logging to stderr, run the command on a tokio runtime, and turn an error into the one
+//! `kontor: error: …` line and its documented exit code.
+
+mod cli;
+mod commands;
+mod exit;
+mod input;
+mod output;
+
+use std::{process::ExitCode, time::Duration};
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => return exit::clap_error(e),
+    };
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return exit::report(&anyhow::Error::from(e).context("cannot start")),
+    };
+    let result = runtime.block_on(commands::run(cli));
+    // Give store writes in flight a moment; never hang on them.
+    runtime.shutdown_timeout(Duration::from_secs(2));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => exit::report(&e),
+    }
+}
+
+/// Logs go to stderr only (stdout belongs to results), at `warn` unless RUST_LOG says
+/// otherwise. Neither Kontor nor the SDK logs message bodies or secrets at any level.
+///
+/// matrix-sdk's HTTP client logs every failed request at ERROR, including the 404s it
+/// expects while probing for secret storage and key backup on each start, and its
+/// recovery task logs an ERROR on every offline start; those lines would bury the one
+/// `kontor: error:` line, so both targets are off unless RUST_LOG asks (failures that
+/// matter reach Kontor as errors anyway).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(
+            "warn,matrix_sdk::http_client=off,matrix_sdk::encryption::recovery=off",
+        )
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .init();
+}

@@ -1,1 +1,231 @@
-fn main() {}
+//! Import benchmark: generates a 100,000-contact vCard file (German and
+//! international numbers, mixed vCard versions and consent), imports it into a
+//! fresh profile and prints wall time, peak RSS and the unlock time with the
+//! default Argon2id parameters.
+//!
+//! Run: `cargo bench -p kontor-contacts --bench import` (optionally `-- 20000` for another size).
+
+use std::fmt::Write as _;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+use kontor_contacts::{ContactBook, ImportOptions, KdfParams, OpenOptions};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+const FIRST: &[&str] = &[
+    "Jürgen",
+    "Anna",
+    "Özlem",
+    "Björn",
+    "Sophie",
+    "Lukas",
+    "Käthe",
+    "Mehmet",
+    "Zoë",
+    "François",
+    "Maximilian",
+    "Jörg",
+];
+const LAST: &[&str] = &[
+    "Müller",
+    "Schmidt",
+    "Schneider",
+    "Fischer",
+    "Weiß",
+    "Größer",
+    "Yılmaz",
+    "Nowak",
+    "Bäcker",
+    "O'Brien",
+    "Straßer",
+    "Hoffmann",
+];
+
+fn number(rng: &mut StdRng, i: usize) -> String {
+    let tail = i % 10_000_000;
+    match rng.gen_range(0..10) {
+        0..=3 => format!("0151 {:08}", i % 100_000_000),
+        4 => format!("+49 171 {tail:07}"),
+        5 => format!("030 {:08}", 20_000_000 + i % 70_000_000),
+        6 => format!("+43 664 {tail:07}"),
+        7 => format!(
+            "+41 79 {:03} {:02} {:02}",
+            (i / 10_000) % 1000,
+            (i / 100) % 100,
+            i % 100
+        ),
+        8 => format!("+44 7700 {:06}", 900_000 + i % 100_000),
+        _ => format!("+1 415 {:03} {:04}", 200 + (i / 10_000) % 700, i % 10_000),
+    }
+}
+
+fn qp(s: &str) -> String {
+    s.bytes().fold(String::new(), |mut o, b| {
+        let _ = write!(o, "={b:02X}");
+        o
+    })
+}
+
+fn generate(n: usize) -> String {
+    let mut rng = StdRng::seed_from_u64(42);
+    let mut out = String::with_capacity(n * 260);
+    for i in 0..n {
+        let first = FIRST[rng.gen_range(0..FIRST.len())];
+        let last = LAST[rng.gen_range(0..LAST.len())];
+        // 1% duplicates of an earlier contact's number, to exercise merging.
+        let id = if i > 100 && rng.gen_range(0..100) == 0 {
+            i - 50
+        } else {
+            i
+        };
+        let consent = match rng.gen_range(0..20) {
+            0..=5 => "granted",
+            6 => "withdrawn",
+            _ => "none",
+        };
+        if i % 10 == 0 {
+            let name = format!("{first} {last}");
+            let _ = write!(
+                out,
+                "BEGIN:VCARD\r\nVERSION:2.1\r\nN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:{};{};;;\r\nFN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:{}\r\nTEL;CELL:{}\r\nX-KONTOR-CONSENT:{consent}\r\nEND:VCARD\r\n",
+                qp(last),
+                qp(first),
+                qp(&name),
+                number(&mut rng, id)
+            );
+        } else {
+            let _ = write!(
+                out,
+                "BEGIN:VCARD\nVERSION:3.0\nN:{last};{first};;;\nFN:{first} {last}\nORG:Firma {} GmbH\nTEL;TYPE=CELL:{}\nTEL;TYPE=WORK:{}\nEMAIL;TYPE=INTERNET:{}.{}{id}@example.de\nNOTE:Kunde seit {}\nX-KONTOR-CONSENT:{consent}\nEND:VCARD\n",
+                i % 977,
+                number(&mut rng, id),
+                number(&mut rng, id + 3_000_000),
+                first.to_lowercase(),
+                last.to_lowercase(),
+                2000 + i % 25
+            );
+        }
+    }
+    out
+}
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn main() {
+    let n: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(100_000);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("contacts.vcf");
+    std::fs::write(&file, generate(n)).expect("write vCard");
+    let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "generated {n} contacts, {:.1} MiB, peak RSS so far {:.0} MiB",
+        size as f64 / 1048576.0,
+        peak_rss_mib()
+    );
+
+    // Breakdown: phone normalisation alone, one thread.
+    let mut rng = StdRng::seed_from_u64(7);
+    let numbers: Vec<String> = (0..20_000).map(|i| number(&mut rng, i)).collect();
+    let t = Instant::now();
+    let valid = numbers
+        .iter()
+        .filter(|n| kontor_contacts::normalise_phone(n, Default::default()).is_some())
+        .count();
+    let per = t.elapsed().as_secs_f64() / numbers.len() as f64 * 1e6;
+    println!(
+        "phone normalisation: {per:.1} µs per number on one thread ({valid}/{} valid)",
+        numbers.len()
+    );
+
+    let profile = dir.path().join("profile");
+    let opts = OpenOptions {
+        kdf: KdfParams::default(),
+        ..OpenOptions::default()
+    };
+    let t = Instant::now();
+    let book = ContactBook::open_with(&profile, "bench passphrase", opts).expect("create");
+    println!(
+        "create (2x Argon2id {:?}): {:.2} s",
+        KdfParams::default(),
+        t.elapsed().as_secs_f64()
+    );
+
+    let t = Instant::now();
+    let mut marks: Vec<(String, f64)> = Vec::new();
+    let mut last = String::new();
+    let mut on_progress = |p: kontor_contacts::Progress| {
+        let label = format!(
+            "{:?}{}",
+            p.phase,
+            if p.done == p.total && p.total > 0 {
+                " end"
+            } else {
+                ""
+            }
+        );
+        if label != last {
+            marks.push((
+                format!("{label} rss {:.0}", rss_mib()),
+                t.elapsed().as_secs_f64(),
+            ));
+            last = label;
+        }
+    };
+    let report = book
+        .import_file(
+            &file,
+            &ImportOptions::default(),
+            &mut on_progress,
+            &AtomicBool::new(false),
+        )
+        .expect("import");
+    println!("phase start times: {marks:?}");
+    let import_s = t.elapsed().as_secs_f64();
+    println!(
+        "import: {import_s:.2} s — {} read, {} work, {} private, {} merged, {} rejected, {} warnings; peak RSS {:.0} MiB",
+        report.read,
+        report.added_work,
+        report.added_private,
+        report.merged.len(),
+        report.rejected.len(),
+        report.warnings.len(),
+        peak_rss_mib()
+    );
+    drop(book);
+
+    let t = Instant::now();
+    let book = ContactBook::open(&profile, "bench passphrase").expect("reopen");
+    println!(
+        "unlock (open both books): {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
+    let t = Instant::now();
+    let work = book.work().list().expect("list").len();
+    println!(
+        "list work book ({work} contacts, decrypt all): {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
+    println!("peak RSS overall {:.0} MiB", peak_rss_mib());
+}

@@ -6,10 +6,11 @@
 //! the passphrase, with salt and cost parameters. So each store opens on its
 //! own: a damaged private book does not lock the user out of the work book.
 //!
-//! Key layout inside a store (no key or value is readable):
-//! `r/<id>` sealed record · `i/<hmac><id>` index entry · `x/<id>` the record's
-//! index hashes (so it can be removed without decrypting) · `t/`, `c/` journal.
+//! Key layout inside a store (no key or value is readable): `m/keys`, record
+//! buckets `r/<n>` and index shards `i/<n>` (see [`crate::layout`]), and the
+//! journal's `t/`, `c/`.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -18,13 +19,11 @@ use zeroize::Zeroizing;
 
 use crate::crypto::{self, Indexer, KdfParams, Opener, Sealer};
 use crate::error::{Error, Result};
+use crate::layout::{self, Bucket, Entry, Shard};
 use crate::model::{Book, Contact, ContactId};
 use crate::store::{ContactStore, Op};
 
 const META: &[u8] = b"m/keys";
-pub(crate) const REC: &[u8] = b"r/";
-const IDX: &[u8] = b"i/";
-const REFS: &[u8] = b"x/";
 const FORMAT: u32 = 1;
 
 #[derive(Serialize, Deserialize)]
@@ -50,6 +49,8 @@ pub(crate) struct Store {
     public: PublicKey,
     indexer: Indexer,
     opener: Opener,
+    /// Serialises read-modify-write sequences in this process (sled's file lock keeps other processes out).
+    pub(crate) write: std::sync::Mutex<()>,
 }
 
 impl Store {
@@ -98,6 +99,7 @@ impl Store {
             public,
             indexer: Indexer::new(index_key),
             opener: Opener::new(book.name(), secret),
+            write: std::sync::Mutex::new(()),
         })
     }
 
@@ -156,6 +158,7 @@ impl Store {
             public,
             indexer: Indexer::new(index_key),
             opener: Opener::new(book.name(), secret),
+            write: std::sync::Mutex::new(()),
         })
     }
 
@@ -176,23 +179,46 @@ impl Store {
         })
     }
 
+    pub(crate) fn bucket(&self, b: u8) -> Result<Bucket> {
+        match self.db.get(&layout::bucket_key(b))? {
+            Some(v) => layout::decode_bucket(&v),
+            None => Ok(Bucket::new()),
+        }
+    }
+
+    pub(crate) fn shard(&self, key: &[u8]) -> Result<Shard> {
+        match self.db.get(key)? {
+            Some(v) => layout::decode_shard(&v),
+            None => Ok(Shard::new()),
+        }
+    }
+
     pub(crate) fn get(&self, id: &str) -> Result<Option<Contact>> {
-        match self.db.get(&[REC, id.as_bytes()].concat())? {
-            Some(blob) => self.decode(id, &blob).map(Some),
+        match self.bucket(layout::bucket_of(id))?.get(id) {
+            Some(e) => self.decode(id, &e.blob).map(Some),
             None => Ok(None),
         }
     }
 
     pub(crate) fn contains(&self, id: &str) -> Result<bool> {
-        Ok(self.db.get(&[REC, id.as_bytes()].concat())?.is_some())
+        Ok(self.bucket(layout::bucket_of(id))?.contains_key(id))
+    }
+
+    fn buckets(&self) -> Result<Vec<Bucket>> {
+        self.db
+            .scan_prefix(layout::REC)?
+            .iter()
+            .map(|(_, v)| layout::decode_bucket(v))
+            .collect()
     }
 
     /// Every contact, sorted by name.
     pub(crate) fn list(&self) -> Result<Vec<Contact>> {
         let mut out = Vec::new();
-        for (k, blob) in self.db.scan_prefix(REC)? {
-            let id = String::from_utf8_lossy(&k[REC.len()..]).into_owned();
-            out.push(self.decode(&id, &blob)?);
+        for bucket in self.buckets()? {
+            for (id, e) in &bucket {
+                out.push(self.decode(id, &e.blob)?);
+            }
         }
         out.sort_by_cached_key(|c| (c.display_name.to_lowercase(), c.id.clone()));
         Ok(out)
@@ -201,10 +227,9 @@ impl Store {
     /// Ids of all records (no decryption).
     pub(crate) fn ids(&self) -> Result<Vec<ContactId>> {
         Ok(self
-            .db
-            .scan_prefix(REC)?
+            .buckets()?
             .into_iter()
-            .map(|(k, _)| String::from_utf8_lossy(&k[REC.len()..]).into_owned())
+            .flat_map(|b| b.into_keys())
             .collect())
     }
 
@@ -214,50 +239,28 @@ impl Store {
 
     /// Ids of contacts with this index term.
     pub(crate) fn lookup(&self, kind: &str, value: &str) -> Result<Vec<ContactId>> {
-        let prefix = [IDX, &self.hash(kind, value)[..]].concat();
+        let h = self.hash(kind, value);
         Ok(self
-            .db
-            .scan_prefix(&prefix)?
+            .shard(&layout::shard_key(&h))?
             .into_iter()
-            .map(|(k, _)| String::from_utf8_lossy(&k[prefix.len()..]).into_owned())
+            .filter(|(x, _)| *x == h)
+            .map(|(_, id)| id)
             .collect())
     }
 
-    /// Ops that write `contact` (replacing any previous version and its index entries).
-    pub(crate) fn put_ops(&self, sealer: &Sealer, contact: &Contact) -> Result<Vec<Op>> {
-        let id = contact.id.as_bytes();
-        let mut ops = self.del_index_ops(&contact.id)?;
-        let plain = Zeroizing::new(serde_json::to_vec(contact)?);
-        ops.push(Op::Put(
-            [REC, id].concat(),
-            sealer.seal(&contact.id, &plain),
-        ));
-        let mut refs = Vec::new();
-        for (kind, value) in contact.index_terms() {
-            let h = self.hash(kind, &value);
-            refs.extend_from_slice(&h);
-            ops.push(Op::Put([IDX, &h[..], id].concat(), Vec::new()));
-        }
-        ops.push(Op::Put([REFS, id].concat(), refs));
-        Ok(ops)
+    /// Whether the store holds any contact.
+    pub(crate) fn has_records(&self) -> Result<bool> {
+        self.db.has_prefix(layout::REC)
     }
 
-    fn del_index_ops(&self, id: &str) -> Result<Vec<Op>> {
-        let mut ops = Vec::new();
-        if let Some(refs) = self.db.get(&[REFS, id.as_bytes()].concat())? {
-            for h in refs.chunks_exact(32) {
-                ops.push(Op::Del([IDX, h, id.as_bytes()].concat()));
-            }
+    /// A writer that collects changes to this store (sealing with a fresh ephemeral key).
+    pub(crate) fn writer(&self) -> Writer<'_> {
+        Writer {
+            store: self,
+            sealer: self.sealer(),
+            buckets: BTreeMap::new(),
+            shards: BTreeMap::new(),
         }
-        Ok(ops)
-    }
-
-    /// Ops that remove a record and its index entries (no decryption needed).
-    pub(crate) fn del_ops(&self, id: &str) -> Result<Vec<Op>> {
-        let mut ops = self.del_index_ops(id)?;
-        ops.push(Op::Del([REFS, id.as_bytes()].concat()));
-        ops.push(Op::Del([REC, id.as_bytes()].concat()));
-        Ok(ops)
     }
 
     /// Forgets cached derived keys.
@@ -310,3 +313,110 @@ macro_rules! read_api {
 
 read_api!(WorkBook);
 read_api!(PrivateBook);
+
+/// A record sealed for one store, ready to be written.
+pub(crate) struct Sealed {
+    id: ContactId,
+    entry: Entry,
+}
+
+/// Collects puts and deletes for one store; [`Writer::finish`] turns them into
+/// one write per touched bucket and shard.
+pub(crate) struct Writer<'a> {
+    store: &'a Store,
+    sealer: Sealer,
+    buckets: BTreeMap<u8, Bucket>,
+    shards: BTreeMap<Vec<u8>, Shard>,
+}
+
+impl Writer<'_> {
+    fn bucket(&mut self, id: &str) -> Result<&mut Bucket> {
+        let b = layout::bucket_of(id);
+        if !self.buckets.contains_key(&b) {
+            let loaded = self.store.bucket(b)?;
+            self.buckets.insert(b, loaded);
+        }
+        Ok(self.buckets.entry(b).or_default())
+    }
+
+    fn shard(&mut self, hash: &[u8; 32]) -> Result<&mut Shard> {
+        let key = layout::shard_key(hash);
+        if !self.shards.contains_key(&key) {
+            let loaded = self.store.shard(&key)?;
+            self.shards.insert(key.clone(), loaded);
+        }
+        Ok(self.shards.entry(key).or_default())
+    }
+
+    fn unindex(&mut self, id: &str, refs: &[[u8; 32]]) -> Result<()> {
+        for h in refs {
+            self.shard(h)?.retain(|(x, i)| !(x == h && i == id));
+        }
+        Ok(())
+    }
+
+    /// Seals a contact and computes its index hashes; needs only `&self`, so
+    /// an import can run it on several threads.
+    pub(crate) fn seal(&self, contact: &Contact) -> Sealed {
+        // Serialising a plain struct of strings cannot fail.
+        let plain = Zeroizing::new(serde_json::to_vec(contact).unwrap_or_default());
+        let blob = self.sealer.seal(&contact.id, &plain);
+        let refs = contact
+            .index_terms()
+            .into_iter()
+            .map(|(kind, value)| self.store.hash(kind, &value))
+            .collect();
+        Sealed {
+            id: contact.id.clone(),
+            entry: Entry { refs, blob },
+        }
+    }
+
+    /// Writes (or replaces) a contact.
+    pub(crate) fn put(&mut self, contact: &Contact) -> Result<()> {
+        let sealed = self.seal(contact);
+        self.put_sealed(sealed)
+    }
+
+    /// Writes (or replaces) a record sealed with [`Writer::seal`] of this writer.
+    pub(crate) fn put_sealed(&mut self, sealed: Sealed) -> Result<()> {
+        let Sealed { id, entry } = sealed;
+        if let Some(old) = self.bucket(&id)?.remove(&id) {
+            self.unindex(&id, &old.refs)?;
+        }
+        for h in &entry.refs {
+            self.shard(h)?.push((*h, id.clone()));
+        }
+        self.bucket(&id)?.insert(id, entry);
+        Ok(())
+    }
+
+    /// Removes a contact and its index entries (no decryption needed).
+    pub(crate) fn delete(&mut self, id: &str) -> Result<()> {
+        if let Some(old) = self.bucket(id)?.remove(id) {
+            self.unindex(id, &old.refs)?;
+        }
+        Ok(())
+    }
+
+    /// The ops that write every touched bucket and shard.
+    pub(crate) fn finish(self) -> Vec<Op> {
+        let mut ops = Vec::with_capacity(self.buckets.len() + self.shards.len());
+        for (b, bucket) in self.buckets {
+            let key = layout::bucket_key(b);
+            ops.push(if bucket.is_empty() {
+                Op::Del(key)
+            } else {
+                Op::Put(key, layout::encode_bucket(&bucket))
+            });
+        }
+        for (key, shard) in self.shards {
+            ops.push(if shard.is_empty() {
+                Op::Del(key)
+            } else {
+                Op::Put(key, layout::encode_shard(&shard))
+            });
+        }
+        ops
+    }
+}

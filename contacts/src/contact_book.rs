@@ -9,7 +9,7 @@
 use std::fs;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::MutexGuard;
 
 use crate::book::{PrivateBook, Store, WorkBook};
 use crate::consent::{Consent, ConsentEvent, ConsentSource, ConsentStatus};
@@ -35,7 +35,6 @@ pub struct ContactBook {
     pub(crate) work: WorkBook,
     pub(crate) private: PrivateBook,
     pub(crate) region: Region,
-    write: Mutex<()>,
 }
 
 fn present(path: &Path) -> bool {
@@ -102,9 +101,8 @@ impl ContactBook {
             Store::is_initialised(&*work)?,
             Store::is_initialised(&*private)?,
         );
-        let fresh = |db: &dyn ContactStore| -> Result<bool> {
-            Ok(db.scan_prefix(crate::book::REC)?.is_empty())
-        };
+        let fresh =
+            |db: &dyn ContactStore| -> Result<bool> { Ok(!db.has_prefix(crate::layout::REC)?) };
         let (work, private) = if !wi && !pi || (wi != pi && fresh(&*work)? && fresh(&*private)?) {
             // First use, or a first use that was interrupted before both key records were written.
             let p = Store::create(Book::Private, private_path, private, pass, opts.kdf)?;
@@ -131,7 +129,6 @@ impl ContactBook {
             work: WorkBook { store: work },
             private: PrivateBook { store: private },
             region: opts.region,
-            write: Mutex::new(()),
         })
     }
 
@@ -158,7 +155,12 @@ impl ContactBook {
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, ()> {
-        self.write.lock().unwrap_or_else(|p| p.into_inner())
+        // The work store's lock: discovery, which holds only the work book, takes the same one.
+        self.work
+            .store
+            .write
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
     }
 
     pub(crate) fn commit(&self, plan: Plan) -> Result<()> {
@@ -252,7 +254,9 @@ impl ContactBook {
         let _guard = self.lock();
         let book = book_for(contact.consent.status());
         let store = self.store(book);
-        store.db.apply(store.put_ops(&store.sealer(), &contact)?)?;
+        let mut w = store.writer();
+        w.put(&contact)?;
+        store.db.apply(w.finish())?;
         Ok(contact)
     }
 
@@ -302,20 +306,16 @@ impl ContactBook {
         }
         contact.consent.record(event);
         contact.updated = Timestamp::now();
-        let mut plan = Plan::default();
-        let target = self.store(to);
-        let put = target.put_ops(&target.sealer(), &contact)?;
-        let del = if from != to {
-            self.store(from).del_ops(&contact.id)?
-        } else {
-            Vec::new()
-        };
-        for (book, ops) in [(to, put), (from, del)] {
-            match book {
-                Book::Work => plan.work.extend(ops),
-                Book::Private => plan.private.extend(ops),
-            }
+        let mut writers = [self.work.store.writer(), self.private.store.writer()];
+        writers[slot(to)].put(&contact)?;
+        if from != to {
+            writers[slot(from)].delete(&contact.id)?;
         }
+        let [w, p] = writers;
+        let plan = Plan {
+            work: w.finish(),
+            private: p.finish(),
+        };
         self.commit(plan)?;
         Ok(contact)
     }
@@ -325,14 +325,25 @@ impl ContactBook {
     pub fn erase(&self, id: &str) -> Result<Book> {
         let _guard = self.lock();
         let (book, id) = self.resolve(id)?;
+        let (mut w, mut p) = (self.work.store.writer(), self.private.store.writer());
+        w.delete(&id)?;
+        p.delete(&id)?;
         let plan = Plan {
-            work: self.work.store.del_ops(&id)?,
-            private: self.private.store.del_ops(&id)?,
+            work: w.finish(),
+            private: p.finish(),
         };
         self.commit(plan)?;
         self.work.store.clear_caches();
         self.private.store.clear_caches();
         Ok(book)
+    }
+}
+
+/// Index of a book in `[work, private]` arrays.
+pub(crate) fn slot(book: Book) -> usize {
+    match book {
+        Book::Work => 0,
+        Book::Private => 1,
     }
 }
 
@@ -394,3 +405,6 @@ impl PrivateBook {
         Ok(PrivateBook { store })
     }
 }
+
+#[cfg(test)]
+mod tests;

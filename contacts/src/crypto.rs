@@ -198,17 +198,16 @@ impl Opener {
         let mut eph = [0u8; 32];
         eph.copy_from_slice(&blob[1..33]);
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        if !cache.contains_key(&eph) {
-            let shared = self.secret.diffie_hellman(&PublicKey::from(eph));
-            if !shared.was_contributory() {
-                return None;
+        let key = match cache.entry(eph) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let shared = self.secret.diffie_hellman(&PublicKey::from(eph));
+                if !shared.was_contributory() {
+                    return None;
+                }
+                e.insert(seal_key(shared.as_bytes(), &eph, self.public.as_bytes()))
             }
-            cache.insert(
-                eph,
-                seal_key(shared.as_bytes(), &eph, self.public.as_bytes()),
-            );
-        }
-        let key = cache.get(&eph)?;
+        };
         aead_open(key, &blob[33..], &record_ad(self.store, record_id))
     }
 

@@ -174,13 +174,22 @@ pub fn parse(bytes: &[u8]) -> Parsed {
         });
         return out;
     }
+    let starts = line_starts(body);
+    // csv reports a record as starting at the line break before it; skip that break.
+    let line_of = |byte: u64| {
+        let mut b = byte as usize;
+        while matches!(body.as_bytes().get(b), Some(b'\r' | b'\n')) {
+            b += 1;
+        }
+        starts.partition_point(|&s| s <= b) as u64 + line_offset
+    };
     let mut record = StringRecord::new();
     loop {
-        let line = reader.position().line() + line_offset;
+        let line = line_of(reader.position().byte());
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
-                let line = record.position().map_or(line, |p| p.line() + line_offset);
+                let line = record.position().map_or(line, |p| line_of(p.byte()));
                 let raw = row(&record, &fields, line);
                 if raw.is_empty() {
                     if record.iter().any(|c| !c.trim().is_empty()) {
@@ -194,7 +203,7 @@ pub fn parse(bytes: &[u8]) -> Parsed {
                 }
             }
             Err(e) => {
-                let line = e.position().map_or(line, |p| p.line() + line_offset);
+                let line = e.position().map_or(line, |p| line_of(p.byte()));
                 out.rejected.push(LineIssue {
                     line,
                     message: format!("unreadable row: {e}"),
@@ -208,6 +217,18 @@ pub fn parse(bytes: &[u8]) -> Parsed {
     out
 }
 
+/// Byte offsets where each line starts (any of `\n`, `\r\n`, `\r` ends a line).
+fn line_starts(text: &str) -> Vec<usize> {
+    let b = text.as_bytes();
+    let mut starts = vec![0];
+    for (i, &c) in b.iter().enumerate() {
+        if c == b'\n' || (c == b'\r' && b.get(i + 1) != Some(&b'\n')) {
+            starts.push(i + 1);
+        }
+    }
+    starts
+}
+
 fn row(record: &StringRecord, fields: &[Field], line: u64) -> RawRecord {
     let mut r = RawRecord {
         line,
@@ -217,7 +238,7 @@ fn row(record: &StringRecord, fields: &[Field], line: u64) -> RawRecord {
     let cell = |i: usize| record.get(i).map(str::trim).unwrap_or("");
     let label = |partner: &Option<usize>, header_kind: &str| {
         let l = partner
-            .map(|i| cell(i))
+            .map(&cell)
             .unwrap_or(header_kind)
             .trim_start_matches("* ")
             .trim()

@@ -5,10 +5,12 @@
 //! between the two must not leave a contact in both books or in none. So every
 //! two-store write is a small two-phase commit with undo logs:
 //!
-//! 1. work:    apply its ops + `t/<txn>` = undo log (values before) — atomic
-//! 2. private: apply its ops + `t/<txn>` = undo log — atomic
+//! 1. each store touched: `t/<txn>` = undo log (the values before), durable
+//! 2. each store: the ops, in chunks of bounded size (a 100,000-contact import)
 //! 3. work:    `c/<txn>` commit marker — the decision point
-//! 4. private: drop `t/<txn>`; work: drop `t/<txn>` and `c/<txn>`
+//! 4. drop the undo logs, then the commit marker
+//!
+//! A small write to a single store skips all this: sled applies one batch atomically.
 //!
 //! On open, [`recover`] finishes committed transactions and rolls back the
 //! rest from their undo logs. The logs hold only what the stores hold anyway
@@ -32,31 +34,75 @@ pub(crate) struct Plan {
     pub(crate) private: Vec<Op>,
 }
 
+/// Bytes per write: a big import is written in chunks so memory stays bounded;
+/// the undo log written first makes the chunks one transaction.
+const CHUNK_BYTES: usize = 8 << 20;
+
+fn op_size(op: &Op) -> usize {
+    match op {
+        Op::Put(k, v) => k.len() + v.len(),
+        Op::Del(k) => k.len(),
+    }
+}
+
+/// Splits ops into writes of at most about [`CHUNK_BYTES`].
+fn chunks(ops: &[Op]) -> Vec<&[Op]> {
+    let mut out = Vec::new();
+    let (mut start, mut size) = (0, 0);
+    for (i, op) in ops.iter().enumerate() {
+        if size > 0 && size + op_size(op) > CHUNK_BYTES {
+            out.push(&ops[start..i]);
+            (start, size) = (i, 0);
+        }
+        size += op_size(op);
+    }
+    if start < ops.len() {
+        out.push(&ops[start..]);
+    }
+    out
+}
+
 /// Applies `plan` atomically across both stores (see module docs).
 pub(crate) fn commit(
     work: &dyn ContactStore,
     private: &dyn ContactStore,
     plan: Plan,
 ) -> Result<()> {
-    match (plan.work.is_empty(), plan.private.is_empty()) {
-        (true, true) => return Ok(()),
-        (false, true) => return work.apply(plan.work),
-        (true, false) => return private.apply(plan.private),
-        (false, false) => {}
+    if plan.work.is_empty() && plan.private.is_empty() {
+        return Ok(());
+    }
+    let size: usize = plan.work.iter().chain(&plan.private).map(op_size).sum();
+    if size <= CHUNK_BYTES && (plan.work.is_empty() || plan.private.is_empty()) {
+        // One atomic write to one store needs no journal.
+        let (store, ops) = if plan.work.is_empty() {
+            (private, plan.private)
+        } else {
+            (work, plan.work)
+        };
+        return store.apply(ops);
     }
     let id = random::<16>();
-    let undo_w = undo_log(work, &plan.work)?;
-    let undo_p = undo_log(private, &plan.private)?;
-    let mut ops_w = plan.work;
-    ops_w.push(Op::Put(key(TXN, &id), undo_w));
-    work.apply(ops_w)?;
-    let mut ops_p = plan.private;
-    ops_p.push(Op::Put(key(TXN, &id), undo_p));
-    private.apply(ops_p)?;
+    let txn = key(TXN, &id);
+    let parts: Vec<(&dyn ContactStore, Vec<Op>)> = [(work, plan.work), (private, plan.private)]
+        .into_iter()
+        .filter(|(_, ops)| !ops.is_empty())
+        .collect();
+    // Phase 1: undo logs first, then the ops (possibly in several writes).
+    for (store, ops) in &parts {
+        store.apply(vec![Op::Put(txn.clone(), undo_log(*store, ops)?)])?;
+    }
+    for (store, ops) in parts.iter() {
+        for chunk in chunks(ops) {
+            store.apply(chunk.to_vec())?;
+        }
+    }
+    // Phase 2: the decision, always in the work store.
     work.apply(vec![Op::Put(key(COMMIT, &id), Vec::new())])?;
     // Committed. A failure from here on is finished by `recover` at the next open.
-    private.apply(vec![Op::Del(key(TXN, &id))])?;
-    work.apply(vec![Op::Del(key(TXN, &id)), Op::Del(key(COMMIT, &id))])
+    for (store, _) in parts.iter().rev() {
+        store.apply(vec![Op::Del(txn.clone())])?;
+    }
+    work.apply(vec![Op::Del(key(COMMIT, &id))])
 }
 
 /// Finishes or rolls back transactions interrupted by a crash. Returns how many it found.
@@ -197,8 +243,8 @@ mod tests {
         commit(&w0, &p0, plan()).unwrap();
         let after = (w0.snapshot(), p0.snapshot());
         assert_ne!(before, after);
-        for crash_w in 0..4 {
-            for crash_p in 0..3 {
+        for crash_w in 0..6 {
+            for crash_p in 0..5 {
                 let (w, p) = setup();
                 w.crash_after(crash_w);
                 p.crash_after(crash_p);

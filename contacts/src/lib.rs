@@ -17,12 +17,18 @@ mod consent;
 mod contact_book;
 mod crypto;
 mod csv_file;
+mod discovery;
 mod error;
+mod import;
 mod journal;
+mod layout;
 mod model;
 mod phone;
 mod record;
+mod rights;
 mod store;
+#[cfg(test)]
+mod testutil;
 mod time;
 mod vcard;
 
@@ -30,8 +36,18 @@ pub use book::{PrivateBook, WorkBook};
 pub use consent::{Consent, ConsentEvent, ConsentSource, ConsentStatus, DEFAULT_PURPOSE};
 pub use contact_book::{ContactBook, OpenOptions, book_for};
 pub use crypto::KdfParams;
+pub use discovery::{
+    Discovery, DiscoveryReport, HashDetails, HttpIdentityService, IdentityService, OpenIdToken,
+    lookup_hash,
+};
 pub use error::{Error, Result};
+pub use import::{
+    ConsentMode, Format, ImportOptions, ImportReport, Merge, MergeTarget, Phase, Progress,
+    detect_format,
+};
 pub use model::{Book, Contact, ContactId, Email, NewContact, Phone};
 pub use phone::{Region, normalise as normalise_phone};
+pub use record::LineIssue;
+pub use rights::{ConsentReportRow, ContactExport, to_vcard};
 pub use store::{ContactStore, MemoryStore, Op, SledStore};
 pub use time::Timestamp;

@@ -41,6 +41,25 @@ pub trait ContactStore: Send + Sync {
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
     /// Applies all ops atomically; when it returns `Ok` they are durable.
     fn apply(&self, ops: Vec<Op>) -> Result<()>;
+    /// Whether any key starts with `prefix`.
+    fn has_prefix(&self, prefix: &[u8]) -> Result<bool> {
+        Ok(!self.scan_prefix(prefix)?.is_empty())
+    }
+}
+
+impl<T: ContactStore + ?Sized> ContactStore for std::sync::Arc<T> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        (**self).get(key)
+    }
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        (**self).scan_prefix(prefix)
+    }
+    fn apply(&self, ops: Vec<Op>) -> Result<()> {
+        (**self).apply(ops)
+    }
+    fn has_prefix(&self, prefix: &[u8]) -> Result<bool> {
+        (**self).has_prefix(prefix)
+    }
 }
 
 /// The on-disk store: one sled database in its own directory (mode 0700, files 0600).
@@ -64,6 +83,7 @@ impl SledStore {
             .cache_capacity(32 * 1024 * 1024)
             // Every `apply` flushes itself; no background flusher needed.
             .flush_every_ms(None)
+            .mode(sled::Mode::HighThroughput)
             .open()
             .map_err(|e| Error::StoreCorrupt {
                 book,
@@ -125,6 +145,16 @@ impl ContactStore for SledStore {
                     .map_err(|e| self.db_err(e))
             })
             .collect()
+    }
+
+    fn has_prefix(&self, prefix: &[u8]) -> Result<bool> {
+        Ok(self
+            .db
+            .scan_prefix(prefix)
+            .next()
+            .transpose()
+            .map_err(|e| self.db_err(e))?
+            .is_some())
     }
 
     fn apply(&self, ops: Vec<Op>) -> Result<()> {

@@ -92,10 +92,7 @@ fn logical_lines(bytes: &[u8]) -> impl Iterator<Item = (u64, Vec<u8>)> + '_ {
         let (line, first) = physical.next()?;
         let mut cur = first.to_vec();
         let qp = is_qp(&cur);
-        loop {
-            let Some(&(_, next)) = physical.peek() else {
-                break;
-            };
+        while let Some(&(_, next)) = physical.peek() {
             if matches!(next.first(), Some(b' ' | b'\t')) {
                 if qp && cur.last() == Some(&b'=') {
                     cur.pop();
@@ -225,15 +222,15 @@ fn qp_decode(v: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(v.len());
     let mut i = 0;
     while i < v.len() {
-        if v[i] == b'=' {
-            if let (Some(h), Some(l)) = (
+        if v[i] == b'='
+            && let (Some(h), Some(l)) = (
                 v.get(i + 1).and_then(|&b| hex(b)),
                 v.get(i + 2).and_then(|&b| hex(b)),
-            ) {
-                out.push(h << 4 | l);
-                i += 3;
-                continue;
-            }
+            )
+        {
+            out.push(h << 4 | l);
+            i += 3;
+            continue;
         }
         out.push(v[i]);
         i += 1;

@@ -310,6 +310,15 @@ impl Kontor {
         }));
     }
 
+    /// Prepares for process exit: stops the sync and pauses the outbox so no request is
+    /// cut off half-way (a queued message stays queued and goes out on the next start).
+    pub async fn shutdown(&self) {
+        self.stop_sync();
+        self.client.send_queue().set_enabled(false).await;
+        // Let a request already on the wire settle before the runtime goes away.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
     /// Stops the background sync.
     pub fn stop_sync(&self) {
         if let Some(h) = self

@@ -6,7 +6,7 @@ fn google_export() {
 E-mail 2 - Type,E-mail 2 - Value,Phone 1 - Type,Phone 1 - Value,Phone 2 - Type,Phone 2 - Value,Organization 1 - Name,Notes\n\
 Erika Mustermann,Erika,,Mustermann,* myContacts ::: Kunden,* Work,erika@example.de,Home,erika.m@example.org,Mobile,+49 151 12345678 ::: 0171 2345678,Work,030 1234567,Muster AG,\"Mehrzeilige\nNotiz\"\n\
 ,,,,,,,,,,,,,,\n\
-Max,Max,,Meier,* myContacts,,,,,Mobile,0160 9876543,,,,\n";
+Max Meier,Max,,Meier,* myContacts,,,,,Mobile,0160 9876543,,,,\n";
     let p = parse(csv.as_bytes());
     assert!(p.rejected.is_empty(), "{:?}", p.rejected);
     assert_eq!(p.records.len(), 2);

@@ -66,23 +66,19 @@ fn five_mb_quote_round_trips_and_the_server_sees_only_ciphertext() {
 
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         let (event_id, name, mime, size) = loop {
-            match tokio::time::timeout_at(deadline, ben_rx.recv())
-                .await
-                .expect("file never arrived")
+            if let Ok(CoreEvent::MessageReceived(m)) =
+                tokio::time::timeout_at(deadline, ben_rx.recv())
+                    .await
+                    .expect("file never arrived")
+                && let MessageBody::File {
+                    name,
+                    mime,
+                    size,
+                    encrypted,
+                } = m.body
             {
-                Ok(CoreEvent::MessageReceived(m)) => {
-                    if let MessageBody::File {
-                        name,
-                        mime,
-                        size,
-                        encrypted,
-                    } = m.body
-                    {
-                        assert!(encrypted, "the file itself must be encrypted");
-                        break (m.event_id.unwrap(), name, mime, size);
-                    }
-                }
-                _ => {}
+                assert!(encrypted, "the file itself must be encrypted");
+                break (m.event_id.unwrap(), name, mime, size);
             }
         };
         assert_eq!(name, "Angebot-2026-11.pdf");

@@ -158,7 +158,7 @@ fn a_failed_message_can_be_cancelled() {
             .into_iter()
             .map(|e| e.transaction_id)
             .collect();
-        assert_eq!(outbox, [keep.clone()]);
+        assert_eq!(outbox, std::slice::from_ref(&keep));
         hs.restart().unwrap();
         anna.start_sync();
         let s = anna

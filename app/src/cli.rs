@@ -1,0 +1,241 @@
+//! The command line: every subcommand, flag and environment variable.
+//!
+//! Scripts drive this interface, so names here are a public contract: add, never rename.
+//! app/README-CLI.md documents the same surface for people.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Kontor: secure business messenger on Matrix (end-to-end encrypted).
+///
+/// Secrets are never taken from arguments: the profile passphrase comes from
+/// KONTOR_PASSPHRASE, else the first line of stdin when stdin is not a terminal, else a
+/// prompt without echo. Exit codes: 0 ok, 1 error, 2 usage, 3 wrong passphrase,
+/// 4 not logged in, 5 homeserver unreachable, 6 verification not completed.
+#[derive(Debug, Parser)]
+#[command(name = "kontor", version, propagate_version = true)]
+pub struct Cli {
+    /// Directory for Kontor's data; the encrypted profile lives in its `profile/`
+    /// subdirectory [default: $XDG_DATA_HOME/kontor or ~/.local/share/kontor].
+    #[arg(long, global = true, env = "KONTOR_DATA_DIR", value_name = "PATH")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Machine-readable output: one JSON document on stdout (streaming commands: one
+    /// JSON object per line).
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Log in and save the session in an encrypted profile (password from
+    /// KONTOR_PASSWORD, stdin or a prompt).
+    Login {
+        /// Homeserver base URL, e.g. https://matrix.example.org
+        #[arg(long, value_name = "URL")]
+        homeserver: String,
+        /// User name (local part) or full Matrix id.
+        #[arg(long, value_name = "NAME")]
+        user: String,
+    },
+    /// Log out on the server and delete the local profile.
+    Logout {
+        /// Delete the local profile even when the server cannot be reached.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Show the logged-in user, device and homeserver.
+    Whoami,
+    /// Send a text message to a user (opens the direct chat if needed).
+    Send {
+        /// Recipient, a full Matrix id (@name:server).
+        #[arg(value_parser = matrix_user)]
+        user: String,
+        /// The message; `-` reads it from stdin (after any secret lines).
+        text: String,
+        #[command(flatten)]
+        wait: Wait,
+    },
+    /// Send a file (encrypted) to a user.
+    SendFile {
+        /// Recipient, a full Matrix id (@name:server).
+        #[arg(value_parser = matrix_user)]
+        user: String,
+        /// The file to send.
+        path: PathBuf,
+        /// MIME type [default: guessed from the file name].
+        #[arg(long, value_name = "TYPE")]
+        mime: Option<String>,
+        #[command(flatten)]
+        wait: Wait,
+    },
+    /// Show the history of the direct chat with a user, oldest first.
+    Messages {
+        /// The other user, a full Matrix id (@name:server).
+        #[arg(value_parser = matrix_user)]
+        user: String,
+        /// How many messages to fetch.
+        #[arg(long, default_value_t = 50, value_name = "N")]
+        limit: u32,
+    },
+    /// Download, verify and decrypt the file of a message.
+    Download {
+        /// Event id of the file message (from `messages --json`).
+        event_id: String,
+        /// Where to write the file (replaced atomically once verified).
+        #[arg(long, value_name = "PATH")]
+        out: PathBuf,
+    },
+    /// List pending invites, or accept / decline one.
+    Invites {
+        /// Without an action: list.
+        #[command(subcommand)]
+        action: Option<InviteAction>,
+    },
+    /// List queued messages, or retry / cancel one.
+    Outbox {
+        /// Without an action: list.
+        #[command(subcommand)]
+        action: Option<OutboxAction>,
+    },
+    /// Sync once and flush the outbox, or follow events as JSON lines.
+    Sync {
+        /// Keep syncing and print every event as a JSON line until stdin closes or
+        /// SIGINT/SIGTERM.
+        #[arg(long)]
+        follow: bool,
+        /// Seconds to wait for the outbox to empty (without --follow).
+        #[arg(long, default_value_t = 30, value_name = "SECS")]
+        timeout: u64,
+    },
+    /// Verify another user or device by comparing emojis.
+    Verify {
+        /// Request or accept.
+        #[command(subcommand)]
+        action: VerifyAction,
+    },
+    /// Key backup: create a recovery key, or restore history with one.
+    Recovery {
+        /// Enable or restore.
+        #[command(subcommand)]
+        action: RecoveryAction,
+    },
+}
+
+/// How long `send` / `send-file` wait for delivery.
+#[derive(Debug, Args)]
+pub struct Wait {
+    /// Seconds to wait for delivery; still undelivered messages stay queued.
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    pub timeout: u64,
+}
+
+/// `kontor invites …`
+#[derive(Debug, Subcommand)]
+pub enum InviteAction {
+    /// List pending invites (the default).
+    List,
+    /// Join the room of an invite.
+    Accept {
+        /// Room id from `invites`.
+        room_id: String,
+    },
+    /// Reject an invite.
+    Decline {
+        /// Room id from `invites`.
+        room_id: String,
+    },
+}
+
+/// `kontor outbox …`
+#[derive(Debug, Subcommand)]
+pub enum OutboxAction {
+    /// List pending and failed messages (the default).
+    List,
+    /// Retry a failed message.
+    Retry {
+        /// Transaction id from `outbox`.
+        transaction_id: String,
+        #[command(flatten)]
+        wait: Wait,
+    },
+    /// Remove a message before it is sent.
+    Cancel {
+        /// Transaction id from `outbox`.
+        transaction_id: String,
+    },
+}
+
+/// `kontor verify …`
+#[derive(Debug, Subcommand)]
+pub enum VerifyAction {
+    /// Ask a user (or one of their devices) to verify.
+    Request {
+        /// The user, a full Matrix id; your own id to verify your other device.
+        #[arg(value_parser = matrix_user)]
+        user: String,
+        /// A device id: verify that device instead of the user's identity.
+        #[arg(long, value_name = "ID")]
+        device: Option<String>,
+        /// Seconds to wait for each step of the other side.
+        #[arg(long, default_value_t = 120, value_name = "SECS")]
+        timeout: u64,
+    },
+    /// Wait for a verification request and accept it.
+    Accept {
+        /// Only accept a request from this user.
+        #[arg(long, value_name = "USER", value_parser = matrix_user)]
+        from: Option<String>,
+        /// Seconds to wait for each step of the other side.
+        #[arg(long, default_value_t = 120, value_name = "SECS")]
+        timeout: u64,
+    },
+}
+
+/// `kontor recovery …`
+#[derive(Debug, Subcommand)]
+pub enum RecoveryAction {
+    /// Set up key backup and print the recovery key.
+    Enable,
+    /// Restore backed-up keys (key from KONTOR_RECOVERY_KEY, stdin or a prompt).
+    Restore,
+}
+
+/// Checks a USER argument early, so a typo is a usage error (exit 2) before any
+/// passphrase is asked for.
+fn matrix_user(s: &str) -> Result<String, String> {
+    kontor_core::parse_user_id(s)
+        .map(|u| u.to_string())
+        .map_err(|_| "expected a full Matrix id like @name:example.org".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn user_must_be_a_matrix_id() {
+        let err = Cli::try_parse_from(["kontor", "send", "ben", "hi"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ValueValidation);
+        assert!(Cli::try_parse_from(["kontor", "send", "@ben:example.org", "hi"]).is_ok());
+    }
+
+    #[test]
+    fn invites_without_action_lists() {
+        let cli = Cli::try_parse_from(["kontor", "invites", "--json"]).unwrap();
+        assert!(cli.json);
+        assert!(matches!(cli.command, Command::Invites { action: None }));
+    }
+}

@@ -1,0 +1,158 @@
+//! Command implementations and what they share: where the profile lives and how a
+//! saved session is unlocked and restored.
+
+mod account;
+mod chat;
+mod sync;
+mod verify;
+
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+};
+
+use anyhow::{Context, Result};
+use kontor_core::{Kontor, Profile};
+
+use crate::{
+    cli::{Cli, Command},
+    input,
+};
+
+/// Settings every command gets.
+#[derive(Debug)]
+pub struct Ctx {
+    /// The data directory (`--data-dir`).
+    pub data_dir: PathBuf,
+    /// `--json`.
+    pub json: bool,
+    /// The restored account, kept so [`Ctx::close`] can quiesce it on the way out.
+    session: std::sync::Mutex<Option<Arc<Kontor>>>,
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> Result<()> {
+    let ctx = Ctx {
+        data_dir: match cli.data_dir {
+            Some(d) => d,
+            None => default_data_dir()?,
+        },
+        json: cli.json,
+        session: Default::default(),
+    };
+    let result = dispatch(&ctx, cli.command).await;
+    ctx.close().await;
+    result
+}
+
+async fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
+    match command {
+        Command::Login { homeserver, user } => account::login(ctx, &homeserver, &user).await,
+        Command::Logout { force } => account::logout(ctx, force).await,
+        Command::Whoami => account::whoami(ctx).await,
+        Command::Recovery { action } => account::recovery(ctx, action).await,
+        Command::Send { user, text, wait } => chat::send(ctx, &user, &text, wait).await,
+        Command::SendFile {
+            user,
+            path,
+            mime,
+            wait,
+        } => chat::send_file(ctx, &user, &path, mime.as_deref(), wait).await,
+        Command::Messages { user, limit } => chat::messages(ctx, &user, limit).await,
+        Command::Download { event_id, out } => chat::download(ctx, &event_id, &out).await,
+        Command::Invites { action } => sync::invites(ctx, action).await,
+        Command::Outbox { action } => sync::outbox(ctx, action).await,
+        Command::Sync { follow, timeout } => sync::sync(ctx, follow, timeout).await,
+        Command::Verify { action } => verify::verify(ctx, action).await,
+    }
+}
+
+/// `$XDG_DATA_HOME/kontor`, else `~/.local/share/kontor`.
+fn default_data_dir() -> Result<PathBuf> {
+    if let Some(x) = std::env::var_os("XDG_DATA_HOME").map(PathBuf::from)
+        && x.is_absolute()
+    {
+        return Ok(x.join("kontor"));
+    }
+    let home = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .context("cannot find a data directory: set --data-dir, KONTOR_DATA_DIR or HOME")?;
+    Ok(PathBuf::from(home).join(".local/share/kontor"))
+}
+
+impl Ctx {
+    /// The profile directory. A subdirectory, not the data directory itself, because
+    /// logout deletes the profile directory wholesale: `--data-dir ~` must not wipe home.
+    pub fn profile_dir(&self) -> PathBuf {
+        self.data_dir.join("profile")
+    }
+
+    /// True when a profile was created here (by an earlier `login`).
+    fn has_profile(&self) -> bool {
+        self.profile_dir().join("profile.json").exists()
+    }
+
+    /// Reads the passphrase and unlocks (or, for login, creates) the profile.
+    pub async fn unlock(&self) -> Result<Profile> {
+        let passphrase = input::secret(input::PASSPHRASE)?;
+        open_profile(&self.profile_dir(), passphrase).await
+    }
+
+    /// Unlocks the profile and restores the saved session.
+    ///
+    /// Fails with "not logged in" before asking for anything when there is no profile, so
+    /// a command run in a fresh data directory never creates one. With `sync`, one sync
+    /// runs first; when the homeserver is down the command goes on with the local state
+    /// (so `send` can still queue).
+    pub async fn restore(&self, profile: Option<Profile>, sync: bool) -> Result<Arc<Kontor>> {
+        let profile = match profile {
+            Some(p) => p,
+            None => self.unlocked().await?,
+        };
+        let kontor = Kontor::restore(profile)
+            .await
+            .context("cannot restore the session")?;
+        if sync && let Err(e) = kontor.sync_once().await {
+            tracing::warn!("sync failed, using the local state: {e}");
+        }
+        *self.session.lock().expect("session slot") = Some(kontor.clone());
+        Ok(kontor)
+    }
+
+    /// Hands over the only reference to the account (logout consumes it).
+    pub fn take_session(&self) -> Option<Arc<Kontor>> {
+        self.session.lock().expect("session slot").take()
+    }
+
+    /// Pauses the outbox, then lets the account outlive the runtime.
+    ///
+    /// `Kontor::shutdown` stops the sync and pauses the send queue so no new request
+    /// starts. The client is still not dropped here: dropping it closes its SQLite stores
+    /// while SDK background tasks (key backup) may be mid-operation, and the send queue
+    /// treats the resulting store errors as unrecoverable. Shutting the runtime down first
+    /// cancels those tasks at an await point; committed SQLite transactions are durable
+    /// without a clean close, and the process exits right after.
+    async fn close(&self) {
+        if let Some(kontor) = self.take_session() {
+            kontor.shutdown().await;
+            std::mem::forget(kontor);
+        }
+    }
+
+    /// Like [`Ctx::unlock`], but refuses to create a profile (every command but login).
+    pub async fn unlocked(&self) -> Result<Profile> {
+        if !self.has_profile() {
+            return Err(kontor_core::Error::NotLoggedIn.into());
+        }
+        self.unlock().await
+    }
+}
+
+/// Argon2id takes a noticeable moment, so it runs off the async threads.
+async fn open_profile(dir: &Path, passphrase: zeroize::Zeroizing<String>) -> Result<Profile> {
+    let dir = dir.to_owned();
+    tokio::task::spawn_blocking(move || Profile::open(&dir, &passphrase))
+        .await
+        .context("profile unlock crashed")?
+        .map_err(Into::into)
+}

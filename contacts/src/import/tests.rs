@@ -1,0 +1,237 @@
+use super::*;
+use crate::testutil::{PASS, mem_book, reopen};
+
+const VCF: &str = "BEGIN:VCARD\nVERSION:3.0\nFN:Anna Schmidt\nTEL;TYPE=CELL:0151 12345678\nEMAIL:anna@example.de\n\
+X-KONTOR-CONSENT:granted\nX-KONTOR-CONSENT-PURPOSE:Terminabsprachen\nEND:VCARD\n\
+BEGIN:VCARD\nVERSION:3.0\nFN:Bernd Bauer\nTEL:+49 30 1234567\nTEL:12\nEND:VCARD\n\
+BEGIN:VCARD\nVERSION:3.0\nFN:Anna S.\nTEL:+49 151 12345678\nEMAIL:anna.privat@example.de\nEND:VCARD\n\
+BEGIN:VCARD\nVERSION:3.0\nFN:Carla\nX-KONTOR-CONSENT:vielleicht\nTEL:0170 1111111\nEND:VCARD\n\
+BEGIN:VCARD\nVERSION:3.0\nNOTE:nothing\nEND:VCARD\n";
+
+fn run(book: &ContactBook, name: &str, data: &str, opts: &ImportOptions) -> Result<ImportReport> {
+    let format = detect_format(name, data.as_bytes()).unwrap();
+    book.import_bytes(
+        name,
+        data.as_bytes(),
+        format,
+        opts,
+        &mut |_| {},
+        &AtomicBool::new(false),
+    )
+}
+
+#[test]
+fn consent_from_file_duplicates_rejects_and_warnings() {
+    let m = mem_book();
+    let r = run(&m.book, "kunden.vcf", VCF, &ImportOptions::default()).unwrap();
+    assert_eq!(r.read, 4);
+    assert_eq!((r.added_work, r.added_private, r.updated), (1, 1, 0));
+    assert_eq!(
+        r.merged,
+        vec![Merge {
+            line: 15,
+            into: MergeTarget::Line(1),
+            matched: "tel"
+        }]
+    );
+    assert_eq!(
+        r.rejected.iter().map(|i| i.line).collect::<Vec<_>>(),
+        vec![27, 21]
+    );
+    assert!(r.rejected.iter().any(|i| i.message.contains("vielleicht")));
+    assert_eq!(
+        r.warnings,
+        vec![LineIssue {
+            line: 9,
+            message: "invalid phone number \"12\" kept as written".into()
+        }]
+    );
+
+    let work = m.book.list(Book::Work).unwrap();
+    assert_eq!(work.len(), 1);
+    let anna = &work[0];
+    assert_eq!(anna.display_name, "Anna Schmidt");
+    assert_eq!(anna.emails.len(), 2, "duplicate's e-mail merged in");
+    let ev = anna.consent.current().unwrap();
+    assert_eq!(ev.purpose.as_deref(), Some("Terminabsprachen"));
+    assert_eq!(
+        ev.source,
+        ConsentSource::Import {
+            file: "kunden.vcf".into(),
+            line: 1
+        }
+    );
+    assert_eq!(
+        anna.consent.history().len(),
+        2,
+        "both rows' consent events are kept"
+    );
+
+    let private = m.book.list(Book::Private).unwrap();
+    assert_eq!(private[0].display_name, "Bernd Bauer");
+    assert_eq!(private[0].phones[1].e164, None);
+    assert_eq!(private[0].phones[1].raw, "12");
+}
+
+#[test]
+fn reimport_merges_with_stored_and_can_grant() {
+    let m = mem_book();
+    run(&m.book, "a.vcf", VCF, &ImportOptions::default()).unwrap();
+    let csv = "Name;Mobile Phone;E-mail Address;Einwilligung\nBernd B.;030/1234567;bernd@bauer.de;ja\nNeu;;neu@example.de;\n";
+    let r = run(&m.book, "b.csv", csv, &ImportOptions::default()).unwrap();
+    assert_eq!((r.added_work, r.added_private, r.updated), (0, 1, 1));
+    let (book, bernd) = m
+        .book
+        .get(match &r.merged[0].into {
+            MergeTarget::Existing(id) => id,
+            other => panic!("{other:?}"),
+        })
+        .unwrap();
+    assert_eq!(
+        book,
+        Book::Work,
+        "consent in the second file moved Bernd to the work book"
+    );
+    assert_eq!(bernd.display_name, "Bernd Bauer");
+    assert!(bernd.emails.iter().any(|e| e.address == "bernd@bauer.de"));
+    assert_eq!(bernd.consent.history().len(), 2);
+    // A file without consent never downgrades.
+    let r = run(
+        &m.book,
+        "c.csv",
+        "Name,E-mail\nB,bernd@bauer.de\n",
+        &ImportOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(r.updated, 1);
+    assert_eq!(m.book.get(&bernd.id).unwrap().0, Book::Work);
+}
+
+#[test]
+fn whole_file_decision() {
+    let m = mem_book();
+    let opts = ImportOptions {
+        consent: ConsentMode::Granted,
+        evidence: Some("Formulare 2024".into()),
+        ..Default::default()
+    };
+    let r = run(&m.book, "k.vcf", VCF, &opts).unwrap();
+    // Carla's odd consent value does not matter with a whole-file decision.
+    assert_eq!((r.added_work, r.added_private), (3, 0));
+    assert!(
+        m.book.list(Book::Work).unwrap().iter().all(|c| c
+            .consent
+            .current()
+            .unwrap()
+            .evidence
+            .as_deref()
+            == Some("Formulare 2024"))
+    );
+    let m = mem_book();
+    let r = run(
+        &m.book,
+        "k.vcf",
+        VCF,
+        &ImportOptions {
+            consent: ConsentMode::None,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!((r.added_work, r.added_private), (0, 3));
+}
+
+#[test]
+fn cancel_writes_nothing_and_progress_is_reported() {
+    let m = mem_book();
+    let before = (m.work.snapshot(), m.private.snapshot());
+    let cancel = AtomicBool::new(false);
+    let mut phases = Vec::new();
+    let err = m
+        .book
+        .import_bytes(
+            "k.vcf",
+            VCF.as_bytes(),
+            Format::VCard,
+            &ImportOptions::default(),
+            &mut |p| {
+                phases.push(p.phase);
+                if p.phase == Phase::Writing {
+                    cancel.store(true, Ordering::Relaxed);
+                }
+            },
+            &cancel,
+        )
+        .unwrap_err();
+    assert!(matches!(err, Error::Cancelled));
+    assert_eq!((m.work.snapshot(), m.private.snapshot()), before);
+    assert_eq!(
+        phases,
+        vec![
+            Phase::Parsing,
+            Phase::Parsing,
+            Phase::Preparing,
+            Phase::Writing
+        ]
+    );
+}
+
+#[test]
+fn crash_during_import_is_all_or_nothing() {
+    for crash_w in 0..6 {
+        for crash_p in 0..5 {
+            let m = mem_book();
+            m.work.crash_after(crash_w);
+            m.private.crash_after(crash_p);
+            let ok = run(&m.book, "k.vcf", VCF, &ImportOptions::default()).is_ok();
+            drop(m.book);
+            m.work.restart();
+            m.private.restart();
+            let book = reopen(&m.work, &m.private, PASS).unwrap();
+            let n = (book.work().len().unwrap(), book.private().len().unwrap());
+            assert!(
+                n == (0, 0) || n == (1, 1),
+                "crash w{crash_w}/p{crash_p}: {n:?}"
+            );
+            if ok {
+                assert_eq!(n, (1, 1));
+            }
+        }
+    }
+}
+
+#[test]
+fn format_detection() {
+    assert_eq!(detect_format("x.VCF", b""), Some(Format::VCard));
+    assert_eq!(
+        detect_format("export", b"\xEF\xBB\xBFBEGIN:VCARD\r\n"),
+        Some(Format::VCard)
+    );
+    assert_eq!(
+        detect_format("export.txt", b"Name;Telefon\n"),
+        Some(Format::Csv)
+    );
+    assert_eq!(detect_format("x.bin", b"\x00\x01"), None);
+}
+
+#[test]
+fn two_rows_matching_one_stored_contact_both_merge() {
+    let m = mem_book();
+    run(
+        &m.book,
+        "a.vcf",
+        "BEGIN:VCARD\nFN:Dora\nTEL:0151 12345678\nEMAIL:dora@example.de\nEND:VCARD\n",
+        &ImportOptions::default(),
+    )
+    .unwrap();
+    // Not duplicates of each other, but each matches Dora: one by number, one by e-mail.
+    let csv =
+        "Name,Phone,E-mail\nD1,0151 12345678,d1@example.de\nD2,+49 40 1234567,dora@example.de\n";
+    let r = run(&m.book, "b.csv", csv, &ImportOptions::default()).unwrap();
+    assert_eq!((r.added_work, r.added_private, r.updated), (0, 0, 1));
+    assert_eq!(r.merged.len(), 2);
+    let all = m.book.list(Book::Private).unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].emails.len(), 2, "{:?}", all[0].emails);
+    assert_eq!(all[0].phones.len(), 2, "{:?}", all[0].phones);
+}
