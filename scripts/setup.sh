@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what building and testing Kontor needs on a fresh Debian machine with the Rust
+# toolchain: a C compiler (aws-lc, SQLite), Python 3 with venv (Synapse is installed by
+# the test harness itself into target/kontor-venv, pinned). Idempotent; quiet when all is there.
+set -euo pipefail
+need=()
+command -v cc >/dev/null || need+=(gcc)
+command -v pkg-config >/dev/null || need+=(pkg-config)
+if ! command -v python3 >/dev/null; then
+  need+=(python3 python3-venv)
+elif ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+  need+=(python3-venv)
+fi
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup: installing ${need[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
