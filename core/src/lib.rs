@@ -16,6 +16,7 @@ mod chat;
 mod error;
 mod events;
 mod files;
+mod openid;
 mod profile;
 mod security;
 
@@ -33,6 +34,7 @@ pub use chat::OutboxEntry;
 pub use error::{Error, Result};
 pub use events::{ConnectionState, CoreEvent, Direction, Message, MessageBody, SendState};
 pub use files::{Downloaded, SentFile};
+pub use openid::OpenIdToken;
 pub use profile::{KdfParams, Profile};
 pub use security::{SasEmoji, Verification};
 
