@@ -45,12 +45,24 @@ pub struct OutboxEntry {
     pub body: MessageBody,
 }
 
+/// Keeps the last few incoming verification requests; older ones have long timed out
+/// (a request is valid for 10 minutes and nobody has dozens pending).
+fn remember(inbox: &std::sync::Mutex<Vec<(String, String)>>, user: &str, flow: &str) {
+    let mut v = inbox.lock().unwrap_or_else(|p| p.into_inner());
+    if v.len() >= 16 {
+        v.remove(0);
+    }
+    v.push((user.to_owned(), flow.to_owned()));
+}
+
 impl Kontor {
     pub(crate) fn install_handlers(&self) {
         let tx = self.events.clone();
+        let inbox = self.verification_inbox.clone();
         self.client
             .add_event_handler(move |ev: OriginalSyncRoomMessageEvent, room: Room| {
                 let tx = tx.clone();
+                let inbox = inbox.clone();
                 async move {
                     let own = room.own_user_id() == ev.sender;
                     let msg = Message {
@@ -68,6 +80,7 @@ impl Kontor {
                     if let MessageType::VerificationRequest(_) = &ev.content.msgtype
                         && !own
                     {
+                        remember(&inbox, ev.sender.as_str(), ev.event_id.as_str());
                         let _ = tx.send(CoreEvent::VerificationRequest {
                             user_id: ev.sender.to_string(),
                             flow_id: ev.event_id.to_string(),
@@ -94,10 +107,13 @@ impl Kontor {
             });
 
         let tx = self.events.clone();
+        let inbox = self.verification_inbox.clone();
         self.client.add_event_handler(
             move |ev: matrix_sdk::ruma::events::key::verification::request::ToDeviceKeyVerificationRequestEvent| {
                 let tx = tx.clone();
+                let inbox = inbox.clone();
                 async move {
+                    remember(&inbox, ev.sender.as_str(), ev.content.transaction_id.as_str());
                     let _ = tx.send(CoreEvent::VerificationRequest {
                         user_id: ev.sender.to_string(),
                         flow_id: ev.content.transaction_id.to_string(),

@@ -51,6 +51,10 @@ pub struct Kontor {
     sync_task: std::sync::Mutex<Option<JoinHandle<()>>>,
     http: matrix_sdk::reqwest::Client,
     send_lock: tokio::sync::Mutex<()>,
+    /// Verification requests seen by the sync (user id, flow id), newest last, so that
+    /// [`Kontor::accept_verification`] also finds a request that arrived before it was
+    /// called (the broadcast stream only reaches receivers that already listened).
+    verification_inbox: Arc<std::sync::Mutex<Vec<(String, String)>>>,
 }
 
 impl std::fmt::Debug for Kontor {
@@ -91,6 +95,7 @@ impl Kontor {
             sync_task: Default::default(),
             http,
             send_lock: Default::default(),
+            verification_inbox: Default::default(),
         });
         kontor.install_handlers();
         kontor

@@ -189,25 +189,53 @@ impl Kontor {
         let from = from.map(parse_user_id).transpose()?;
         let mut events = self.subscribe();
         let fut = async {
-            let request: VerificationRequest = loop {
-                match events.recv().await {
-                    Ok(CoreEvent::VerificationRequest { user_id, flow_id }) => {
-                        if from.as_ref().is_some_and(|f| f.as_str() != user_id) {
-                            continue;
+            // A request that reached us before we listened (the user ran `verify accept`
+            // after the other side asked) is still valid: take the newest pending one.
+            let earlier = self
+                .verification_inbox
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
+            let mut found = None;
+            for (user_id, flow_id) in earlier.iter().rev() {
+                if from.as_ref().is_some_and(|f| f.as_str() != user_id) {
+                    continue;
+                }
+                let uid = parse_user_id(user_id)?;
+                if let Some(r) = self
+                    .client
+                    .encryption()
+                    .get_verification_request(&uid, flow_id)
+                    .await
+                    && matches!(r.state(), VerificationRequestState::Requested { .. })
+                {
+                    found = Some(r);
+                    break;
+                }
+            }
+            let request: VerificationRequest = if let Some(r) = found {
+                r
+            } else {
+                loop {
+                    match events.recv().await {
+                        Ok(CoreEvent::VerificationRequest { user_id, flow_id }) => {
+                            if from.as_ref().is_some_and(|f| f.as_str() != user_id) {
+                                continue;
+                            }
+                            let uid = parse_user_id(&user_id)?;
+                            if let Some(r) = self
+                                .client
+                                .encryption()
+                                .get_verification_request(&uid, &flow_id)
+                                .await
+                            {
+                                break r;
+                            }
                         }
-                        let uid = parse_user_id(&user_id)?;
-                        if let Some(r) = self
-                            .client
-                            .encryption()
-                            .get_verification_request(&uid, &flow_id)
-                            .await
-                        {
-                            break r;
-                        }
+                        Ok(_) => {}
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(_) => return Err(Error::Verification("event stream closed".into())),
                     }
-                    Ok(_) => {}
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                    Err(_) => return Err(Error::Verification("event stream closed".into())),
                 }
             };
             request.accept().await?;

@@ -39,15 +39,15 @@ fn sas_verification_between_two_devices_of_one_user() {
                 .unwrap()
         );
 
+        // The laptop only starts listening after the request has already reached it
+        // (a user who runs `kontor verify accept` once the phone asked): it must still
+        // find that request.
         let (asked, answered) = tokio::join!(
+            phone.request_verification(&user, Some(&laptop_device), T),
             async {
-                // Let the other side subscribe first.
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                phone
-                    .request_verification(&user, Some(&laptop_device), T)
-                    .await
+                tokio::time::sleep(Duration::from_secs(4)).await;
+                laptop.accept_verification(Some(&user), T).await
             },
-            laptop.accept_verification(Some(&user), T),
         );
         let (asked, answered) = (asked.expect("request"), answered.expect("accept"));
         let (e1, e2) = tokio::join!(asked.emojis(T), answered.emojis(T));
