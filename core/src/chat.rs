@@ -124,6 +124,7 @@ impl Kontor {
 
         // Outbox updates → MessageState / Transfer events.
         let tx = self.events.clone();
+        let sent_ids = self.sent_ids.clone();
         let mut updates = self.client.send_queue().subscribe();
         tokio::spawn(async move {
             loop {
@@ -165,12 +166,18 @@ impl Kontor {
                     RoomSendQueueUpdate::SentEvent {
                         transaction_id,
                         event_id,
-                    } => Some((
-                        transaction_id,
-                        SendState::Sent {
-                            event_id: event_id.to_string(),
-                        },
-                    )),
+                    } => {
+                        sent_ids
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .insert(transaction_id.to_string(), event_id.to_string());
+                        Some((
+                            transaction_id,
+                            SendState::Sent {
+                                event_id: event_id.to_string(),
+                            },
+                        ))
+                    }
                     RoomSendQueueUpdate::MediaUpload {
                         related_to,
                         progress,
@@ -333,6 +340,15 @@ impl Kontor {
     }
 
     async fn sent_event_id(&self, room_id: &str, txn: &str) -> SendState {
+        let known = self
+            .sent_ids
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(txn)
+            .cloned();
+        if let Some(event_id) = known {
+            return SendState::Sent { event_id };
+        }
         // The event cache keeps the transaction id of our own sent events in `unsigned`.
         if let Ok(room) = self.joined_room(room_id)
             && let Ok(msgs) = self.room_messages(&room, 50).await
@@ -375,8 +391,22 @@ impl Kontor {
     async fn room_messages(&self, room: &Room, limit: u32) -> Result<Vec<Message>> {
         let mut opts = MessagesOptions::backward();
         opts.limit = UInt::from(limit);
-        let resp = room.messages(opts).await?;
         let own = self.client.user_id().map(|u| u.to_owned());
+        let resp = match room.messages(opts).await {
+            Ok(r) => r,
+            Err(e) => {
+                let e = Error::from(e);
+                if !matches!(e, Error::Unreachable(_)) {
+                    return Err(e);
+                }
+                // Offline: show what the sync already stored (matrix-sdk's event cache,
+                // in the encrypted SQLite store), so a chat still opens on a train.
+                return self
+                    .cached_messages(room, limit, own.as_deref())
+                    .await
+                    .ok_or(e);
+            }
+        };
         let mut out: Vec<Message> = resp
             .chunk
             .iter()
@@ -384,6 +414,25 @@ impl Kontor {
             .collect();
         out.reverse();
         Ok(out)
+    }
+
+    /// The last `limit` messages matrix-sdk's event cache holds for `room` (filled by the
+    /// sync and persisted in the profile's encrypted store), or `None` if it has none.
+    async fn cached_messages(
+        &self,
+        room: &Room,
+        limit: u32,
+        own: Option<&UserId>,
+    ) -> Option<Vec<Message>> {
+        let (cache, _handles) = room.event_cache().await.ok()?;
+        let events = cache.events().await.ok()?;
+        let mut out: Vec<Message> = events
+            .iter()
+            .filter_map(|ev| to_message(room, ev, own))
+            .collect();
+        let skip = out.len().saturating_sub(limit as usize);
+        out.drain(..skip);
+        Some(out)
     }
 
     /// Pending invites: (room id, inviter).

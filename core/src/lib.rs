@@ -55,6 +55,10 @@ pub struct Kontor {
     /// [`Kontor::accept_verification`] also finds a request that arrived before it was
     /// called (the broadcast stream only reaches receivers that already listened).
     verification_inbox: Arc<std::sync::Mutex<Vec<(String, String)>>>,
+    /// Transaction id → event id of messages this process saw the send queue deliver, so
+    /// [`Kontor::wait_sent`] can name the event even when the send finished before it
+    /// subscribed and the event is not yet in the room's history.
+    sent_ids: Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>,
 }
 
 impl std::fmt::Debug for Kontor {
@@ -81,6 +85,11 @@ impl Kontor {
             .build()
             .await?;
         profile.harden_store_permissions()?;
+        // The event cache keeps synced timeline events in the (encrypted) store, which is
+        // what `messages` falls back to while the homeserver is unreachable.
+        if let Err(e) = client.event_cache().subscribe() {
+            tracing::warn!("event cache unavailable: {e}");
+        }
         Ok(client)
     }
 
@@ -96,6 +105,7 @@ impl Kontor {
             http,
             send_lock: Default::default(),
             verification_inbox: Default::default(),
+            sent_ids: Default::default(),
         });
         kontor.install_handlers();
         kontor

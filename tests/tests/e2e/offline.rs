@@ -57,6 +57,18 @@ fn messages_queued_while_server_is_down_arrive_once_in_order() {
         wait_texts(&ben, &mut ben_rx, 1, Duration::from_secs(20)).await;
 
         hs.stop();
+        // History still opens from the local (encrypted) cache while the server is down,
+        // and the pending messages show up in it as pending.
+        let cached = ben
+            .messages(&room, 50)
+            .await
+            .expect("cached history offline");
+        assert!(
+            cached.iter().any(
+                |m| matches!(&m.body, kontor_core::MessageBody::Text { text } if text == "hallo")
+            ),
+            "{cached:?}"
+        );
         let mut txns = Vec::new();
         for t in TEXTS {
             txns.push(
@@ -76,6 +88,13 @@ fn messages_queued_while_server_is_down_arrive_once_in_order() {
         );
         let outbox = anna.outbox().await.unwrap();
         assert_eq!(outbox.len(), 3, "{outbox:?}");
+        let shown = anna.messages(&room, 50).await.expect("history offline");
+        let pending: Vec<_> = shown
+            .iter()
+            .filter(|m| m.state == SendState::Pending)
+            .map(text)
+            .collect();
+        assert_eq!(pending, TEXTS, "{shown:?}");
 
         hs.restart().expect("restart synapse");
         for txn in &txns {
