@@ -8,20 +8,29 @@
 //! destructors. Data and logs of a run are deleted when it ends well and kept (path
 //! printed) when it panicked.
 //!
-//! No mock anywhere: tests using this talk to the same Synapse a self-hosting freelancer
-//! would run.
+//! [`Sydent::start`] does the same for the identity server (its own venv), and puts a
+//! [`RecordingProxy`] in front of its client API, so a test can assert exactly which
+//! requests and bodies reached it.
+//!
+//! No mock anywhere: tests using this talk to the same Synapse and Sydent a self-hosting
+//! freelancer would run.
 #![deny(missing_docs)]
 
+mod process;
+mod proxy;
+mod sydent;
 mod synapse;
 mod venv;
 
+pub use proxy::{Recorded, RecordingProxy};
+pub use sydent::Sydent;
 pub use synapse::{Synapse, TestUser};
-pub use venv::{SYNAPSE_VERSION, ensure_venv, target_dir};
+pub use venv::{SYDENT_VERSION, SYNAPSE_VERSION, ensure_sydent_venv, ensure_venv, target_dir};
 
 /// Errors of the harness.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Installing Synapse into the venv failed.
+    /// Installing Synapse or Sydent into a venv failed.
     #[error("installing {what} failed: {detail}")]
     Install {
         /// What was being installed.
@@ -29,11 +38,11 @@ pub enum Error {
         /// pip's output or the I/O error.
         detail: String,
     },
-    /// Synapse did not come up.
-    #[error("synapse did not start: {0}")]
+    /// Synapse or Sydent did not come up.
+    #[error("server did not start: {0}")]
     Start(String),
-    /// Talking to Synapse failed.
-    #[error("synapse request failed: {0}")]
+    /// Talking to Synapse or Sydent failed.
+    #[error("request failed: {0}")]
     Http(String),
     /// File system trouble.
     #[error("{0}: {1}")]

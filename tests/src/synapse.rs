@@ -2,18 +2,16 @@
 
 use std::{
     fs,
-    net::TcpListener,
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
     sync::atomic::{AtomicU32, Ordering},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use hmac::{Hmac, Mac};
-use rand::{Rng, distributions::Alphanumeric};
 use sha1::Sha1;
 
-use crate::{Error, Result, ensure_venv, target_dir};
+use crate::process::{Server, free_port, random, run_dir};
+use crate::{Error, Result, ensure_venv};
 
 static RUN: AtomicU32 = AtomicU32::new(0);
 
@@ -29,6 +27,10 @@ pub struct TestUser {
 }
 
 /// A running Synapse on 127.0.0.1, owned by this handle.
+///
+/// Two listeners: the client API over plain HTTP on [`Synapse::base_url`], and
+/// `openid` + `federation` over TLS (self-signed) on the port in the server name,
+/// which is where an identity server verifies OpenID tokens and sends `onbind`.
 #[derive(Debug)]
 pub struct Synapse {
     /// Client-server API base URL, e.g. `http://127.0.0.1:40123`.
@@ -37,43 +39,23 @@ pub struct Synapse {
     pub server_name: String,
     dir: PathBuf,
     venv: PathBuf,
-    child: Option<Child>,
+    server: Option<Server>,
     shared_secret: String,
     keep: bool,
-}
-
-fn free_port() -> Result<u16> {
-    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| Error::Io("bind".into(), e))?;
-    Ok(l.local_addr()
-        .map_err(|e| Error::Io("bind".into(), e))?
-        .port())
-}
-
-fn random(n: usize) -> String {
-    rand::thread_rng()
-        .sample_iter(&Alphanumeric)
-        .take(n)
-        .map(char::from)
-        .collect()
 }
 
 impl Synapse {
     /// Installs (first time only), configures and starts a fresh Synapse.
     pub fn start() -> Result<Synapse> {
         let venv = ensure_venv()?;
-        let run = RUN.fetch_add(1, Ordering::SeqCst);
-        let dir = target_dir().join("kontor-testkit").join(format!(
-            "synapse-{}-{run}-{}",
-            std::process::id(),
-            random(4)
-        ));
-        fs::create_dir_all(&dir).map_err(|e| Error::Io(dir.display().to_string(), e))?;
+        let dir = run_dir("synapse", RUN.fetch_add(1, Ordering::SeqCst))?;
         let client_port = free_port()?;
         let fed_port = free_port()?;
         let server_name = format!("localhost:{fed_port}");
         let shared_secret = random(32);
-        write_config(&dir, client_port, &server_name, &shared_secret)?;
-        let out = Command::new(venv.join("bin/python"))
+        write_tls_cert(&dir)?;
+        write_config(&dir, client_port, fed_port, &server_name, &shared_secret)?;
+        let out = std::process::Command::new(venv.join("bin/python"))
             .args(["-m", "synapse.app.homeserver", "-c"])
             .arg(dir.join("homeserver.yaml"))
             .arg("--generate-keys")
@@ -89,7 +71,7 @@ impl Synapse {
             server_name,
             dir,
             venv,
-            child: None,
+            server: None,
             shared_secret,
             keep: std::env::var_os("KONTOR_KEEP_SYNAPSE").is_some(),
         };
@@ -118,90 +100,33 @@ impl Synapse {
     }
 
     fn launch(&mut self) -> Result<()> {
-        // The launcher runs Synapse in the background and kills it as soon as the test
-        // process is gone, so a SIGKILLed test never leaves a server behind.
-        let script = format!(
-            "\"$0\" -m synapse.app.homeserver -c \"$1\" & child=$!; \
-             while kill -0 {parent} 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 0.5; done; \
-             kill $child 2>/dev/null; wait $child",
-            parent = std::process::id()
-        );
-        let log = fs::File::create(self.dir.join("stdout.log"))
-            .map_err(|e| Error::Io("stdout.log".into(), e))?;
-        let log2 = log
-            .try_clone()
-            .map_err(|e| Error::Io("stdout.log".into(), e))?;
-        let mut cmd = Command::new("bash");
-        cmd.arg("-c")
-            .arg(script)
-            .arg(self.venv.join("bin/python"))
-            .arg(self.dir.join("homeserver.yaml"))
-            .stdin(Stdio::null())
-            .stdout(log)
-            .stderr(log2);
-        #[cfg(unix)]
-        {
-            use std::os::unix::process::CommandExt;
-            cmd.process_group(0);
-        }
-        let child = cmd.spawn().map_err(|e| Error::Start(e.to_string()))?;
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(90);
+        let conf = self.dir.join("homeserver.yaml");
+        let conf = conf
+            .to_str()
+            .ok_or_else(|| Error::Start("non-UTF-8 path".into()))?;
+        let mut server = Server::spawn(
+            &self.venv.join("bin/python"),
+            &["-m", "synapse.app.homeserver", "-c", conf],
+            &self.dir,
+            &[],
+        )?;
         let url = format!("{}/_matrix/client/versions", self.base_url);
-        loop {
-            if ureq::get(&url)
-                .timeout(Duration::from_secs(2))
-                .call()
-                .is_ok()
-            {
-                return Ok(());
-            }
-            if let Some(c) = self.child.as_mut()
-                && let Ok(Some(status)) = c.try_wait()
-            {
-                return Err(Error::Start(format!(
-                    "exited with {status}; {}",
-                    self.log_tail()
-                )));
-            }
-            if Instant::now() > deadline {
-                self.kill();
-                return Err(Error::Start(format!(
-                    "no answer after 90 s; {}",
-                    self.log_tail()
-                )));
-            }
-            std::thread::sleep(Duration::from_millis(100));
+        let ready = server.wait_ready(
+            &url,
+            Duration::from_secs(90),
+            &self.dir,
+            &["stdout.log", "homeserver.log"],
+        );
+        self.server = Some(server);
+        if ready.is_err() {
+            self.kill();
         }
-    }
-
-    fn log_tail(&self) -> String {
-        let mut s = String::new();
-        for f in ["stdout.log", "homeserver.log"] {
-            if let Ok(t) = fs::read_to_string(self.dir.join(f)) {
-                let lines: Vec<&str> = t.lines().collect();
-                s.push_str(&format!(
-                    "--- {f} ---\n{}\n",
-                    lines[lines.len().saturating_sub(30)..].join("\n")
-                ));
-            }
-        }
-        s
+        ready
     }
 
     fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let pgid = format!("-{}", child.id());
-            let _ = Command::new("kill").args(["-TERM", "--", &pgid]).status();
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = child.try_wait() {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = Command::new("kill").args(["-KILL", "--", &pgid]).status();
-            let _ = child.wait();
+        if let Some(server) = self.server.take() {
+            server.kill();
         }
     }
 
@@ -270,7 +195,25 @@ impl Drop for Synapse {
     }
 }
 
-fn write_config(dir: &Path, client_port: u16, server_name: &str, secret: &str) -> Result<()> {
+/// A self-signed certificate for `localhost` / `127.0.0.1`, made fresh for every run.
+///
+/// The identity server reaches Synapse's federation API over HTTPS only; it is told not
+/// to verify certificates (`federation.verifycerts=False`), so no CA is involved.
+fn write_tls_cert(dir: &Path) -> Result<()> {
+    let key = rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()])
+        .map_err(|e| Error::Start(format!("generating the TLS certificate: {e}")))?;
+    fs::write(dir.join("tls.crt"), key.cert.pem()).map_err(|e| Error::Io("tls.crt".into(), e))?;
+    fs::write(dir.join("tls.key"), key.signing_key.serialize_pem())
+        .map_err(|e| Error::Io("tls.key".into(), e))
+}
+
+fn write_config(
+    dir: &Path,
+    client_port: u16,
+    fed_port: u16,
+    server_name: &str,
+    secret: &str,
+) -> Result<()> {
     let d = dir.display();
     let rl = "{per_second: 1000, burst_count: 1000}";
     let yaml = format!(
@@ -285,6 +228,16 @@ listeners:
     resources:
       - names: [client]
         compress: false
+  - port: {fed_port}
+    bind_addresses: ['127.0.0.1']
+    type: http
+    tls: true
+    x_forwarded: false
+    resources:
+      - names: [openid, federation]
+        compress: false
+tls_certificate_path: "{d}/tls.crt"
+tls_private_key_path: "{d}/tls.key"
 database:
   name: sqlite3
   args:

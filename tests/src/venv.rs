@@ -23,19 +23,44 @@ pub fn target_dir() -> PathBuf {
         .join("target")
 }
 
+/// The pinned Sydent release; the `prometheus` extra is needed because Sydent imports
+/// `prometheus_client` at start even when metrics are off.
+pub const SYDENT_VERSION: &str = "2.6.1";
+
 /// Returns the venv's directory, installing Synapse into it first if needed.
 ///
 /// Several test binaries start at once under `cargo test`; an exclusive lock on
 /// `kontor-venv.lock` makes the first one install and the others wait and reuse.
 pub fn ensure_venv() -> Result<PathBuf> {
+    ensure(
+        "kontor-venv",
+        &format!("matrix-synapse=={SYNAPSE_VERSION}"),
+        &format!("synapse-{SYNAPSE_VERSION}"),
+    )
+}
+
+/// Returns the directory of the identity server's venv (`target/kontor-sydent-venv`),
+/// installing Sydent into it first if needed, under its own lock like [`ensure_venv`].
+///
+/// A venv of its own because Sydent and Synapse pin overlapping libraries (Twisted,
+/// signedjson, …) independently; one venv would tie their upgrades together.
+pub fn ensure_sydent_venv() -> Result<PathBuf> {
+    ensure(
+        "kontor-sydent-venv",
+        &format!("matrix-sydent[prometheus]=={SYDENT_VERSION}"),
+        &format!("sydent-{SYDENT_VERSION}"),
+    )
+}
+
+fn ensure(name: &str, requirement: &str, tag: &str) -> Result<PathBuf> {
     let target = target_dir();
     fs::create_dir_all(&target).map_err(|e| Error::Io(target.display().to_string(), e))?;
-    let venv = target.join("kontor-venv");
-    let marker = venv.join(format!(".installed-synapse-{SYNAPSE_VERSION}"));
+    let venv = target.join(name);
+    let marker = venv.join(format!(".installed-{tag}"));
     if marker.exists() {
         return Ok(venv);
     }
-    let lock_path = target.join("kontor-venv.lock");
+    let lock_path = target.join(format!("{name}.lock"));
     let lock = fs::OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -48,7 +73,7 @@ pub fn ensure_venv() -> Result<PathBuf> {
         return Ok(venv);
     }
     eprintln!(
-        "kontor-testkit: installing matrix-synapse=={SYNAPSE_VERSION} into {}",
+        "kontor-testkit: installing {requirement} into {}",
         venv.display()
     );
     let python = std::env::var("KONTOR_PYTHON").unwrap_or_else(|_| "python3".into());
@@ -63,9 +88,9 @@ pub fn ensure_venv() -> Result<PathBuf> {
             "install",
             "--quiet",
             "--disable-pip-version-check",
-            &format!("matrix-synapse=={SYNAPSE_VERSION}"),
+            requirement,
         ]),
-        "matrix-synapse",
+        requirement,
     )?;
     fs::write(&marker, b"ok").map_err(|e| Error::Io(marker.display().to_string(), e))?;
     Ok(venv)
