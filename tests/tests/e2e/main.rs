@@ -2,6 +2,7 @@
 //! kontor-testkit). One binary, one module per area (ripgrep's layout).
 
 mod common;
+mod discovery;
 mod files;
 mod messaging;
 mod offline;
