@@ -286,24 +286,36 @@ impl Kontor {
             .send(content)
             .await
             .map_err(|e| Error::Matrix(Box::new(matrix_sdk::Error::UnknownError(Box::new(e)))))?;
-        loop {
-            match updates.try_recv() {
-                Ok(SendQueueUpdate {
-                    room_id,
-                    update: RoomSendQueueUpdate::NewLocalEvent(echo),
-                }) if room_id == room.room_id() => {
-                    return Ok(echo.transaction_id.to_string());
-                }
-                Ok(_) | Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => {}
-                Err(_) => {
-                    return Err(Error::Matrix(Box::new(matrix_sdk::Error::UnknownError(
-                        "send queue did not announce the queued message".into(),
-                    ))));
-                }
+        queued_txn(&mut updates, room)
+    }
+}
+
+/// The transaction id of the local echo the send queue announced for `room` (the
+/// SDK's `SendHandle` keeps its id private). Callers hold `send_lock` from subscribing
+/// until here, so the first echo for the room is theirs.
+pub(crate) fn queued_txn(
+    updates: &mut tokio::sync::broadcast::Receiver<SendQueueUpdate>,
+    room: &Room,
+) -> Result<String> {
+    loop {
+        match updates.try_recv() {
+            Ok(SendQueueUpdate {
+                room_id,
+                update: RoomSendQueueUpdate::NewLocalEvent(echo),
+            }) if room_id == room.room_id() => {
+                return Ok(echo.transaction_id.to_string());
+            }
+            Ok(_) | Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => {}
+            Err(_) => {
+                return Err(Error::Matrix(Box::new(matrix_sdk::Error::UnknownError(
+                    "send queue did not announce the queued message".into(),
+                ))));
             }
         }
     }
+}
 
+impl Kontor {
     /// Waits until the queued message `txn` is sent (returns its event id), fails for good,
     /// or `timeout` passes while it is still pending (returns [`SendState::Pending`]).
     pub async fn wait_sent(

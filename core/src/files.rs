@@ -44,6 +44,10 @@ use crate::{CoreEvent, Direction, Error, Kontor, MessageBody, Result};
 
 const CHUNK: usize = 256 * 1024;
 
+/// Largest file that is queued on disk when the homeserver is unreachable (see
+/// [`Kontor::queue_file_offline`]).
+pub const OFFLINE_QUEUE_LIMIT: u64 = 64 << 20;
+
 /// What [`Kontor::send_file`] queued.
 #[derive(Debug, Clone, Serialize)]
 pub struct SentFile {
@@ -102,7 +106,16 @@ impl Kontor {
                 .map_err(|e| Error::io("cannot encrypt", path, std::io::Error::other(e)))??
         };
 
-        let uri = self.upload_ciphertext(tmp.path(), size, &name).await?;
+        let uri = match self.upload_ciphertext(tmp.path(), size, &name).await {
+            Ok(uri) => uri,
+            Err(Error::Unreachable(reason)) if size <= OFFLINE_QUEUE_LIMIT => {
+                drop(tmp);
+                return self
+                    .queue_file_offline(&room, path, name, mime, size, sha256, reason)
+                    .await;
+            }
+            Err(e) => return Err(e),
+        };
         drop(tmp);
 
         let file = EncryptedFile::new(uri, keys.encryption_info, keys.hashes);
@@ -118,6 +131,53 @@ impl Kontor {
             .await?;
         Ok(SentFile {
             transaction_id,
+            size,
+            sha256,
+        })
+    }
+
+    /// The homeserver is unreachable: hand the file to matrix-sdk's send queue, which
+    /// keeps it in the profile's encrypted media store and uploads it (encrypted) and
+    /// sends the `m.file` event in order with the other queued messages once the server
+    /// is back, also after a restart. That path holds the file in memory, which is why
+    /// only files up to [`OFFLINE_QUEUE_LIMIT`] take it (quotes and invoices are far
+    /// smaller); bigger ones fail with [`Error::Unreachable`] and the caller retries.
+    #[allow(clippy::too_many_arguments)]
+    async fn queue_file_offline(
+        &self,
+        room: &matrix_sdk::Room,
+        path: &Path,
+        name: String,
+        mime: mime::Mime,
+        size: u64,
+        sha256: String,
+        reason: String,
+    ) -> Result<SentFile> {
+        tracing::info!("homeserver unreachable, queueing the attachment for later: {reason}");
+        let data = tokio::fs::read(path)
+            .await
+            .map_err(|e| Error::io("cannot read", path, e))?;
+        // The file may have changed since we hashed it; report what is actually queued.
+        if data.len() as u64 != size || hex::encode(Sha256::digest(&data)) != sha256 {
+            return Err(Error::io(
+                "file changed while sending",
+                path,
+                std::io::Error::other("size or content differs from the first read"),
+            ));
+        }
+        let info = matrix_sdk::attachment::BaseFileInfo {
+            size: UInt::new(size),
+        };
+        let config = matrix_sdk::attachment::AttachmentConfig::new()
+            .info(matrix_sdk::attachment::AttachmentInfo::File(info));
+        let _guard = self.send_lock.lock().await;
+        let mut updates = self.client.send_queue().subscribe();
+        room.send_queue()
+            .send_attachment(name, mime, data, config)
+            .await
+            .map_err(|e| Error::Matrix(Box::new(matrix_sdk::Error::UnknownError(Box::new(e)))))?;
+        Ok(SentFile {
+            transaction_id: crate::chat::queued_txn(&mut updates, room)?,
             size,
             sha256,
         })

@@ -33,7 +33,7 @@ use tokio::{sync::broadcast, task::JoinHandle};
 pub use chat::OutboxEntry;
 pub use error::{Error, Result};
 pub use events::{ConnectionState, CoreEvent, Direction, Message, MessageBody, SendState};
-pub use files::{Downloaded, SentFile};
+pub use files::{Downloaded, OFFLINE_QUEUE_LIMIT, SentFile};
 pub use openid::OpenIdToken;
 pub use profile::{KdfParams, Profile};
 pub use security::{SasEmoji, Verification};

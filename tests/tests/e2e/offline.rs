@@ -195,3 +195,76 @@ fn a_failed_message_can_be_cancelled() {
         assert!(late.is_err(), "the cancelled message must never arrive");
     });
 }
+
+#[test]
+fn a_quote_sent_offline_is_queued_and_arrives_before_the_next_text() {
+    let mut hs = Synapse::start().expect("synapse");
+    let a = hs.register_unique("anna").unwrap();
+    let b = hs.register_unique("ben").unwrap();
+    let dirs = tempfile::tempdir().unwrap();
+    let quote: Vec<u8> = (0..200_000u32).flat_map(|i| i.to_le_bytes()).collect();
+    let src = dirs.path().join("Angebot-offline.pdf");
+    std::fs::write(&src, &quote).unwrap();
+    run(async {
+        let anna = login(&hs, &a, &dirs.path().join("a")).await;
+        let ben = login(&hs, &b, &dirs.path().join("b")).await;
+        let room = dm(&anna, &ben).await;
+        anna.send_text(&room, "hallo").await.unwrap();
+        let mut ben_rx = ben.subscribe();
+        anna.start_sync();
+        ben.start_sync();
+        wait_texts(&ben, &mut ben_rx, 1, Duration::from_secs(20)).await;
+
+        hs.stop();
+        let sent = anna
+            .send_file(&room, &src, Some("application/pdf"))
+            .await
+            .expect("a quote is queued while offline");
+        assert_eq!(sent.size, quote.len() as u64);
+        let after = anna.send_text(&room, "Angebot anbei").await.unwrap();
+        let outbox = anna.outbox().await.unwrap();
+        assert_eq!(outbox.len(), 2, "{outbox:?}");
+        assert!(
+            outbox
+                .iter()
+                .any(|e| matches!(&e.body, kontor_core::MessageBody::File { name, .. } if name == "Angebot-offline.pdf")),
+            "{outbox:?}"
+        );
+
+        hs.restart().expect("restart synapse");
+        for txn in [&sent.transaction_id, &after] {
+            let s = anna
+                .wait_sent(&room, txn, Duration::from_secs(90))
+                .await
+                .unwrap();
+            assert!(matches!(s, SendState::Sent { .. }), "{s:?}");
+        }
+        // Ben gets the file first, then the text.
+        let mut got = Vec::new();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while got.len() < 2 {
+            if let Ok(kontor_core::CoreEvent::MessageReceived(m)) =
+                tokio::time::timeout_at(deadline, ben_rx.recv())
+                    .await
+                    .expect("queued quote and text never arrived")
+                && !m.own
+            {
+                got.push(m);
+            }
+        }
+        let kontor_core::MessageBody::File {
+            name, encrypted, ..
+        } = &got[0].body
+        else {
+            panic!("expected the file first: {got:?}");
+        };
+        assert_eq!(name, "Angebot-offline.pdf");
+        assert!(encrypted);
+        assert_eq!(text(&got[1]), "Angebot anbei");
+        let out = dirs.path().join("received.pdf");
+        ben.download(got[0].event_id.as_deref().unwrap(), &out)
+            .await
+            .expect("download the queued quote");
+        assert_eq!(std::fs::read(&out).unwrap(), quote);
+    });
+}
