@@ -5,14 +5,15 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Kontor: secure business messenger on Matrix (end-to-end encrypted).
 ///
 /// Secrets are never taken from arguments: the profile passphrase comes from
 /// KONTOR_PASSPHRASE, else the first line of stdin when stdin is not a terminal, else a
 /// prompt without echo. Exit codes: 0 ok, 1 error, 2 usage, 3 wrong passphrase,
-/// 4 not logged in, 5 homeserver unreachable, 6 verification not completed.
+/// 4 not logged in, 5 homeserver (or identity server) unreachable, 6 verification not
+/// completed, 130 cancelled with Ctrl-C.
 #[derive(Debug, Parser)]
 #[command(name = "kontor", version, propagate_version = true)]
 pub struct Cli {
@@ -126,6 +127,12 @@ pub enum Command {
         #[command(subcommand)]
         action: RecoveryAction,
     },
+    /// The split contact book: import, consent, GDPR export / erase / report, discovery.
+    Contacts {
+        /// What to do with the contact book.
+        #[command(subcommand)]
+        action: ContactsAction,
+    },
 }
 
 /// How long `send` / `send-file` wait for delivery.
@@ -207,6 +214,192 @@ pub enum RecoveryAction {
     Restore,
 }
 
+/// `kontor contacts …`
+///
+/// The book lives in `<data-dir>/contacts/` and is unlocked with the profile passphrase.
+/// ID arguments take a full contact id or a unique prefix of at least 4 characters.
+#[derive(Debug, Subcommand)]
+pub enum ContactsAction {
+    /// Import a vCard or CSV file (all or nothing) into the work / private books.
+    Import {
+        /// The vCard (.vcf) or CSV file.
+        file: PathBuf,
+        /// Consent for the contacts in the file: per contact from the file, everyone
+        /// consented, or nobody.
+        #[arg(long, value_enum, default_value_t = ImportConsent::FromFile)]
+        consent: ImportConsent,
+        /// Purpose recorded for granted consent when the file gives none.
+        #[arg(long, value_name = "TEXT")]
+        purpose: Option<String>,
+        /// Evidence recorded with the consent decision (e.g. "signed forms, folder 2025").
+        #[arg(long, value_name = "TEXT")]
+        evidence: Option<String>,
+        /// Country for numbers without a country code (ISO code) [default: DE].
+        #[arg(long, value_name = "CC", value_parser = region)]
+        region: Option<kontor_contacts::Region>,
+    },
+    /// List contacts, sorted by name [default: both books, work first].
+    List {
+        /// Only this book.
+        #[arg(long, value_enum)]
+        book: Option<BookArg>,
+    },
+    /// Show one contact with its consent history.
+    Show {
+        /// Contact id or unique prefix.
+        id: String,
+    },
+    /// Add a contact by hand (to the private book unless --consent granted).
+    Add {
+        /// Name shown in lists.
+        #[arg(long, value_name = "TEXT")]
+        name: String,
+        /// Phone number (repeatable).
+        #[arg(long, value_name = "NUMBER")]
+        phone: Vec<String>,
+        /// E-mail address (repeatable).
+        #[arg(long, value_name = "ADDRESS")]
+        email: Vec<String>,
+        /// Company or organisation.
+        #[arg(long, value_name = "TEXT")]
+        org: Option<String>,
+        /// Free-text note.
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+        /// Label / category (repeatable).
+        #[arg(long, value_name = "TEXT")]
+        label: Vec<String>,
+        /// `granted` records consent now and puts the contact in the work book.
+        #[arg(long, value_enum, default_value_t = AddConsent::None)]
+        consent: AddConsent,
+        /// Purpose of the consent [default: "Kundenkommunikation über Kontor"].
+        #[arg(long, value_name = "TEXT")]
+        purpose: Option<String>,
+        /// Evidence for the consent (how it was given).
+        #[arg(long, value_name = "TEXT")]
+        evidence: Option<String>,
+    },
+    /// Record consent: the contact moves to the work book.
+    Grant {
+        /// Contact id or unique prefix.
+        id: String,
+        /// What the consent is for.
+        #[arg(long, value_name = "TEXT")]
+        purpose: String,
+        /// Evidence (how and where it was given).
+        #[arg(long, value_name = "TEXT")]
+        evidence: Option<String>,
+    },
+    /// Record a withdrawal: the contact moves to the private book.
+    Withdraw {
+        /// Contact id or unique prefix.
+        id: String,
+        /// Evidence (how the withdrawal reached you).
+        #[arg(long, value_name = "TEXT")]
+        evidence: Option<String>,
+    },
+    /// Export everything stored about a contact (GDPR Art. 15/20).
+    Export {
+        /// Contact id or unique prefix.
+        id: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
+        format: ExportFormat,
+        /// Write to this file (created 0600, replaced atomically) instead of stdout.
+        #[arg(long, value_name = "PATH")]
+        out: Option<PathBuf>,
+    },
+    /// Erase a contact from both books, consent history included (GDPR Art. 17;
+    /// irreversible).
+    Erase {
+        /// Contact id or unique prefix.
+        id: String,
+        /// Do not ask; required when stdin is not a terminal.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Consent report of every contact with its history (GDPR Art. 7(1)).
+    Report {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Csv)]
+        format: ReportFormat,
+        /// Write to this file (created 0600, replaced atomically) instead of stdout.
+        #[arg(long, value_name = "PATH")]
+        out: Option<PathBuf>,
+    },
+    /// Find which consented contacts use Matrix (work book only; needs a login).
+    Discover {
+        /// Identity server base URL, e.g. https://vector.im
+        #[arg(long, env = "KONTOR_IDENTITY_SERVER", value_name = "URL", value_parser = http_url)]
+        identity_server: String,
+    },
+}
+
+/// `contacts import --consent`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportConsent {
+    /// Everyone in the file consented (you declare it; recorded as evidence).
+    Granted,
+    /// Nobody consented: everything goes to the private book.
+    None,
+    /// Per contact from X-KONTOR-CONSENT or a Consent/Einwilligung column.
+    FromFile,
+}
+
+/// `contacts add --consent`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AddConsent {
+    /// Consent given: the work book.
+    Granted,
+    /// No consent: the private book.
+    None,
+}
+
+/// `contacts list --book`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BookArg {
+    /// Contacts who consented.
+    Work,
+    /// Everyone else.
+    Private,
+}
+
+/// `contacts export --format`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// Everything, consent history included (`kontor-contact/1`).
+    Json,
+    /// vCard 4.0 with X-KONTOR-CONSENT properties (re-importable).
+    Vcard,
+}
+
+/// `contacts report --format`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// One row per contact, history in one column.
+    Csv,
+    /// An array of rows with the full history.
+    Json,
+}
+
+/// Checks `--region` early, so a typo is a usage error (exit 2).
+fn region(s: &str) -> Result<kontor_contacts::Region, String> {
+    s.parse().map_err(|e: kontor_contacts::Error| e.to_string())
+}
+
+/// Checks a server URL early (exit 2): without a scheme the request would fail later
+/// with a confusing transport error.
+fn http_url(s: &str) -> Result<String, String> {
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+        .ok_or("expected an http:// or https:// URL")?;
+    if rest.is_empty() || rest.starts_with('/') {
+        return Err("the URL has no host".into());
+    }
+    Ok(s.to_owned())
+}
+
 /// Checks a USER argument early, so a typo is a usage error (exit 2) before any
 /// passphrase is asked for.
 fn matrix_user(s: &str) -> Result<String, String> {
@@ -237,5 +430,52 @@ mod tests {
         let cli = Cli::try_parse_from(["kontor", "invites", "--json"]).unwrap();
         assert!(cli.json);
         assert!(matches!(cli.command, Command::Invites { action: None }));
+    }
+
+    #[test]
+    fn contacts_flags_parse() {
+        let ok = |args: &[&str]| Cli::try_parse_from(args).is_ok();
+        assert!(ok(&[
+            "kontor", "contacts", "import", "a.vcf", "--region", "at"
+        ]));
+        assert!(ok(&[
+            "kontor",
+            "contacts",
+            "import",
+            "a.vcf",
+            "--consent",
+            "from-file"
+        ]));
+        assert!(!ok(&[
+            "kontor", "contacts", "import", "a.vcf", "--region", "XX1"
+        ]));
+        assert!(!ok(&[
+            "kontor",
+            "contacts",
+            "import",
+            "a.vcf",
+            "--consent",
+            "maybe"
+        ]));
+        assert!(ok(&[
+            "kontor", "contacts", "add", "--name", "A", "--phone", "1", "--phone", "2"
+        ]));
+        assert!(
+            !ok(&["kontor", "contacts", "add", "--phone", "1"]),
+            "--name is required"
+        );
+        // Consent always has a purpose.
+        assert!(!ok(&["kontor", "contacts", "grant", "abcd"]));
+        assert!(ok(&[
+            "kontor", "contacts", "list", "--book", "work", "--json"
+        ]));
+        for (url, valid) in [
+            ("https://vector.im", true),
+            ("vector.im", false),
+            ("http://", false),
+        ] {
+            let args = ["kontor", "contacts", "discover", "--identity-server", url];
+            assert_eq!(ok(&args), valid, "{url}");
+        }
     }
 }

@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use kontor_contacts::Error as ContactsError;
 use kontor_core::Error as CoreError;
 
 /// Generic failure.
@@ -12,10 +13,12 @@ pub const USAGE: u8 = 2;
 pub const WRONG_PASSPHRASE: u8 = 3;
 /// No saved session: run `kontor login`.
 pub const NOT_LOGGED_IN: u8 = 4;
-/// The homeserver cannot be reached.
+/// The homeserver cannot be reached (or, for `contacts discover`, the identity server).
 pub const UNREACHABLE: u8 = 5;
 /// A verification was cancelled, timed out or the emojis did not match.
 pub const VERIFICATION: u8 = 6;
+/// Cancelled with Ctrl-C before anything was written (128 + SIGINT, as shells report it).
+pub const CANCELLED: u8 = 130;
 
 /// An error raised by the CLI itself with a chosen exit code.
 #[derive(Debug)]
@@ -44,11 +47,15 @@ impl std::fmt::Display for Fail {
 
 impl std::error::Error for Fail {}
 
-/// The exit code for `err`: the first kontor-core error or [`Fail`] in its chain decides.
+/// The exit code for `err`: the first kontor-core or kontor-contacts error or [`Fail`]
+/// in its chain decides.
 pub fn code_for(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
         if let Some(f) = cause.downcast_ref::<Fail>() {
             return f.code;
+        }
+        if let Some(e) = cause.downcast_ref::<ContactsError>() {
+            return contacts_code(e);
         }
         if let Some(e) = cause.downcast_ref::<CoreError>() {
             return match e {
@@ -61,6 +68,21 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
         }
     }
     FAILURE
+}
+
+/// Contact-book errors mapped onto the same codes as the profile's, so a script checks
+/// "wrong passphrase" (3) or "server unreachable" (5) the same way for every command.
+fn contacts_code(e: &ContactsError) -> u8 {
+    match e {
+        ContactsError::WrongPassphrase { .. } => WRONG_PASSPHRASE,
+        ContactsError::Cancelled => CANCELLED,
+        // Empty purpose, unknown region: the command line asked for something invalid.
+        ContactsError::InvalidArgument(_) => USAGE,
+        // Could not talk to the identity server at all (as opposed to an HTTP error
+        // answer, which is a refusal: exit 1 like the homeserver's "refused").
+        ContactsError::Http(h) if h.is_connect() || h.is_timeout() => UNREACHABLE,
+        _ => FAILURE,
+    }
 }
 
 /// Prints `err` as the single `kontor: error: …` line on stderr and returns its code.
@@ -118,6 +140,22 @@ mod tests {
         assert_eq!(
             code_for(&Fail::new(VERIFICATION, "no").into()),
             VERIFICATION
+        );
+    }
+
+    #[test]
+    fn contacts_errors_map_to_documented_codes() {
+        let e = anyhow::Error::from(ContactsError::WrongPassphrase {
+            book: kontor_contacts::Book::Work,
+        })
+        .context("cannot open the contact book");
+        assert_eq!(code_for(&e), WRONG_PASSPHRASE);
+        assert_eq!(code_for(&ContactsError::Cancelled.into()), CANCELLED);
+        let e = ContactsError::InvalidArgument("consent needs a purpose".into());
+        assert_eq!(code_for(&e.into()), USAGE);
+        assert_eq!(
+            code_for(&ContactsError::NotFound("abcd".into()).into()),
+            FAILURE
         );
     }
 

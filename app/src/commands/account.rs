@@ -11,7 +11,11 @@ use crate::{cli::RecoveryAction, input, output};
 pub async fn login(ctx: &Ctx, homeserver: &str, user: &str) -> Result<()> {
     let dir = ctx.profile_dir();
     let existed = ctx.has_profile();
-    let profile = ctx.unlock().await?;
+    let passphrase = input::secret(input::PASSPHRASE)?;
+    if !existed {
+        super::contacts::check_book_passphrase(ctx, &passphrase)?;
+    }
+    let profile = ctx.unlock_with(passphrase).await?;
     if profile.has_session() {
         bail!("this profile is already logged in; run `kontor logout` first");
     }

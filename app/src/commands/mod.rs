@@ -3,6 +3,7 @@
 
 mod account;
 mod chat;
+mod contacts;
 mod sync;
 mod verify;
 
@@ -64,6 +65,7 @@ async fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Outbox { action } => sync::outbox(ctx, action).await,
         Command::Sync { follow, timeout } => sync::sync(ctx, follow, timeout).await,
         Command::Verify { action } => verify::verify(ctx, action).await,
+        Command::Contacts { action } => contacts::contacts(ctx, action).await,
     }
 }
 
@@ -92,9 +94,22 @@ impl Ctx {
         self.profile_dir().join("profile.json").exists()
     }
 
+    /// The contact book's directory (its two stores are `work/` and `private/` inside).
+    /// Beside the profile, not in it: `logout` deletes the profile, and logging out of
+    /// Matrix must not erase the freelancer's customers.
+    pub fn contacts_dir(&self) -> PathBuf {
+        self.data_dir.join("contacts")
+    }
+
     /// Reads the passphrase and unlocks (or, for login, creates) the profile.
     pub async fn unlock(&self) -> Result<Profile> {
         let passphrase = input::secret(input::PASSPHRASE)?;
+        self.unlock_with(passphrase).await
+    }
+
+    /// Unlocks (or creates) the profile with a passphrase already read, for commands
+    /// that need it twice (the contact book shares it) but may read stdin only once.
+    pub async fn unlock_with(&self, passphrase: zeroize::Zeroizing<String>) -> Result<Profile> {
         open_profile(&self.profile_dir(), passphrase).await
     }
 
@@ -151,8 +166,28 @@ impl Ctx {
 /// Argon2id takes a noticeable moment, so it runs off the async threads.
 async fn open_profile(dir: &Path, passphrase: zeroize::Zeroizing<String>) -> Result<Profile> {
     let dir = dir.to_owned();
-    tokio::task::spawn_blocking(move || Profile::open(&dir, &passphrase))
-        .await
-        .context("profile unlock crashed")?
-        .map_err(Into::into)
+    tokio::task::spawn_blocking(move || {
+        if insecure_fast_kdf() {
+            let fast = kontor_core::KdfParams {
+                m_kib: 64,
+                t: 1,
+                p: 1,
+            };
+            Profile::open_with(&dir, &passphrase, fast)
+        } else {
+            Profile::open(&dir, &passphrase)
+        }
+    })
+    .await
+    .context("profile unlock crashed")?
+    .map_err(Into::into)
+}
+
+/// `KONTOR_INSECURE_FAST_KDF=1`: **tests only.** New profiles and contact books get a
+/// minimal Argon2id cost, so a CLI test that creates dozens of them spends milliseconds
+/// instead of seconds on key derivation. Existing stores keep the cost they were created
+/// with. Only debug builds read the variable: a release binary can never be talked into
+/// creating a store that is cheap to brute-force by a stray environment variable.
+pub fn insecure_fast_kdf() -> bool {
+    cfg!(debug_assertions) && std::env::var_os("KONTOR_INSECURE_FAST_KDF").is_some_and(|v| v == "1")
 }

@@ -1,0 +1,64 @@
+//! `kontor contacts discover`: which consented contacts use Matrix.
+//!
+//! Only the work book is opened (`WorkBook::open`), never `ContactBook`: the private
+//! book's secret key is not even derived, so no code path in this process could send a
+//! contact without consent to the identity server. The homeserver vouches for us with an
+//! OpenID token; the identity server sees sha256 hashes of the work book's numbers and
+//! addresses (see kontor-contacts' threat model for what that does and does not hide).
+
+use anyhow::{Context, Result};
+use kontor_contacts::{Discovery, HttpIdentityService, OpenIdToken, WorkBook};
+use serde_json::json;
+
+use super::{Ctx, passphrase, require_book};
+use crate::output;
+
+/// `kontor contacts discover [--identity-server URL]`
+pub async fn discover(ctx: &Ctx, identity_server: &str) -> Result<()> {
+    // Cheap checks first, before any passphrase is asked for.
+    if !ctx.has_profile() {
+        return Err(kontor_core::Error::NotLoggedIn.into());
+    }
+    require_book(ctx)?;
+    let service = HttpIdentityService::new(identity_server)
+        .context("cannot set up the identity-server client")?;
+
+    // One passphrase (stdin may carry only one line) unlocks the profile and the book.
+    let pass = passphrase()?;
+    let profile = ctx.unlock_with(pass.clone()).await?;
+    let work = WorkBook::open(&ctx.contacts_dir(), &pass)
+        .context("cannot open the work book of the contact book")?;
+    drop(pass);
+    let kontor = ctx.restore(Some(profile), false).await?;
+    let token = kontor
+        .openid_token()
+        .await
+        .context("cannot get an OpenID token from the homeserver")?;
+    // Field by field: the two crates do not depend on each other.
+    let token = OpenIdToken {
+        access_token: token.access_token,
+        token_type: token.token_type,
+        matrix_server_name: token.matrix_server_name,
+        expires_in: token.expires_in,
+    };
+    let report = Discovery::new(service)
+        .run(&work, &token)
+        .await
+        .with_context(|| format!("discovery with {identity_server} failed"))?;
+    if ctx.json {
+        let mut v = serde_json::to_value(&report).context("cannot encode the report")?;
+        v["identity_server"] = json!(identity_server);
+        return output::json(&v);
+    }
+    println!(
+        "looked up {} consented contacts ({} hashes in {} requests) at {identity_server}: \
+         {} on Matrix, {} changed",
+        report.contacts, report.hashes_sent, report.batches, report.found, report.changed
+    );
+    for c in work.list().context("cannot read the work book")? {
+        if let Some(m) = &c.matrix_id {
+            println!("  {}  {}  {m}", c.id, c.display_name);
+        }
+    }
+    Ok(())
+}
