@@ -180,7 +180,8 @@ impl Bar {
         let pct = percent(p);
         match self.mode {
             Mode::Off => {}
-            Mode::Terminal if self.last != Some(pct) => {
+            // Done redraws even at an unchanged 100 %, so the bar ends saying "done".
+            Mode::Terminal if self.last != Some(pct) || p.phase == Phase::Done => {
                 let filled = (pct / 5) as usize;
                 eprint!(
                     "\r{}: [{}{}] {pct:3}% {:<9}",
