@@ -27,9 +27,9 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
-    /// What to do.
+    /// What to do; without a subcommand the app opens its window (onboarding or unlock).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// The subcommands.
@@ -429,7 +429,10 @@ mod tests {
     fn invites_without_action_lists() {
         let cli = Cli::try_parse_from(["kontor", "invites", "--json"]).unwrap();
         assert!(cli.json);
-        assert!(matches!(cli.command, Command::Invites { action: None }));
+        assert!(matches!(
+            cli.command,
+            Some(Command::Invites { action: None })
+        ));
     }
 
     #[test]

@@ -20,6 +20,9 @@ fn main() -> ExitCode {
         Err(e) => return exit::clap_error(e),
     };
     init_logging();
+    if cli.command.is_none() {
+        return run_ui(cli.data_dir);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -33,6 +36,25 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => exit::report(&e),
+    }
+}
+
+/// `kontor` without a subcommand: the window (onboarding on a fresh data directory,
+/// else unlock), on the same profile the CLI uses.
+fn run_ui(data_dir: Option<std::path::PathBuf>) -> ExitCode {
+    let data_dir = match data_dir.map_or_else(commands::default_data_dir, Ok) {
+        Ok(d) => d,
+        Err(e) => return exit::report(&e),
+    };
+    let config = kontor::ui::Config {
+        data_dir,
+        // Tests only; the UI honours it in debug builds only, like the CLI.
+        insecure_fast_kdf: std::env::var_os("KONTOR_INSECURE_FAST_KDF").is_some_and(|v| v == "1"),
+        language: None,
+    };
+    match kontor::ui::run(config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => exit::report(&e.into()),
     }
 }
 

@@ -41,7 +41,11 @@ pub async fn run(cli: Cli) -> Result<()> {
         json: cli.json,
         session: Default::default(),
     };
-    let result = dispatch(&ctx, cli.command).await;
+    // main.rs opens the UI when no subcommand is given.
+    let Some(command) = cli.command else {
+        anyhow::bail!("no command given");
+    };
+    let result = dispatch(&ctx, command).await;
     ctx.close().await;
     result
 }
@@ -70,7 +74,7 @@ async fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
 }
 
 /// `$XDG_DATA_HOME/kontor`, else `~/.local/share/kontor`.
-fn default_data_dir() -> Result<PathBuf> {
+pub fn default_data_dir() -> Result<PathBuf> {
     if let Some(x) = std::env::var_os("XDG_DATA_HOME").map(PathBuf::from)
         && x.is_absolute()
     {

@@ -1,0 +1,206 @@
+//! Renders every screen of the app in German and English into PNG files, with the
+//! software renderer and no display: `cargo run -p kontor --example screenshots
+//! [-- OUT_DIR]` (default `docs/screenshots/`). The screens are filled with sample data
+//! directly, so no homeserver is needed; the README shows the results.
+
+use std::{path::PathBuf, rc::Rc};
+
+use i_slint_backend_testing::{TestingBackend, TestingBackendOptions};
+use kontor::ui::{
+    AppWindow, ChatItem, Chats, Conversation, Delivery, ErrorKind, MessageItem, MessageKind,
+    Screen, Session,
+};
+use slint::{ComponentHandle, ModelRc, VecModel};
+
+/// Phone width; tall enough for the longest screen.
+const SIZE: (u32, u32) = (360, 740);
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let out = std::env::args_os().nth(1).map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots"),
+        PathBuf::from,
+    );
+    std::fs::create_dir_all(&out)?;
+    slint::platform::set_platform(Box::new(TestingBackend::new(TestingBackendOptions {
+        mock_time: true,
+        threading: false,
+        renderer_name: Some("software".into()),
+    })))
+    .map_err(|e| format!("platform: {e}"))?;
+
+    let ui = AppWindow::new()?;
+    ui.window()
+        .set_size(slint::PhysicalSize::new(SIZE.0, SIZE.1));
+    ui.show()?;
+    fill(&ui);
+    for lang in ["en", "de"] {
+        slint::select_bundled_translation(lang)?;
+        ui.global::<Session>().set_language(lang.into());
+        for (name, setup) in screens() {
+            ui.global::<Session>().set_online(true);
+            setup(&ui);
+            let path = out.join(format!("{name}-{lang}.png"));
+            save(&ui, &path)?;
+            println!("{}", path.display());
+        }
+    }
+    Ok(())
+}
+
+type Setup = fn(&AppWindow);
+
+fn screens() -> Vec<(&'static str, Setup)> {
+    vec![
+        ("onboarding", |ui| {
+            let s = ui.global::<Session>();
+            s.set_error(ErrorKind::None);
+            s.set_onboarding_step(0);
+            s.set_screen(Screen::Onboarding);
+        }),
+        ("passphrase", |ui| {
+            let s = ui.global::<Session>();
+            s.set_onboarding_step(1);
+            s.set_error(ErrorKind::PassphraseMismatch);
+            s.set_screen(Screen::Onboarding);
+        }),
+        ("unlock", |ui| {
+            let s = ui.global::<Session>();
+            s.set_error(ErrorKind::None);
+            s.set_screen(Screen::Unlock);
+        }),
+        ("chats", |ui| {
+            ui.global::<Session>().set_screen(Screen::Chats);
+        }),
+        ("conversation", |ui| {
+            ui.global::<Session>().set_screen(Screen::Conversation);
+        }),
+        ("offline", |ui| {
+            ui.global::<Session>().set_online(false);
+            ui.global::<Session>().set_screen(Screen::Conversation);
+        }),
+    ]
+}
+
+fn chat(name: &str, last: &str, kind: MessageKind, time: &str, unread: i32) -> ChatItem {
+    ChatItem {
+        room_id: format!("!{name}").into(),
+        name: name.into(),
+        initial: kontor::ui::models::initial(name),
+        last_message: last.into(),
+        last_kind: kind,
+        time: time.into(),
+        unread,
+        invite: false,
+    }
+}
+
+fn bubble(own: bool, text: &str, kind: MessageKind, time: &str, delivery: Delivery) -> MessageItem {
+    MessageItem {
+        key: text.into(),
+        own,
+        text: text.into(),
+        kind,
+        time: time.into(),
+        delivery,
+        ..Default::default()
+    }
+}
+
+/// Sample data: what a physiotherapist's phone might show.
+fn fill(ui: &AppWindow) {
+    let s = ui.global::<Session>();
+    s.set_user_id("@anna:praxis-berger.de".into());
+    let mut invite = chat("@mueller:example.org", "", MessageKind::Text, "", 0);
+    invite.invite = true;
+    let chats = vec![
+        invite,
+        chat(
+            "Ben Hoffmann",
+            "Passt, bis Donnerstag!",
+            MessageKind::Text,
+            "14:05",
+            2,
+        ),
+        chat(
+            "Schreinerei Lutz",
+            "angebot-2025-031.pdf",
+            MessageKind::File,
+            "12:40",
+            0,
+        ),
+        chat(
+            "Dr. Carla Weiß",
+            "Vielen Dank für die schnelle Antwort",
+            MessageKind::Text,
+            "Mo",
+            0,
+        ),
+        chat(
+            "Jonas Schmidt-Übelhör",
+            "",
+            MessageKind::Undecryptable,
+            "3.5.",
+            1,
+        ),
+    ];
+    ui.global::<Chats>()
+        .set_chats(ModelRc::from(Rc::new(VecModel::from(chats))));
+    let c = ui.global::<Conversation>();
+    c.set_title("Ben Hoffmann".into());
+    c.set_room_id("!ben".into());
+    let msgs = vec![
+        bubble(
+            false,
+            "Hallo Anna, haben Sie nächste Woche einen Termin frei?",
+            MessageKind::Text,
+            "13:52",
+            Delivery::Sent,
+        ),
+        bubble(
+            true,
+            "Donnerstag um 9:30 ginge. Das Angebot für die 10er-Karte schicke ich Ihnen gleich.",
+            MessageKind::Text,
+            "13:58",
+            Delivery::Sent,
+        ),
+        bubble(
+            true,
+            "angebot-10er-karte.pdf",
+            MessageKind::File,
+            "13:59",
+            Delivery::Sent,
+        ),
+        bubble(
+            false,
+            "Passt, bis Donnerstag!",
+            MessageKind::Text,
+            "14:05",
+            Delivery::Sent,
+        ),
+        bubble(
+            true,
+            "Bitte bringen Sie die Überweisung mit.",
+            MessageKind::Text,
+            "14:06",
+            Delivery::Failed,
+        ),
+        bubble(
+            true,
+            "Danke!",
+            MessageKind::Text,
+            "14:07",
+            Delivery::Pending,
+        ),
+    ];
+    c.set_messages(ModelRc::from(Rc::new(VecModel::from(msgs))));
+}
+
+fn save(ui: &AppWindow, path: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
+    let shot = ui.window().take_snapshot()?;
+    let file = std::fs::File::create(path)?;
+    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), shot.width(), shot.height());
+    enc.set_color(png::ColorType::Rgba);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.write_header()?.write_image_data(shot.as_bytes())?;
+    Ok(())
+}

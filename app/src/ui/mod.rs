@@ -1,0 +1,132 @@
+//! Kontor's Slint UI: the window compiled from `app/ui/*.slint` (see build.rs), its
+//! [`controller`] that answers the views' callbacks, and the [`models`] they show.
+//!
+//! Threading: the Slint event loop owns the calling thread; Matrix and disk work runs
+//! on a tokio runtime whose worker threads the caller provides (a [`Handle`]), so the
+//! binary and the UI tests build the UI the same way.
+
+mod controller;
+pub mod format;
+pub mod models;
+
+use std::{path::PathBuf, sync::Arc, time::Duration};
+
+use slint::ComponentHandle;
+use tokio::runtime::Handle;
+
+pub use format::Language;
+
+/// The Rust side of the `.slint` files (`AppWindow` and the globals it exports).
+#[allow(missing_docs, clippy::all)]
+mod generated {
+    slint::include_modules!();
+}
+pub use generated::*;
+
+/// What the UI needs to start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The data directory (`--data-dir`); the profile lives in its `profile/`, the same
+    /// place the CLI uses, so one can log in with either and unlock with the other.
+    pub data_dir: PathBuf,
+    /// Tests only, honoured in debug builds only: new profiles get a minimal Argon2id
+    /// cost. Same rule as the CLI's `KONTOR_INSECURE_FAST_KDF`.
+    pub insecure_fast_kdf: bool,
+    /// The UI language; `None` follows the system locale.
+    pub language: Option<Language>,
+}
+
+/// Why the UI could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum UiError {
+    /// No window could be opened (no display, no usable backend).
+    #[error("cannot open the window: {0}")]
+    Platform(#[from] slint::PlatformError),
+    /// The background runtime did not start.
+    #[error("cannot start the background runtime: {0}")]
+    Runtime(#[from] std::io::Error),
+}
+
+/// The window and what drives it.
+pub struct App {
+    /// The window (tests look elements up in it).
+    pub window: AppWindow,
+    shared: Arc<controller::Shared>,
+}
+
+impl App {
+    /// Builds the window and wires it. Needs a Slint platform (the default backend or the
+    /// testing one) on this thread.
+    fn build(config: Config, runtime: Handle) -> Result<App, slint::PlatformError> {
+        let window = AppWindow::new()?;
+        let language = config.language.unwrap_or_else(Language::from_environment);
+        let shared = controller::Shared::new(runtime, config, language);
+        apply_language(&window, language);
+        controller::wire(&window, &shared);
+        Ok(App { window, shared })
+    }
+
+    /// Builds the window starting at unlock (a profile exists) or onboarding (none).
+    pub fn new(config: Config, runtime: Handle) -> Result<App, slint::PlatformError> {
+        let app = App::build(config, runtime)?;
+        controller::first_screen(&app.window, &app.shared);
+        Ok(app)
+    }
+
+    /// Builds the window for an account that is already unlocked and logged in (the
+    /// demo): it opens at the chat list.
+    pub fn with_session(
+        config: Config,
+        runtime: Handle,
+        kontor: std::sync::Arc<kontor_core::Kontor>,
+    ) -> Result<App, slint::PlatformError> {
+        let app = App::build(config, runtime)?;
+        controller::signed_in(&app.shared, &app.window.as_weak(), kontor);
+        Ok(app)
+    }
+
+    /// Stops the sync and pauses the outbox. Like the CLI, the client is then left to the
+    /// runtime's shutdown rather than dropped: dropping it closes the SQLite stores under
+    /// SDK tasks that may still be writing.
+    /// Runs on the app's tokio runtime, so it may be awaited from any executor (the UI
+    /// tests await it on the Slint event loop).
+    pub async fn shutdown(&self) {
+        if let Some(kontor) = self.shared.take_kontor() {
+            let _ = self
+                .shared
+                .runtime()
+                .spawn(async move {
+                    kontor.shutdown().await;
+                    std::mem::forget(kontor);
+                })
+                .await;
+        }
+    }
+}
+
+/// Switches the bundled translation and tells the views which language is active.
+pub(crate) fn apply_language(window: &AppWindow, language: Language) {
+    // "en" is the language of the msgids; it is always available.
+    if let Err(e) = slint::select_bundled_translation(language.code()) {
+        tracing::warn!("cannot switch the UI language: {e}");
+    }
+    window
+        .global::<Session>()
+        .set_language(language.code().into());
+}
+
+/// Runs the UI until its window is closed (the binary's `kontor` without a subcommand).
+pub fn run(config: Config) -> Result<(), UiError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("kontor-worker")
+        .enable_all()
+        .build()?;
+    let app = App::new(config, runtime.handle().clone())?;
+    let result = app.window.run();
+    runtime.block_on(async {
+        let _ = tokio::time::timeout(Duration::from_secs(5), app.shutdown()).await;
+    });
+    runtime.shutdown_timeout(Duration::from_secs(2));
+    result.map_err(Into::into)
+}

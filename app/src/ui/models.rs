@@ -1,0 +1,276 @@
+//! What the chat list and the open conversation show, kept in Slint `VecModel`s on the
+//! UI thread, and how kontor-core's messages and events change them.
+//!
+//! Everything here runs on the UI thread and does no I/O: the controller fetches on
+//! tokio and hands plain data over. Kept free of the controller so the rules (dedupe of
+//! our own echoes, unread counting, newest chat first) have unit tests.
+
+use kontor_core::{Message, MessageBody, SendState};
+use slint::{Model, SharedString, VecModel};
+
+use super::format::{Language, local_time_label};
+use super::{ChatItem, Delivery, MessageItem, MessageKind};
+
+/// How a core message body is shown: its kind and the text that goes with it.
+pub fn body_view(body: &MessageBody) -> (MessageKind, String) {
+    match body {
+        MessageBody::Text { text } => (MessageKind::Text, text.clone()),
+        MessageBody::File { name, .. } => (MessageKind::File, name.clone()),
+        MessageBody::Undecryptable => (MessageKind::Undecryptable, String::new()),
+        MessageBody::Other { text, .. } => (MessageKind::Text, text.clone()),
+    }
+}
+
+/// The bubble state for a core send state (a cancelled message leaves the timeline).
+pub fn delivery(state: &SendState) -> Delivery {
+    match state {
+        SendState::Pending | SendState::Cancelled => Delivery::Pending,
+        SendState::Sent { .. } => Delivery::Sent,
+        SendState::Failed { .. } => Delivery::Failed,
+    }
+}
+
+/// One bubble for a core message.
+pub fn message_item(m: &Message, lang: Language) -> MessageItem {
+    let (kind, text) = body_view(&m.body);
+    let key = if m.own {
+        m.transaction_id.clone().or_else(|| m.event_id.clone())
+    } else {
+        m.event_id.clone().or_else(|| m.transaction_id.clone())
+    };
+    MessageItem {
+        key: key.unwrap_or_default().into(),
+        event_id: m.event_id.clone().unwrap_or_default().into(),
+        own: m.own,
+        sender: m.sender.clone().into(),
+        text: text.into(),
+        kind,
+        time: local_time_label(m.timestamp_ms, lang).into(),
+        delivery: delivery(&m.state),
+    }
+}
+
+/// Where a message that arrived from the sync goes in the open timeline.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// Already shown (same event id): nothing to do.
+    Known,
+    /// Our own message coming back from the server while a bubble of ours is still
+    /// waiting for its delivery report: that report will name the event, so the echo
+    /// must not make a second bubble.
+    AwaitingReport,
+    /// New: append it.
+    Append,
+}
+
+/// Decides what to do with a message the sync delivered for the open room.
+pub fn placement(model: &VecModel<MessageItem>, m: &Message) -> Placement {
+    let event_id = m.event_id.as_deref().unwrap_or_default();
+    if !event_id.is_empty() && model.iter().any(|i| i.event_id == event_id) {
+        return Placement::Known;
+    }
+    if m.own
+        && model
+            .iter()
+            .any(|i| i.own && i.event_id.is_empty() && i.delivery == Delivery::Pending)
+    {
+        return Placement::AwaitingReport;
+    }
+    Placement::Append
+}
+
+/// Applies a delivery report to the bubble with transaction id `txn`. Returns false when
+/// no bubble has that id (the report came before the bubble: the caller keeps it).
+pub fn apply_state(model: &VecModel<MessageItem>, txn: &str, state: &SendState) -> bool {
+    let Some(row) = model.iter().position(|i| i.own && i.key == txn) else {
+        return false;
+    };
+    if *state == SendState::Cancelled {
+        model.remove(row);
+        return true;
+    }
+    let mut item = model.row_data(row).expect("row exists");
+    item.delivery = delivery(state);
+    if let SendState::Sent { event_id } = state
+        && !event_id.is_empty()
+    {
+        item.event_id = event_id.into();
+    }
+    model.set_row_data(row, item);
+    true
+}
+
+/// Puts a chat's newest message into the list: updates the preview and time, counts it
+/// as unread unless it is ours or the chat is open, and moves the chat to the top.
+/// Returns false when the room is not in the list (the caller reloads the list).
+pub fn chat_message(
+    model: &VecModel<ChatItem>,
+    m: &Message,
+    open_room: &str,
+    lang: Language,
+) -> bool {
+    let Some(row) = model
+        .iter()
+        .position(|c| !c.invite && c.room_id == m.room_id)
+    else {
+        return false;
+    };
+    let mut chat = model.row_data(row).expect("row exists");
+    let (kind, text) = body_view(&m.body);
+    chat.last_kind = kind;
+    chat.last_message = text.into();
+    chat.time = local_time_label(m.timestamp_ms, lang).into();
+    if !m.own && m.room_id != open_room {
+        chat.unread += 1;
+    }
+    model.remove(row);
+    let top = model.iter().take_while(|c| c.invite).count();
+    model.insert(top, chat);
+    true
+}
+
+/// Marks a chat as read in the list.
+pub fn mark_read(model: &VecModel<ChatItem>, room_id: &str) {
+    if let Some(row) = model.iter().position(|c| c.room_id == room_id) {
+        let mut chat = model.row_data(row).expect("row exists");
+        if chat.unread != 0 {
+            chat.unread = 0;
+            model.set_row_data(row, chat);
+        }
+    }
+}
+
+/// The avatar letter for a name.
+pub fn initial(name: &str) -> SharedString {
+    name.trim_start_matches('@')
+        .chars()
+        .next()
+        .map(|c| c.to_uppercase().collect::<String>())
+        .unwrap_or_else(|| "?".into())
+        .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(room: &str, event: Option<&str>, own: bool, text: &str) -> Message {
+        Message {
+            room_id: room.into(),
+            event_id: event.map(Into::into),
+            transaction_id: None,
+            sender: if own { "@anna:x" } else { "@ben:x" }.into(),
+            own,
+            timestamp_ms: 1_700_000_000_000,
+            body: MessageBody::Text { text: text.into() },
+            state: SendState::Sent {
+                event_id: event.unwrap_or_default().into(),
+            },
+        }
+    }
+
+    fn pending(txn: &str) -> MessageItem {
+        MessageItem {
+            key: txn.into(),
+            own: true,
+            text: "hi".into(),
+            delivery: Delivery::Pending,
+            ..Default::default()
+        }
+    }
+
+    fn chat(room: &str, invite: bool) -> ChatItem {
+        ChatItem {
+            room_id: room.into(),
+            name: room.into(),
+            invite,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn own_echo_waits_for_the_delivery_report() {
+        let model = VecModel::from(vec![pending("t1")]);
+        let echo = msg("!r", Some("$e1"), true, "hi");
+        assert_eq!(placement(&model, &echo), Placement::AwaitingReport);
+        assert!(apply_state(
+            &model,
+            "t1",
+            &SendState::Sent {
+                event_id: "$e1".into()
+            }
+        ));
+        assert_eq!(model.row_data(0).unwrap().delivery, Delivery::Sent);
+        assert_eq!(placement(&model, &echo), Placement::Known);
+        assert_eq!(
+            placement(&model, &msg("!r", Some("$e2"), false, "yo")),
+            Placement::Append
+        );
+    }
+
+    #[test]
+    fn reports_for_unknown_bubbles_are_not_applied() {
+        let model = VecModel::from(vec![pending("t1")]);
+        assert!(!apply_state(&model, "t9", &SendState::Pending));
+        assert!(apply_state(&model, "t1", &SendState::Cancelled));
+        assert_eq!(model.row_count(), 0);
+    }
+
+    #[test]
+    fn failed_then_retried() {
+        let model = VecModel::from(vec![pending("t1")]);
+        apply_state(&model, "t1", &SendState::Failed { reason: "x".into() });
+        assert_eq!(model.row_data(0).unwrap().delivery, Delivery::Failed);
+        apply_state(&model, "t1", &SendState::Pending);
+        assert_eq!(model.row_data(0).unwrap().delivery, Delivery::Pending);
+    }
+
+    #[test]
+    fn new_message_moves_chat_below_invites_and_counts_unread() {
+        let model = VecModel::from(vec![
+            chat("!inv", true),
+            chat("!a", false),
+            chat("!b", false),
+        ]);
+        assert!(chat_message(
+            &model,
+            &msg("!b", Some("$1"), false, "hello"),
+            "",
+            Language::English
+        ));
+        let rows: Vec<_> = model.iter().map(|c| c.room_id.to_string()).collect();
+        assert_eq!(rows, ["!inv", "!b", "!a"]);
+        let b = model.row_data(1).unwrap();
+        assert_eq!(b.unread, 1);
+        assert_eq!(b.last_message, "hello");
+        // Open chat and own messages are not unread.
+        chat_message(
+            &model,
+            &msg("!b", Some("$2"), false, "x"),
+            "!b",
+            Language::English,
+        );
+        chat_message(
+            &model,
+            &msg("!b", Some("$3"), true, "y"),
+            "",
+            Language::English,
+        );
+        assert_eq!(model.row_data(1).unwrap().unread, 1);
+        mark_read(&model, "!b");
+        assert_eq!(model.row_data(1).unwrap().unread, 0);
+        assert!(!chat_message(
+            &model,
+            &msg("!zz", None, false, "?"),
+            "",
+            Language::English
+        ));
+    }
+
+    #[test]
+    fn initials() {
+        assert_eq!(initial("ben"), "B");
+        assert_eq!(initial("@ölbaum:x"), "Ö");
+        assert_eq!(initial(""), "?");
+    }
+}

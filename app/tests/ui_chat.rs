@@ -1,0 +1,161 @@
+//! The app's first story, headless against a real Synapse: onboarding and login, start a
+//! chat, send a message that the customer's client really receives, and see the
+//! customer's answer arrive in the conversation and in the chat list.
+
+mod ui_support;
+
+use std::time::Duration;
+
+use i_slint_backend_testing::AccessibleRole;
+use kontor::ui::{Chats, Conversation, Delivery, Language, Screen, Session};
+use kontor_core::{KdfParams, Kontor, MessageBody, Profile};
+use kontor_testkit::Synapse;
+use slint::{ComponentHandle, Model};
+use ui_support::*;
+
+const FAST: KdfParams = KdfParams {
+    m_kib: 64,
+    t: 1,
+    p: 1,
+};
+
+#[test]
+fn onboarding_login_send_and_receive() {
+    let hs = Synapse::start().expect("synapse");
+    let anna = hs.register_unique("anna").expect("anna");
+    let ben = hs.register_unique("ben").expect("ben");
+    let url = hs.base_url.clone();
+    let h = Harness::new();
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    let app = h.app(Language::English);
+
+    // The customer: a plain kontor-core client, logged in on the side.
+    let ben_dir = tempfile::tempdir().expect("ben dir");
+    let ben_client = {
+        let (dir, url, user, pw) = (
+            ben_dir.path().join("profile"),
+            url.clone(),
+            ben.user_id.clone(),
+            ben.password.clone(),
+        );
+        h.rt.spawn(async move {
+            let profile = Profile::open_with(&dir, "ben-pass", FAST).expect("ben profile");
+            Kontor::login(profile, &url, &user, &pw)
+                .await
+                .expect("ben login")
+        })
+    };
+
+    run_story(async move {
+        // A fresh data directory starts with onboarding.
+        wait_for("onboarding", 10, || {
+            (app.window.global::<Session>().get_screen() == Screen::Onboarding).then_some(())
+        })
+        .await;
+        fill(&app, "Homeserver", &url).await;
+        fill(&app, "User name", &anna.user_id).await;
+        fill(&app, "Password", &anna.password).await;
+        press(&app, "Next").await;
+        fill(&app, "Passphrase", "anna passphrase").await;
+        fill(&app, "Repeat passphrase", "anna passphrase").await;
+        press(&app, "Log in").await;
+        wait_for("the chat list", 60, || {
+            (app.window.global::<Session>().get_screen() == Screen::Chats).then_some(())
+        })
+        .await;
+        assert_eq!(app.window.global::<Session>().get_user_id(), anna.user_id);
+        assert!(
+            h.dir.path().join("profile/profile.json").exists(),
+            "profile where the CLI expects it"
+        );
+
+        // Start a chat with ben and write to him.
+        let ben_client = ben_client.await.expect("ben task");
+        fill(&app, "Matrix ID", &ben.user_id).await;
+        press(&app, "Start chat").await;
+        wait_for("the conversation", 30, || {
+            (app.window.global::<Session>().get_screen() == Screen::Conversation).then_some(())
+        })
+        .await;
+        fill(&app, "Message", "Guten Tag, hier das Angebot").await;
+        press(&app, "Send").await;
+        wait_for("own bubble", 10, || {
+            shows_text(&app, "Guten Tag, hier das Angebot").then_some(())
+        })
+        .await;
+        wait_for("delivery report", 30, || {
+            shows_text(&app, "Sent").then_some(())
+        })
+        .await;
+        let model = app.window.global::<Conversation>().get_messages();
+        assert_eq!(
+            model.row_count(),
+            1,
+            "one bubble, no duplicate from the echo"
+        );
+        assert_eq!(model.row_data(0).unwrap().delivery, Delivery::Sent);
+        assert!(model.row_data(0).unwrap().own);
+
+        // ben's client really got it: accept the invitation and read the room.
+        let ben_k = ben_client.clone();
+        let got = on_tokio(&h.rt, async move {
+            let room = loop {
+                ben_k.sync_once().await.expect("ben sync");
+                if let Some((room, _)) = ben_k.invites().await.expect("invites").pop() {
+                    break room;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            };
+            ben_k.accept_invite(&room).await.expect("accept");
+            for _ in 0..50 {
+                ben_k.sync_once().await.expect("ben sync");
+                let msgs = ben_k.messages(&room, 20).await.expect("messages");
+                if let Some(text) = msgs.iter().find_map(|m| match &m.body {
+                    MessageBody::Text { text } if !m.own => Some(text.clone()),
+                    _ => None,
+                }) {
+                    return (room, text);
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            panic!("ben never read anna's message");
+        })
+        .await;
+        assert_eq!(got.1, "Guten Tag, hier das Angebot");
+
+        // ben answers; the open conversation shows it.
+        let (ben_k, room) = (ben_client.clone(), got.0.clone());
+        on_tokio(&h.rt, async move {
+            ben_k
+                .send_text(&room, "Danke, passt!")
+                .await
+                .expect("ben sends");
+        })
+        .await;
+        wait_for("ben's answer", 30, || {
+            shows_text(&app, "Danke, passt!").then_some(())
+        })
+        .await;
+        let model = app.window.global::<Conversation>().get_messages();
+        let answer = model.iter().find(|m| m.text == "Danke, passt!").unwrap();
+        assert!(!answer.own);
+
+        // Back in the list, the chat shows the answer as its last message, read.
+        press(&app, "Back").await;
+        let chats = app.window.global::<Chats>().get_chats();
+        let chat = wait_for("chat row", 10, || {
+            chats.iter().find(|c| c.room_id == got.0.as_str())
+        })
+        .await;
+        assert_eq!(chat.last_message, "Danke, passt!");
+        assert_eq!(chat.unread, 0);
+        assert!(
+            find(&app, &chat.name, AccessibleRole::Button)
+                .iter()
+                .any(|e| e.accessible_description().as_deref() == Some("Danke, passt!")),
+            "the row shows the last message"
+        );
+        app.shutdown().await;
+    });
+    drop(hs);
+}
