@@ -1,7 +1,7 @@
 use std::sync::Mutex;
 
 use super::*;
-use crate::model::NewContact;
+use crate::model::{Book, NewContact};
 use crate::testutil::mem_book;
 
 #[test]
@@ -189,4 +189,80 @@ async fn refuses_without_sha256() {
 #[test]
 fn token_debug_redacts() {
     assert!(!format!("{:?}", token()).contains("secret"));
+}
+
+/// An identity server whose answers a test changes between runs, and which can run a
+/// hook while a lookup is "in flight".
+struct Scripted<'a> {
+    known: Mutex<HashMap<String, String>>,
+    during_lookup: Mutex<Option<Box<dyn FnOnce() + Send + 'a>>>,
+}
+
+impl IdentityService for &Scripted<'_> {
+    async fn register(&self, _: &OpenIdToken) -> Result<String> {
+        Ok("is-token".into())
+    }
+    async fn hash_details(&self, _: &str) -> Result<HashDetails> {
+        Ok(HashDetails {
+            algorithms: vec!["sha256".into()],
+            lookup_pepper: "pep".into(),
+        })
+    }
+    async fn lookup(&self, _: &str, _: &str, hashes: &[String]) -> Result<HashMap<String, String>> {
+        if let Some(hook) = self.during_lookup.lock().unwrap().take() {
+            hook();
+        }
+        let known = self.known.lock().unwrap();
+        Ok(hashes
+            .iter()
+            .filter_map(|h| known.get(h).map(|m| (h.clone(), m.clone())))
+            .collect())
+    }
+}
+
+#[tokio::test]
+async fn an_unbound_address_loses_its_id_and_an_unchanged_run_writes_nothing() {
+    let m = mem_book();
+    let anna = m
+        .book
+        .add(contact("Anna", "0151 12345678", ""), Some(("x", None)))
+        .unwrap();
+    let fake = Scripted {
+        known: Mutex::new(Fake::new(&[]).known),
+        during_lookup: Mutex::new(None),
+    };
+    let d = Discovery::new(&fake);
+    assert_eq!(d.run(m.book.work(), &token()).await.unwrap().changed, 1);
+    let again = d.run(m.book.work(), &token()).await.unwrap();
+    assert_eq!((again.found, again.changed), (1, 0));
+    // The number is unbound on the server: the stored id goes.
+    fake.known.lock().unwrap().clear();
+    let gone = d.run(m.book.work(), &token()).await.unwrap();
+    assert_eq!((gone.found, gone.changed), (0, 1));
+    assert_eq!(m.book.get(&anna.id).unwrap().1.matrix_id, None);
+}
+
+#[tokio::test]
+async fn a_withdrawal_during_the_lookup_is_not_overwritten() {
+    let m = mem_book();
+    let anna = m
+        .book
+        .add(contact("Anna", "0151 12345678", ""), Some(("x", None)))
+        .unwrap();
+    let (book, id) = (&m.book, anna.id.clone());
+    let fake = Scripted {
+        known: Mutex::new(Fake::new(&[]).known),
+        during_lookup: Mutex::new(Some(Box::new(move || {
+            book.withdraw(&id, None).unwrap();
+        }))),
+    };
+    let report = Discovery::new(&fake)
+        .run(m.book.work(), &token())
+        .await
+        .unwrap();
+    assert_eq!((report.found, report.changed), (0, 0));
+    let (where_, anna) = m.book.get(&anna.id).unwrap();
+    assert_eq!(where_, Book::Private);
+    assert_eq!(anna.matrix_id, None);
+    assert!(m.book.work().get(&anna.id).unwrap().is_none());
 }
