@@ -133,6 +133,10 @@ pub enum Command {
         #[command(subcommand)]
         action: ContactsAction,
     },
+    /// Try Kontor: a local Synapse with users anna and ben, the app logged in as anna, and
+    /// a customer process for ben that answers. Closing the window stops everything.
+    #[cfg(feature = "demo")]
+    Demo,
 }
 
 /// How long `send` / `send-file` wait for delivery.

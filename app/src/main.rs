@@ -23,6 +23,13 @@ fn main() -> ExitCode {
     if cli.command.is_none() {
         return run_ui(cli.data_dir);
     }
+    #[cfg(feature = "demo")]
+    if matches!(cli.command, Some(cli::Command::Demo)) {
+        return match kontor::demo::run() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => exit::report(&e.into()),
+        };
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -378,7 +378,11 @@ pub(crate) fn signed_in(shared: &Arc<Shared>, weak: &Weak<AppWindow>, kontor: Ar
     *lock(&shared.kontor) = Some(kontor.clone());
     // Subscribe before the sync starts, so nothing it reports is missed.
     let mut rx = kontor.subscribe();
-    kontor.start_sync();
+    {
+        // start_sync spawns onto the current runtime; this may run on the UI thread.
+        let _runtime = shared.rt.enter();
+        kontor.start_sync();
+    }
     let user = kontor.user_id();
     on_ui(weak, move |w| {
         let s = w.global::<Session>();
