@@ -7,8 +7,8 @@ use std::{path::PathBuf, rc::Rc};
 
 use i_slint_backend_testing::{TestingBackend, TestingBackendOptions};
 use kontor::ui::{
-    AppWindow, ChatItem, Chats, Conversation, Delivery, ErrorKind, MessageItem, MessageKind,
-    Screen, Session,
+    AppWindow, ChatItem, Chats, ConsentKind, ConsentLine, ContactItem, Contacts, Conversation,
+    Delivery, ErrorKind, MessageItem, MessageKind, Screen, Session,
 };
 use slint::{ComponentHandle, ModelRc, VecModel};
 
@@ -73,6 +73,12 @@ fn screens() -> Vec<(&'static str, Setup)> {
         }),
         ("conversation", |ui| {
             ui.global::<Session>().set_screen(Screen::Conversation);
+        }),
+        ("contacts", |ui| {
+            ui.global::<Session>().set_screen(Screen::Contacts);
+        }),
+        ("contact", |ui| {
+            ui.global::<Session>().set_screen(Screen::ContactDetail);
         }),
         ("offline", |ui| {
             ui.global::<Session>().set_online(false);
@@ -193,6 +199,51 @@ fn fill(ui: &AppWindow) {
         ),
     ];
     c.set_messages(ModelRc::from(Rc::new(VecModel::from(msgs))));
+
+    let contact = |name: &str, detail: &str, work: bool| ContactItem {
+        id: name.into(),
+        name: name.into(),
+        detail: detail.into(),
+        work,
+    };
+    let k = ui.global::<Contacts>();
+    k.set_available(true);
+    let work = vec![
+        contact("Ben Hoffmann", "+4915112345678", true),
+        contact("Dr. Carla Weiß", "Praxis Weiß", true),
+        contact("Schreinerei Lutz", "Lutz GmbH", true),
+    ];
+    let private = vec![
+        contact("Jonas Schmidt-Übelhör", "+491717654321", false),
+        contact("Tante Erika", "erika@example.org", false),
+    ];
+    k.set_work(ModelRc::from(Rc::new(VecModel::from(work))));
+    k.set_private(ModelRc::from(Rc::new(VecModel::from(private))));
+    k.set_selected(contact("Ben Hoffmann", "+4915112345678", true));
+    k.set_selected_status(ConsentKind::Granted);
+    k.set_selected_purpose("Terminabsprachen und Angebote per Chat".into());
+    k.set_selected_reach("+4915112345678\nben.hoffmann@example.org".into());
+    let line = |kind, at: &str, purpose: &str, evidence: &str| ConsentLine {
+        kind,
+        at: at.into(),
+        purpose: purpose.into(),
+        evidence: evidence.into(),
+    };
+    let history = vec![
+        line(
+            ConsentKind::None,
+            "2025-02-10 09:12",
+            "",
+            "Import kunden.vcf, Zeile 4",
+        ),
+        line(
+            ConsentKind::Granted,
+            "2025-03-01 16:40",
+            "Terminabsprachen und Angebote per Chat",
+            "Unterschriebenes Formular, Ordner 2025",
+        ),
+    ];
+    k.set_selected_history(ModelRc::from(Rc::new(VecModel::from(history))));
 }
 
 fn save(ui: &AppWindow, path: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {

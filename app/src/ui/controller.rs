@@ -37,6 +37,8 @@ pub(crate) struct Shared {
     /// queue can report "sent" before `send_text` has returned the transaction id).
     early_states: Mutex<HashMap<String, SendState>>,
     language: Mutex<Language>,
+    /// The contact book, unlocked with the same passphrase as the profile.
+    book: Arc<super::contacts::SharedBook>,
 }
 
 /// Locks a mutex even if a panicking task poisoned it: every value here stays
@@ -54,6 +56,7 @@ impl Shared {
             profile: Mutex::new(None),
             early_states: Mutex::new(HashMap::new()),
             language: Mutex::new(language),
+            book: Arc::new(Mutex::new(None)),
         })
     }
 
@@ -148,6 +151,8 @@ pub(crate) fn wire(window: &AppWindow, shared: &Arc<Shared>) {
         .global::<Conversation>()
         .set_messages(ModelRc::from(m.messages.clone()));
     MODELS.with(|slot| *slot.borrow_mut() = Some(m));
+
+    super::contacts::wire(window, &shared.rt, &shared.book);
 
     let session = window.global::<Session>();
     {
@@ -286,13 +291,14 @@ fn unlock(shared: &Arc<Shared>, weak: &Weak<AppWindow>, passphrase: Zeroizing<St
     set_busy(weak);
     let (sh, weak) = (shared.clone(), weak.clone());
     shared.rt.spawn(async move {
-        let profile = match open_profile(&sh, passphrase).await {
+        let profile = match open_profile(&sh, passphrase.clone()).await {
             Ok(p) => p,
             Err(e) => {
                 let (k, d) = core_error(&e);
                 return show_error(&weak, k, d);
             }
         };
+        open_book(&sh, &weak, passphrase).await;
         if !profile.has_session() {
             // Created by an onboarding that did not finish: log in into it.
             *lock(&sh.profile) = Some(profile);
@@ -329,8 +335,11 @@ fn login(
         let created = kept.is_none();
         let profile = match kept {
             Some(p) => p,
-            None => match open_profile(&sh, passphrase).await {
-                Ok(p) => p,
+            None => match open_profile(&sh, passphrase.clone()).await {
+                Ok(p) => {
+                    open_book(&sh, &weak, passphrase).await;
+                    p
+                }
                 Err(e) => {
                     let (k, d) = core_error(&e);
                     return show_error(&weak, k, d);
@@ -361,6 +370,22 @@ fn login(
                 });
             }
         }
+    });
+}
+
+/// Unlocks the contact book beside the profile (creating it on first use) and shows the
+/// contacts button when that worked.
+async fn open_book(shared: &Arc<Shared>, weak: &Weak<AppWindow>, passphrase: Zeroizing<String>) {
+    let dir = shared.config.data_dir.clone();
+    let fast = shared.config.insecure_fast_kdf;
+    let book = tokio::task::spawn_blocking(move || super::contacts::open(&dir, &passphrase, fast))
+        .await
+        .ok()
+        .flatten();
+    let available = book.is_some();
+    *lock(&shared.book) = book.map(Arc::new);
+    on_ui(weak, move |w| {
+        w.global::<super::Contacts>().set_available(available)
     });
 }
 

@@ -5,6 +5,7 @@
 //! on a tokio runtime whose worker threads the caller provides (a [`Handle`]), so the
 //! binary and the UI tests build the UI the same way.
 
+mod contacts;
 mod controller;
 pub mod format;
 pub mod models;

@@ -133,3 +133,23 @@ pub async fn on_tokio<T: Send + 'static>(
 ) -> T {
     rt.spawn(f).await.expect("tokio task")
 }
+
+/// Goes through onboarding (account, then passphrase) and waits for the chat list.
+pub async fn onboard(app: &App, homeserver: &str, user: &str, password: &str, passphrase: &str) {
+    use kontor::ui::{Screen, Session};
+    wait_for("onboarding", 10, || {
+        (app.window.global::<Session>().get_screen() == Screen::Onboarding).then_some(())
+    })
+    .await;
+    fill(app, "Homeserver", homeserver).await;
+    fill(app, "User name", user).await;
+    fill(app, "Password", password).await;
+    press(app, "Next").await;
+    fill(app, "Passphrase", passphrase).await;
+    fill(app, "Repeat passphrase", passphrase).await;
+    press(app, "Log in").await;
+    wait_for("the chat list", 60, || {
+        (app.window.global::<Session>().get_screen() == Screen::Chats).then_some(())
+    })
+    .await;
+}
