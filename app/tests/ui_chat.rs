@@ -1,6 +1,7 @@
 //! The app's first story, headless against a real Synapse: onboarding and login, start a
-//! chat, send a message that the customer's client really receives, and see the
-//! customer's answer arrive in the conversation and in the chat list.
+//! chat, send a message that the customer's client really receives, see the customer's
+//! answer arrive in the conversation, send a quote file, and find the chat up to date in
+//! the list.
 
 mod ui_support;
 
@@ -140,19 +141,54 @@ fn onboarding_login_send_and_receive() {
         let answer = model.iter().find(|m| m.text == "Danke, passt!").unwrap();
         assert!(!answer.own);
 
-        // Back in the list, the chat shows the answer as its last message, read.
+        // Send a quote: the file panel, a path, the file bubble; ben gets the file.
+        let quote = h.dir.path().join("angebot-2025-031.pdf");
+        std::fs::write(&quote, vec![b'%'; 300_000]).expect("quote file");
+        press(&app, "Send quote").await;
+        fill(&app, "File to send", quote.to_str().unwrap()).await;
+        press(&app, "Send file").await;
+        wait_for("file bubble", 30, || {
+            shows_text(&app, "angebot-2025-031.pdf").then_some(())
+        })
+        .await;
+        let (ben_k, room) = (ben_client.clone(), got.0.clone());
+        let size = on_tokio(&h.rt, async move {
+            for _ in 0..50 {
+                ben_k.sync_once().await.expect("ben sync");
+                let msgs = ben_k.messages(&room, 20).await.expect("messages");
+                if let Some(size) = msgs.iter().find_map(|m| match &m.body {
+                    MessageBody::File { name, size, .. } if name == "angebot-2025-031.pdf" => {
+                        Some(*size)
+                    }
+                    _ => None,
+                }) {
+                    return size;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            panic!("ben never got the quote");
+        })
+        .await;
+        assert_eq!(size, Some(300_000));
+        assert!(
+            app.window.global::<Conversation>().get_upload_progress() < 0.0,
+            "the progress bar is gone once the upload is done"
+        );
+
+        // Back in the list, the chat shows the quote as its last message, read.
         press(&app, "Back").await;
         let chats = app.window.global::<Chats>().get_chats();
         let chat = wait_for("chat row", 10, || {
             chats.iter().find(|c| c.room_id == got.0.as_str())
         })
         .await;
-        assert_eq!(chat.last_message, "Danke, passt!");
+        assert_eq!(chat.last_message, "angebot-2025-031.pdf");
+        assert_eq!(chat.last_kind, kontor::ui::MessageKind::File);
         assert_eq!(chat.unread, 0);
         assert!(
             find(&app, &chat.name, AccessibleRole::Button)
                 .iter()
-                .any(|e| e.accessible_description().as_deref() == Some("Danke, passt!")),
+                .any(|e| e.accessible_description().as_deref() == Some("angebot-2025-031.pdf")),
             "the row shows the last message"
         );
         app.shutdown().await;
