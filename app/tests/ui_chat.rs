@@ -191,6 +191,19 @@ fn onboarding_login_send_and_receive() {
                 .any(|e| e.accessible_description().as_deref() == Some("angebot-2025-031.pdf")),
             "the row shows the last message"
         );
+
+        // Search filters the list by name or last message.
+        fill(&app, "Search chats", "nobody-by-this-name").await;
+        wait_for("empty search result", 5, || {
+            shows_text(&app, "No chat matches.").then_some(())
+        })
+        .await;
+        assert_eq!(chats.row_count(), 0);
+        fill(&app, "Search chats", "ANGEBOT-2025").await;
+        wait_for("the chat again", 5, || {
+            (chats.row_count() == 1).then_some(())
+        })
+        .await;
         app.shutdown().await;
     });
     drop(hs);

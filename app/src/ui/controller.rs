@@ -144,9 +144,22 @@ pub(crate) fn wire(window: &AppWindow, shared: &Arc<Shared>) {
         chats: Rc::new(VecModel::default()),
         messages: Rc::new(VecModel::default()),
     };
+    // The list shows the chats through a filter for the search field.
+    let query: Rc<std::cell::RefCell<String>> = Rc::default();
+    let filtered = {
+        let query = query.clone();
+        Rc::new(slint::FilterModel::new(
+            m.chats.clone(),
+            move |c: &ChatItem| models::matches_search(c, &query.borrow()),
+        ))
+    };
     window
         .global::<Chats>()
-        .set_chats(ModelRc::from(m.chats.clone()));
+        .set_chats(ModelRc::from(filtered.clone()));
+    window.global::<Chats>().on_search(move |text| {
+        *query.borrow_mut() = text.to_string();
+        filtered.reset();
+    });
     window
         .global::<Conversation>()
         .set_messages(ModelRc::from(m.messages.clone()));

@@ -140,6 +140,15 @@ pub fn mark_read(model: &VecModel<ChatItem>, room_id: &str) {
     }
 }
 
+/// Whether a chat matches the search text: its name or last message contains it,
+/// ignoring case. Empty text matches everything.
+pub fn matches_search(chat: &ChatItem, query: &str) -> bool {
+    let q = query.trim().to_lowercase();
+    q.is_empty()
+        || chat.name.to_lowercase().contains(&q)
+        || chat.last_message.to_lowercase().contains(&q)
+}
+
 /// The avatar letter for a name.
 pub fn initial(name: &str) -> SharedString {
     name.trim_start_matches('@')
@@ -265,6 +274,17 @@ mod tests {
             "",
             Language::English
         ));
+    }
+
+    #[test]
+    fn search_matches_name_or_last_message() {
+        let mut c = chat("!a", false);
+        c.name = "Schreinerei Lutz".into();
+        c.last_message = "Angebot anbei".into();
+        assert!(matches_search(&c, ""));
+        assert!(matches_search(&c, "  lutz "));
+        assert!(matches_search(&c, "ANGEBOT"));
+        assert!(!matches_search(&c, "müller"));
     }
 
     #[test]
