@@ -1,0 +1,74 @@
+//! Later starts ask only for the passphrase: a data directory that already holds a
+//! logged-in profile (made here by kontor-core, as `kontor login` does) opens at the
+//! unlock screen; a wrong passphrase is refused with a message, the right one opens the
+//! chats of that account.
+
+mod ui_support;
+
+use kontor::ui::{ErrorKind, Language, Screen, Session};
+use kontor_core::{KdfParams, Kontor, Profile};
+use kontor_testkit::Synapse;
+use slint::ComponentHandle;
+use ui_support::*;
+
+const PASS: &str = "anna passphrase";
+
+#[test]
+fn later_starts_ask_only_for_the_passphrase() {
+    let hs = Synapse::start().expect("synapse");
+    let anna = hs.register_unique("anna").expect("anna");
+    let h = Harness::new();
+    {
+        let (dir, url, user, pw) = (
+            h.dir.path().join("profile"),
+            hs.base_url.clone(),
+            anna.localpart.clone(),
+            anna.password.clone(),
+        );
+        h.rt.block_on(async move {
+            let fast = KdfParams {
+                m_kib: 64,
+                t: 1,
+                p: 1,
+            };
+            let profile = Profile::open_with(&dir, PASS, fast).expect("profile");
+            let k = Kontor::login(profile, &url, &user, &pw)
+                .await
+                .expect("login");
+            k.shutdown().await;
+            std::mem::forget(k);
+        });
+    }
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    let app = h.app(Language::German);
+    run_story(async move {
+        let s = app.window.global::<Session>();
+        wait_for("unlock", 10, || {
+            (s.get_screen() == Screen::Unlock).then_some(())
+        })
+        .await;
+        assert!(shows_text(&app, "Kontor entsperren"));
+
+        fill(&app, "Passphrase", "falsch").await;
+        press(&app, "Entsperren").await;
+        wait_for("refusal", 20, || {
+            shows_text(&app, "Falsche Passphrase.").then_some(())
+        })
+        .await;
+        assert_eq!(s.get_error(), ErrorKind::WrongPassphrase);
+        assert_eq!(s.get_screen(), Screen::Unlock);
+
+        fill(&app, "Passphrase", PASS).await;
+        press(&app, "Entsperren").await;
+        wait_for("the chat list", 30, || {
+            (s.get_screen() == Screen::Chats).then_some(())
+        })
+        .await;
+        assert_eq!(s.get_user_id(), anna.user_id);
+        assert_eq!(s.get_error(), ErrorKind::None);
+        // The contact book beside the profile opened with the same passphrase.
+        assert!(app.window.global::<kontor::ui::Contacts>().get_available());
+        app.shutdown().await;
+    });
+    drop(hs);
+}
