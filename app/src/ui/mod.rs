@@ -41,7 +41,7 @@ pub struct Config {
 #[derive(Debug, thiserror::Error)]
 pub enum UiError {
     /// No window could be opened (no display, no usable backend).
-    #[error("cannot open the window: {0}")]
+    #[error("cannot open the window (the commands in `kontor --help` work without one): {0}")]
     Platform(#[from] slint::PlatformError),
     /// The background runtime did not start.
     #[error("cannot start the background runtime: {0}")]
