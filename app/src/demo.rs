@@ -73,6 +73,7 @@ pub fn run() -> Result<(), DemoError> {
             data_dir: base.join("anna"),
             insecure_fast_kdf: false,
             language: None,
+            download_dir: None,
         };
         let app = App::with_session(config, runtime.handle().clone(), anna_k)?;
         // Ctrl-C in the terminal closes the window the normal way, so the cleanup below

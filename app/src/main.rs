@@ -58,6 +58,7 @@ fn run_ui(data_dir: Option<std::path::PathBuf>) -> ExitCode {
         // Tests only; the UI honours it in debug builds only, like the CLI.
         insecure_fast_kdf: std::env::var_os("KONTOR_INSECURE_FAST_KDF").is_some_and(|v| v == "1"),
         language: None,
+        download_dir: None,
     };
     match kontor::ui::run(config) {
         Ok(()) => ExitCode::SUCCESS,

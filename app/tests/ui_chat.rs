@@ -1,7 +1,7 @@
 //! The app's first story, headless against a real Synapse: onboarding and login, start a
 //! chat, send a message that the customer's client really receives, see the customer's
-//! answer arrive in the conversation, send a quote file, and find the chat up to date in
-//! the list.
+//! answer arrive in the conversation, send a quote file, save the file the customer sends
+//! back, and find the chat up to date in the list.
 
 mod ui_support;
 
@@ -175,20 +175,47 @@ fn onboarding_login_send_and_receive() {
             "the progress bar is gone once the upload is done"
         );
 
-        // Back in the list, the chat shows the quote as its last message, read.
+        // ben sends the signed quote back; anna saves it into her download folder.
+        let signed = h.dir.path().join("unterschrift.pdf");
+        std::fs::write(&signed, b"%PDF signed by ben").expect("signed file");
+        let (ben_k, room) = (ben_client.clone(), got.0.clone());
+        on_tokio(&h.rt, async move {
+            ben_k
+                .send_file(&room, &signed, None)
+                .await
+                .expect("ben sends a file");
+        })
+        .await;
+        let save = wait_for("the save button", 30, || {
+            find(&app, "Save", AccessibleRole::Button)
+                .into_iter()
+                .find(|b| b.accessible_description().as_deref() == Some("unterschrift.pdf"))
+        })
+        .await;
+        save.invoke_accessible_default_action();
+        let conv = app.window.global::<Conversation>();
+        wait_for("saved", 30, || {
+            (!conv.get_saved_path().is_empty()).then_some(())
+        })
+        .await;
+        let saved = h.dir.path().join("downloads/unterschrift.pdf");
+        assert_eq!(conv.get_saved_path(), saved.display().to_string());
+        assert_eq!(std::fs::read(&saved).unwrap(), b"%PDF signed by ben");
+
+        // Back in the list, the chat shows the last file as its last message, read.
         press(&app, "Back").await;
         let chats = app.window.global::<Chats>().get_chats();
         let chat = wait_for("chat row", 10, || {
             chats.iter().find(|c| c.room_id == got.0.as_str())
         })
         .await;
-        assert_eq!(chat.last_message, "angebot-2025-031.pdf");
+        assert_eq!(chat.last_message, "unterschrift.pdf");
         assert_eq!(chat.last_kind, kontor::ui::MessageKind::File);
         assert_eq!(chat.unread, 0);
         assert!(
             find(&app, &chat.name, AccessibleRole::Button)
                 .iter()
-                .any(|e| e.accessible_description().as_deref() == Some("angebot-2025-031.pdf")),
+                .any(|e| e.accessible_description().as_deref() == Some("unterschrift.pdf")),
             "the row shows the last message"
         );
 
@@ -199,7 +226,7 @@ fn onboarding_login_send_and_receive() {
         })
         .await;
         assert_eq!(chats.row_count(), 0);
-        fill(&app, "Search chats", "ANGEBOT-2025").await;
+        fill(&app, "Search chats", "UNTERSCHRIFT").await;
         wait_for("the chat again", 5, || {
             (chats.row_count() == 1).then_some(())
         })

@@ -225,6 +225,12 @@ pub(crate) fn wire(window: &AppWindow, shared: &Arc<Shared>) {
     }
     {
         let (sh, weak) = (shared.clone(), window.as_weak());
+        conv.on_save_file(move |event_id, name| {
+            save_file(&sh, &weak, event_id.to_string(), name.to_string())
+        });
+    }
+    {
+        let (sh, weak) = (shared.clone(), window.as_weak());
         conv.on_retry(move |txn| outbox_action(&sh, &weak, txn.to_string(), true));
     }
     {
@@ -236,6 +242,8 @@ pub(crate) fn wire(window: &AppWindow, shared: &Arc<Shared>) {
         conv.on_back(move || {
             if let Some(w) = weak.upgrade() {
                 w.global::<Conversation>().set_room_id(SharedString::new());
+                w.global::<Conversation>()
+                    .set_saved_path(SharedString::new());
                 w.global::<Session>().set_error(ErrorKind::None);
                 w.global::<Session>().set_screen(Screen::Chats);
             }
@@ -756,6 +764,47 @@ fn send_file(shared: &Arc<Shared>, weak: &Weak<AppWindow>, path: PathBuf) {
         });
         match result {
             Ok(_) => load_messages(&sh, &weak, room),
+            Err(e) => {
+                let (k, d) = core_error(&e);
+                show_error(&weak, k, d);
+            }
+        }
+    });
+}
+
+/// Downloads a received file (decrypted, hash-checked by core) into the download folder
+/// under its own name, never replacing a file that is there.
+fn save_file(shared: &Arc<Shared>, weak: &Weak<AppWindow>, event_id: String, name: String) {
+    let Some(kontor) = shared.kontor() else {
+        return;
+    };
+    let dir = shared.config.download_dir.clone().unwrap_or_else(|| {
+        std::env::var_os("HOME")
+            .map(|h| PathBuf::from(h).join("Downloads"))
+            .filter(|d| d.is_dir())
+            .unwrap_or_else(|| shared.config.data_dir.join("downloads"))
+    });
+    let weak = weak.clone();
+    shared.rt.spawn(async move {
+        let result = async {
+            tokio::fs::create_dir_all(&dir)
+                .await
+                .map_err(|source| kontor_core::Error::Io {
+                    action: "cannot create",
+                    path: dir.clone(),
+                    source,
+                })?;
+            let path = models::free_path(&dir, &name, |p| p.exists());
+            kontor.download(&event_id, &path).await.map(|_| path)
+        }
+        .await;
+        match result {
+            Ok(path) => {
+                let shown = path.display().to_string();
+                on_ui(&weak, move |w| {
+                    w.global::<Conversation>().set_saved_path(shown.into())
+                });
+            }
             Err(e) => {
                 let (k, d) = core_error(&e);
                 show_error(&weak, k, d);

@@ -35,6 +35,9 @@ pub struct Config {
     pub insecure_fast_kdf: bool,
     /// The UI language; `None` follows the system locale.
     pub language: Option<Language>,
+    /// Where received files are saved; `None`: `~/Downloads`, else
+    /// `<data-dir>/downloads`.
+    pub download_dir: Option<PathBuf>,
 }
 
 /// Why the UI could not run.

@@ -149,6 +149,33 @@ pub fn matches_search(chat: &ChatItem, query: &str) -> bool {
         || chat.last_message.to_lowercase().contains(&q)
 }
 
+/// Where a received file named `name` goes in `dir`: only the last component of the name
+/// (the sender chooses it, so `../../.bashrc` must not escape `dir`), and ` (2)`, ` (3)` …
+/// before the extension while `exists` says the place is taken.
+pub fn free_path(
+    dir: &std::path::Path,
+    name: &str,
+    exists: impl Fn(&std::path::Path) -> bool,
+) -> std::path::PathBuf {
+    let base = std::path::Path::new(name)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.') && !n.is_empty())
+        .unwrap_or_else(|| "download".into());
+    let first = dir.join(&base);
+    if !exists(&first) {
+        return first;
+    }
+    let (stem, ext) = match base.rsplit_once('.') {
+        Some((s, e)) if !s.is_empty() => (s.to_owned(), format!(".{e}")),
+        _ => (base.clone(), String::new()),
+    };
+    (2..)
+        .map(|n| dir.join(format!("{stem} ({n}){ext}")))
+        .find(|p| !exists(p))
+        .expect("some number is free")
+}
+
 /// The avatar letter for a name.
 pub fn initial(name: &str) -> SharedString {
     name.trim_start_matches('@')
@@ -285,6 +312,22 @@ mod tests {
         assert!(matches_search(&c, "  lutz "));
         assert!(matches_search(&c, "ANGEBOT"));
         assert!(!matches_search(&c, "müller"));
+    }
+
+    #[test]
+    fn received_file_names_stay_in_the_folder_and_never_replace() {
+        let dir = std::path::Path::new("/dl");
+        let none = |_: &std::path::Path| false;
+        assert_eq!(free_path(dir, "angebot.pdf", none), dir.join("angebot.pdf"));
+        assert_eq!(free_path(dir, "../../etc/passwd", none), dir.join("passwd"));
+        assert_eq!(free_path(dir, ".bashrc", none), dir.join("download"));
+        assert_eq!(free_path(dir, "", none), dir.join("download"));
+        let taken =
+            |p: &std::path::Path| p == dir.join("angebot.pdf") || p == dir.join("angebot (2).pdf");
+        assert_eq!(
+            free_path(dir, "angebot.pdf", taken),
+            dir.join("angebot (3).pdf")
+        );
     }
 
     #[test]

@@ -41,6 +41,7 @@ impl Harness {
                 data_dir: self.dir.path().to_owned(),
                 insecure_fast_kdf: true,
                 language: Some(language),
+                download_dir: Some(self.dir.path().join("downloads")),
             },
             self.rt.handle().clone(),
         )
