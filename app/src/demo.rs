@@ -2,7 +2,8 @@
 //!
 //! Starts a throw-away Synapse on loopback through kontor-testkit (installing it into a
 //! venv under `target/` on first use), registers the freelancer `anna` and her customer
-//! `ben`, logs both in, runs a small customer process for ben that writes first and
+//! `ben`, logs both in, gives anna a contact book with consented and private contacts,
+//! runs a small customer process for ben that writes first and
 //! answers every message (and acknowledges a received quote), and opens the app logged
 //! in as anna. Closing the window stops ben, the homeserver and deletes the demo data.
 //!
@@ -11,6 +12,7 @@
 
 use std::{path::Path, sync::Arc, time::Duration};
 
+use kontor_contacts::{ContactBook, NewContact};
 use kontor_core::{CoreEvent, Kontor, MessageBody, Profile};
 use kontor_testkit::{Synapse, TestUser};
 use slint::ComponentHandle;
@@ -69,13 +71,14 @@ pub fn run() -> Result<(), DemoError> {
             Ok::<_, DemoError>((a, b))
         })?;
         let customer = runtime.spawn(customer(ben_k.clone(), anna.user_id.clone()));
+        let book = sample_book(&base.join("anna/contacts"));
         let config = Config {
             data_dir: base.join("anna"),
             insecure_fast_kdf: false,
             language: None,
             download_dir: None,
         };
-        let app = App::with_session(config, runtime.handle().clone(), anna_k)?;
+        let app = App::with_session(config, runtime.handle().clone(), anna_k, book)?;
         // Ctrl-C in the terminal closes the window the normal way, so the cleanup below
         // (customer, clients, homeserver, demo data) runs as when the window is closed.
         runtime.spawn(async {
@@ -100,6 +103,39 @@ pub fn run() -> Result<(), DemoError> {
     drop(hs);
     let _ = std::fs::remove_dir_all(&base);
     result
+}
+
+/// anna's contact book with a few customers: consented ones in the work book, the rest
+/// in the private book. `None` (and a warning) if it cannot be made: chats still work.
+fn sample_book(dir: &Path) -> Option<ContactBook> {
+    let made = (|| {
+        let book = ContactBook::open(dir, DEMO_PASSPHRASE)?;
+        let purpose = "Terminabsprachen und Angebote per Chat";
+        let entries: [(&str, &str, Option<&str>, bool); 4] = [
+            ("Ben Hoffmann", "+49 151 12345678", None, true),
+            (
+                "Schreinerei Lutz",
+                "+49 30 1234567",
+                Some("Lutz GmbH"),
+                true,
+            ),
+            ("Tante Erika", "+49 171 7654321", None, false),
+            ("Jonas Schmidt", "+49 160 5550123", None, false),
+        ];
+        for (name, phone, org, consent) in entries {
+            let new = NewContact {
+                display_name: name.into(),
+                phones: vec![phone.into()],
+                organisation: org.map(Into::into),
+                ..Default::default()
+            };
+            let consent = consent.then_some((purpose, Some("Demo: mündlich in der Praxis")));
+            book.add(new, consent)?;
+        }
+        Ok::<_, kontor_contacts::Error>(book)
+    })();
+    made.map_err(|e| tracing::warn!("demo contact book: {e}"))
+        .ok()
 }
 
 async fn login(dir: &Path, url: &str, user: &TestUser) -> Result<Arc<Kontor>, DemoError> {

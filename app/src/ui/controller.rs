@@ -403,6 +403,15 @@ async fn open_book(shared: &Arc<Shared>, weak: &Weak<AppWindow>, passphrase: Zer
         .await
         .ok()
         .flatten();
+    set_book(shared, weak, book);
+}
+
+/// Keeps the unlocked contact book and shows the contacts button when there is one.
+pub(crate) fn set_book(
+    shared: &Arc<Shared>,
+    weak: &Weak<AppWindow>,
+    book: Option<kontor_contacts::ContactBook>,
+) {
     let available = book.is_some();
     *lock(&shared.book) = book.map(Arc::new);
     on_ui(weak, move |w| {

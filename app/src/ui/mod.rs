@@ -77,14 +77,16 @@ impl App {
         Ok(app)
     }
 
-    /// Builds the window for an account that is already unlocked and logged in (the
-    /// demo): it opens at the chat list.
+    /// Builds the window for an account that is already unlocked and logged in, with its
+    /// contact book if one is open (the demo): it opens at the chat list.
     pub fn with_session(
         config: Config,
         runtime: Handle,
         kontor: std::sync::Arc<kontor_core::Kontor>,
+        book: Option<kontor_contacts::ContactBook>,
     ) -> Result<App, slint::PlatformError> {
         let app = App::build(config, runtime)?;
+        controller::set_book(&app.shared, &app.window.as_weak(), book);
         controller::signed_in(&app.shared, &app.window.as_weak(), kontor);
         Ok(app)
     }
