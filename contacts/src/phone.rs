@@ -3,9 +3,26 @@
 //! Duplicate detection, the index and discovery all need one canonical form
 //! per number; "0151 12345678", "+49 151 1234567" and "0049-151-1234567" are the
 //! same person. Numbers that do not validate are kept raw and reported.
+//!
+//! Parsing uses the `phonenumber` crate. Validation and E.164 formatting are
+//! done here on the crate's metadata, because the crate's own versions are
+//! most of the cost of an import: `is_valid` tests up to ten number-type
+//! patterns where validity needs only the first that matches (fixed line and
+//! mobile, tested first here, cover nearly every real number), and the E.164
+//! formatter also picks a display format it then does not use. Every pattern
+//! lookup in the crate hashes the pattern's source text under one global lock;
+//! the patterns used here are compiled once into [`PATTERNS`], keyed by the
+//! descriptor's address in the crate's static database, so validation runs on
+//! several threads without that lock. The result is the same as the crate's
+//! `is_valid` + `Mode::E164` (the `same_as_phonenumber_crate` tests compare them).
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, RwLock};
 
 use phonenumber::country::Id;
-use phonenumber::{Mode, PhoneNumber};
+use phonenumber::metadata::{DATABASE, Descriptor, Metadata};
+use regex::{Regex, RegexBuilder};
 
 use crate::error::{Error, Result};
 
@@ -34,15 +51,117 @@ impl std::str::FromStr for Region {
 
 /// The E.164 form of `raw`, or `None` if it is not a valid number.
 pub fn normalise(raw: &str, region: Region) -> Option<String> {
-    let cleaned: String = raw.trim().replace("(0)", "");
-    if !cleaned.chars().any(|c| c.is_ascii_digit()) || cleaned.len() > 64 {
+    let trimmed = raw.trim();
+    let cleaned: Cow<'_, str> = if trimmed.contains("(0)") {
+        Cow::Owned(trimmed.replace("(0)", ""))
+    } else {
+        Cow::Borrowed(trimmed)
+    };
+    if !cleaned.bytes().any(|c| c.is_ascii_digit()) || cleaned.len() > 64 {
         return None;
     }
-    let parsed: PhoneNumber = phonenumber::parse(Some(region.0), &cleaned).ok()?;
-    if !phonenumber::is_valid(&parsed) {
+    let parsed = phonenumber::parse(Some(region.0), &*cleaned).ok()?;
+    let code = parsed.code().value();
+    // With Italian-style leading zeros, as E.164 and the crate's validator want it.
+    let national = parsed.national().to_string();
+    is_valid(code, &national).then(|| format!("+{code}{national}"))
+}
+
+/// At most this many compiled patterns are kept (a few hundred kilobytes);
+/// numbers from more countries than that fall back to the crate's cache.
+const MAX_PATTERNS: usize = 2048;
+
+/// Compiled metadata patterns, keyed by the address of the crate's pattern
+/// object inside its static database (which is never dropped or moved).
+static PATTERNS: LazyLock<RwLock<HashMap<usize, Arc<Regex>>>> =
+    LazyLock::new(|| RwLock::new(HashMap::new()));
+
+/// `pattern.find(value)` starting at 0, as the crate tests it, on our compiled
+/// copy of the crate's pattern when there is one.
+macro_rules! at_start {
+    ($pattern:expr, $value:expr) => {{
+        let pattern = $pattern;
+        let value: &str = $value;
+        match compiled(std::ptr::from_ref(pattern) as usize, pattern.as_str()) {
+            Some(regex) => regex.find(value).is_some_and(|m| m.start() == 0),
+            None => pattern.find(value).is_some_and(|m| m.start() == 0),
+        }
+    }};
+}
+
+/// Our compiled copy of the crate pattern at `key` (its address) with `source`.
+fn compiled(key: usize, source: &str) -> Option<Arc<Regex>> {
+    if let Some(r) = PATTERNS.read().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        return Some(Arc::clone(r));
+    }
+    // Built as the crate builds its patterns (verbose syntax: whitespace is ignored).
+    let regex = Arc::new(
+        RegexBuilder::new(source)
+            .ignore_whitespace(true)
+            .build()
+            .ok()?,
+    );
+    let mut map = PATTERNS.write().unwrap_or_else(|p| p.into_inner());
+    if map.len() >= MAX_PATTERNS {
         return None;
     }
-    Some(parsed.format().mode(Mode::E164).to_string())
+    Some(Arc::clone(map.entry(key).or_insert(regex)))
+}
+
+/// The crate's `is_valid`: the number's region (as `validator::source_for`
+/// picks it) has a number type whose pattern matches.
+fn is_valid(code: u16, national: &str) -> bool {
+    let db = &*DATABASE;
+    let Some(regions) = db.region(&code) else {
+        return false;
+    };
+    let meta = match regions.as_slice() {
+        // Non-geographic entities (+800, +979, …).
+        ["001"] => db.by_code(&code).and_then(|m| m.into_iter().next()),
+        [one] => one.parse::<Id>().ok().and_then(|_| db.by_id(*one)),
+        several => several.iter().find_map(|region| {
+            let meta = db.by_id(*region)?;
+            let hit = match meta.leading_digits() {
+                Some(pattern) => at_start!(pattern, national),
+                None => has_type(meta, national),
+            };
+            hit.then_some(meta)
+        }),
+    };
+    meta.is_some_and(|meta| has_type(meta, national))
+}
+
+/// Whether `national` is of any known type in `meta` (the crate's
+/// `number_type(..) != Unknown`, stopping at the first type that matches).
+fn has_type(meta: &Metadata, national: &str) -> bool {
+    let d = meta.descriptors();
+    if !descriptor_matches(d.general(), national) {
+        return false;
+    }
+    [
+        d.fixed_line(),
+        d.mobile(),
+        d.toll_free(),
+        d.premium_rate(),
+        d.shared_cost(),
+        d.voip(),
+        d.personal_number(),
+        d.pager(),
+        d.uan(),
+        d.voicemail(),
+    ]
+    .into_iter()
+    .flatten()
+    .any(|desc| descriptor_matches(desc, national))
+}
+
+/// `Descriptor::is_match`: a possible length, and the pattern matches from the start.
+fn descriptor_matches(desc: &Descriptor, national: &str) -> bool {
+    let lengths = desc.possible_length();
+    if !lengths.is_empty() && !lengths.contains(&(national.len() as u16)) {
+        return false;
+    }
+    at_start!(desc.national_number(), national)
 }
 
 #[cfg(test)]
@@ -90,6 +209,84 @@ mod tests {
         let de = Region::default();
         for raw in ["", "abc", "123", "+49 0000", "0"] {
             assert_eq!(normalise(raw, de), None, "{raw}");
+        }
+    }
+
+    /// The crate's own validation and formatting, which [`normalise`] must agree with.
+    fn reference(raw: &str, region: Region) -> Option<String> {
+        let cleaned: String = raw.trim().replace("(0)", "");
+        if !cleaned.chars().any(|c| c.is_ascii_digit()) || cleaned.len() > 64 {
+            return None;
+        }
+        let parsed = phonenumber::parse(Some(region.0), &cleaned).ok()?;
+        if !phonenumber::is_valid(&parsed) {
+            return None;
+        }
+        Some(parsed.format().mode(phonenumber::Mode::E164).to_string())
+    }
+
+    #[test]
+    fn same_as_phonenumber_crate_on_known_cases() {
+        // Shared country codes (+1, +7, +44, +262, +590), Italian leading zeros,
+        // non-geographic codes, and invalid ones.
+        let cases = [
+            "+1 415 555 2671",
+            "+1 416 555 0123",
+            "+1 876 555 0123",
+            "+7 912 345 67 89",
+            "+7 701 234 5678",
+            "+44 7700 900123",
+            "+44 7911 123456",
+            "+44 1624 456789",
+            "+39 02 1234 5678",
+            "+39 06 6982",
+            "+39 333 123 4567",
+            "+262 269 61 23 45",
+            "+590 690 00 12 34",
+            "+800 1234 5678",
+            "+979 1234 56789",
+            "+882 1234 5678",
+            "+49 30 123456",
+            "+49 1800 1234567",
+            "+49 900 1234567",
+            "0800 1234567",
+            "0049 151 1234567",
+            "+999 123456",
+            "+49",
+        ];
+        for raw in cases {
+            for region in ["DE", "AT", "US", "IT", "GB"] {
+                let region: Region = region.parse().unwrap();
+                assert_eq!(normalise(raw, region), reference(raw, region), "{raw}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
+
+        #[test]
+        fn never_panics(raw in ".{0,80}") {
+            let _ = normalise(&raw, Region::default());
+        }
+
+        #[test]
+        fn same_as_phonenumber_crate(
+            prefix in proptest::sample::select(vec![
+                "", "0", "00", "+", "+1 ", "+7 ", "+20 ", "+30 ", "+31 ", "+33 ", "+34 ",
+                "+39 ", "+39 0", "+41 ", "+43 ", "+44 ", "+45 ", "+48 ", "+49 ", "+49 (0)",
+                "+52 ", "+55 ", "+61 ", "+81 ", "+86 ", "+90 ", "+91 ", "+212 ", "+262 ",
+                "+352 ", "+590 ", "+800 ", "+870 ", "+881 ", "+882 ", "+883 ", "+979 ",
+                "0049 ", "0043 ", "tel:+49",
+            ]),
+            digits in "[0-9]{2,14}",
+            sep in proptest::sample::select(vec!["", " ", "-", "/"]),
+            region in proptest::sample::select(vec!["DE", "AT", "CH", "US", "IT", "GB", "FR"]),
+        ) {
+            let (a, b) = digits.split_at(digits.len() / 2);
+            let raw = format!("{prefix}{a}{sep}{b}");
+            let region: Region = region.parse().unwrap();
+            proptest::prop_assert_eq!(normalise(&raw, region), reference(&raw, region), "{}", raw);
         }
     }
 }
