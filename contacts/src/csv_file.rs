@@ -124,7 +124,21 @@ fn split_multi(v: &str) -> impl Iterator<Item = String> + '_ {
 }
 
 /// Parses a whole CSV export.
+#[cfg(test)]
 pub fn parse(bytes: &[u8]) -> Parsed {
+    let mut records = Vec::new();
+    let mut out = parse_with(bytes, &mut |r, _| {
+        records.push(r);
+        true
+    });
+    out.records = records;
+    out
+}
+
+/// Parses row by row: each usable row goes to `emit` with how many bytes of
+/// the input are read (see [`crate::vcard::parse_with`]). Stops when `emit`
+/// returns `false`. The returned [`Parsed`] has the problems, no records.
+pub fn parse_with(bytes: &[u8], emit: &mut dyn FnMut(RawRecord, usize) -> bool) -> Parsed {
     let text = decode_text(bytes);
     let mut out = Parsed::default();
     let mut body: &str = &text;
@@ -199,7 +213,12 @@ pub fn parse(bytes: &[u8]) -> Parsed {
                         });
                     }
                 } else {
-                    out.records.push(raw);
+                    // Positions in the decoded text, scaled to the input.
+                    let pos = reader.position().byte() as u128 * bytes.len() as u128
+                        / body.len().max(1) as u128;
+                    if !emit(raw, pos as usize) {
+                        break;
+                    }
                 }
             }
             Err(e) => {

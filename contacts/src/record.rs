@@ -56,7 +56,9 @@ pub struct LineIssue {
 /// A parser's result.
 #[derive(Debug, Clone, Default)]
 pub struct Parsed {
-    /// Records that can be imported.
+    /// Records that can be imported (only filled by the whole-file `parse`
+    /// of the tests; an import takes them one by one from `parse_with`).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub records: Vec<RawRecord>,
     /// Records that could not be used, with the reason.
     pub rejected: Vec<LineIssue>,

@@ -8,27 +8,61 @@
 //! back to Windows-1252), and never fails as a whole: a bad card is reported
 //! with its line number and the rest of the file is read.
 
+use std::borrow::Cow;
+
 use crate::record::{LineIssue, Parsed, RawRecord};
 
-/// A property line after unfolding.
-struct Property {
+/// A property line after unfolding. The value borrows from the line: most
+/// values need no decoding, and a 100,000-card file has about a million of them.
+struct Property<'a> {
     line: u64,
     name: String,
     params: Vec<(String, String)>,
-    value: Vec<u8>,
+    value: &'a [u8],
 }
 
-/// Parses every card in `bytes`.
+/// Parses every card in `bytes` at once.
+#[cfg(test)]
 pub fn parse(bytes: &[u8]) -> Parsed {
+    let mut records = Vec::new();
+    let mut out = parse_with(bytes, &mut |r, _| {
+        records.push(r);
+        true
+    });
+    out.records = records;
+    out
+}
+
+/// Parses card by card: each usable card goes to `emit` with how many bytes
+/// of the input are read, so an import can work on the first cards while the
+/// rest is still being parsed and never holds all of them. Stops when `emit`
+/// returns `false`. The returned [`Parsed`] has the problems, no records.
+pub fn parse_with(bytes: &[u8], emit: &mut dyn FnMut(RawRecord, usize) -> bool) -> Parsed {
+    let input_len = bytes.len();
     let bytes = utf16_to_utf8(bytes);
+    // Positions in the (possibly re-encoded) text, scaled to the input.
+    let scale = |pos: usize| {
+        if bytes.len() == input_len {
+            pos
+        } else {
+            (pos as u128 * input_len as u128 / bytes.len().max(1) as u128) as usize
+        }
+    };
     let mut out = Parsed::default();
     let mut card: Option<RawRecord> = None;
-    for prop in logical_lines(&bytes).filter_map(|(line, l)| split_property(line, &l)) {
+    let mut go_on = true;
+    for (line, end, l) in logical_lines(&bytes) {
+        if !go_on {
+            return out;
+        }
+        let Some(prop) = split_property(line, &l) else {
+            continue;
+        };
         match prop.name.as_str() {
             "BEGIN" if text(&prop).trim().eq_ignore_ascii_case("VCARD") => {
                 if let Some(open) = card.take() {
                     out.warnings.push(issue(open.line, "card has no END:VCARD"));
-                    finish(open, &mut out);
+                    go_on = finish(open, &mut out, emit, scale(end));
                 }
                 card = Some(RawRecord {
                     line: prop.line,
@@ -36,7 +70,7 @@ pub fn parse(bytes: &[u8]) -> Parsed {
                 });
             }
             "END" if text(&prop).trim().eq_ignore_ascii_case("VCARD") => match card.take() {
-                Some(c) => finish(c, &mut out),
+                Some(c) => go_on = finish(c, &mut out, emit, scale(end)),
                 None => out
                     .warnings
                     .push(issue(prop.line, "END:VCARD without BEGIN:VCARD")),
@@ -48,9 +82,9 @@ pub fn parse(bytes: &[u8]) -> Parsed {
             }
         }
     }
-    if let Some(open) = card.take() {
+    if go_on && let Some(open) = card.take() {
         out.warnings.push(issue(open.line, "card has no END:VCARD"));
-        finish(open, &mut out);
+        finish(open, &mut out, emit, input_len);
     }
     out
 }
@@ -62,14 +96,21 @@ fn issue(line: u64, msg: &str) -> LineIssue {
     }
 }
 
-fn finish(card: RawRecord, out: &mut Parsed) {
+/// Rejects an empty card or hands it on; returns whether to go on.
+fn finish(
+    card: RawRecord,
+    out: &mut Parsed,
+    emit: &mut dyn FnMut(RawRecord, usize) -> bool,
+    pos: usize,
+) -> bool {
     if card.is_empty() {
         out.rejected.push(issue(
             card.line,
             "card has no name, organisation, phone number or e-mail",
         ));
+        true
     } else {
-        out.records.push(card);
+        emit(card, pos)
     }
 }
 
@@ -86,31 +127,37 @@ fn utf16_to_utf8(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
 
 /// Physical lines (any line ending) joined into logical ones: RFC folding
 /// (leading space/tab) and QUOTED-PRINTABLE soft breaks (trailing `=`).
-fn logical_lines(bytes: &[u8]) -> impl Iterator<Item = (u64, Vec<u8>)> + '_ {
+/// A line without continuation is borrowed, not copied. Yields the first
+/// line's number, the byte offset after the logical line, and the line.
+fn logical_lines(bytes: &[u8]) -> impl Iterator<Item = (u64, usize, Cow<'_, [u8]>)> + '_ {
     let mut physical = physical_lines(bytes).peekable();
     std::iter::from_fn(move || {
-        let (line, first) = physical.next()?;
-        let mut cur = first.to_vec();
-        let qp = is_qp(&cur);
-        while let Some(&(_, next)) = physical.peek() {
+        let (line, mut end, first) = physical.next()?;
+        let mut cur = Cow::Borrowed(first);
+        let qp = is_qp(first);
+        while let Some(&(_, next_end, next)) = physical.peek() {
             if matches!(next.first(), Some(b' ' | b'\t')) {
+                let cur = cur.to_mut();
                 if qp && cur.last() == Some(&b'=') {
                     cur.pop();
                 }
                 cur.extend_from_slice(&next[1..]);
             } else if qp && cur.last() == Some(&b'=') && !next.is_empty() {
+                let cur = cur.to_mut();
                 cur.pop();
                 cur.extend_from_slice(next);
             } else {
                 break;
             }
+            end = next_end;
             physical.next();
         }
-        Some((line, cur))
+        Some((line, end, cur))
     })
 }
 
-fn physical_lines(bytes: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {
+/// Lines with their number and the byte offset after their line break.
+fn physical_lines(bytes: &[u8]) -> impl Iterator<Item = (u64, usize, &[u8])> {
     let mut rest = bytes;
     let mut line = 0u64;
     std::iter::from_fn(move || {
@@ -130,7 +177,7 @@ fn physical_lines(bytes: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {
             skip += 1;
         }
         rest = &rest[skip..];
-        Some((line, l))
+        Some((line, bytes.len() - rest.len(), l))
     })
 }
 
@@ -152,12 +199,16 @@ fn is_qp(l: &[u8]) -> bool {
         .any(|w| w.eq_ignore_ascii_case(b"QUOTED-PRINTABLE"))
 }
 
-fn split_property(line: u64, l: &[u8]) -> Option<Property> {
+fn split_property(line: u64, l: &[u8]) -> Option<Property<'_>> {
     let colon = header_end(l)?;
     let head = String::from_utf8_lossy(&l[..colon]);
-    let mut parts = split_unquoted(&head, ';').into_iter();
-    let name = parts.next()?.trim().to_ascii_uppercase();
-    let name = name.rsplit('.').next().unwrap_or_default().to_owned();
+    let mut parts = split_unquoted(&head, ';');
+    let name = parts.next()?.trim();
+    let name = name
+        .rsplit('.')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_uppercase();
     let params = parts
         .map(|p| match p.split_once('=') {
             Some((k, v)) => (
@@ -171,24 +222,19 @@ fn split_property(line: u64, l: &[u8]) -> Option<Property> {
         line,
         name,
         params,
-        value: l[colon + 1..].to_vec(),
+        value: &l[colon + 1..],
     })
 }
 
-fn split_unquoted(s: &str, sep: char) -> Vec<String> {
-    let mut out = vec![String::new()];
+/// Splits on `sep` outside double quotes (the quotes stay in the parts).
+fn split_unquoted(s: &str, sep: char) -> impl Iterator<Item = &str> {
     let mut quoted = false;
-    for c in s.chars() {
+    s.split(move |c: char| {
         if c == '"' {
             quoted = !quoted;
         }
-        if c == sep && !quoted {
-            out.push(String::new());
-        } else if let Some(last) = out.last_mut() {
-            last.push(c);
-        }
-    }
-    out
+        c == sep && !quoted
+    })
 }
 
 fn param<'a>(p: &'a Property, key: &str) -> Option<&'a str> {
@@ -199,21 +245,31 @@ fn param<'a>(p: &'a Property, key: &str) -> Option<&'a str> {
 }
 
 /// The value as text: transfer encoding undone, charset applied. Escapes are kept.
-fn text(p: &Property) -> String {
-    let encoding = param(p, "ENCODING").map(str::to_ascii_uppercase);
+/// Borrowed when the value is plain UTF-8 (nearly always).
+fn text<'a>(p: &Property<'a>) -> Cow<'a, str> {
+    let is_qp = |v: &str| v.eq_ignore_ascii_case("QUOTED-PRINTABLE") || v.eq_ignore_ascii_case("Q");
     let bare_qp = p
         .params
         .iter()
         .any(|(k, v)| k == "TYPE" && v.eq_ignore_ascii_case("QUOTED-PRINTABLE"));
-    let bytes = if bare_qp || matches!(encoding.as_deref(), Some("QUOTED-PRINTABLE" | "Q")) {
-        qp_decode(&p.value)
-    } else {
-        p.value.clone()
-    };
     let label = param(p, "CHARSET").unwrap_or("");
-    match encoding_rs::Encoding::for_label(label.as_bytes()) {
-        Some(enc) if !label.is_empty() => enc.decode_without_bom_handling(&bytes).0.into_owned(),
-        _ => crate::record::decode_text(&bytes),
+    let charset = encoding_rs::Encoding::for_label(label.as_bytes()).filter(|_| !label.is_empty());
+    if bare_qp || param(p, "ENCODING").is_some_and(is_qp) {
+        let bytes = qp_decode(p.value);
+        return Cow::Owned(match charset {
+            Some(enc) => enc.decode_without_bom_handling(&bytes).0.into_owned(),
+            None => crate::record::decode_text(&bytes),
+        });
+    }
+    match charset {
+        Some(enc) => enc.decode_without_bom_handling(p.value).0,
+        None if encoding_rs::Encoding::for_bom(p.value).is_none() => {
+            match std::str::from_utf8(p.value) {
+                Ok(s) => Cow::Borrowed(s),
+                Err(_) => Cow::Owned(crate::record::decode_text(p.value)),
+            }
+        }
+        None => Cow::Owned(crate::record::decode_text(p.value)),
     }
 }
 
@@ -257,7 +313,11 @@ fn components(s: &str, sep: char) -> Vec<String> {
     out.into_iter().map(|s| s.trim().to_owned()).collect()
 }
 
+/// Undoes escapes and trims; NUL characters are dropped (with the spaces around them).
 fn unescape(s: &str) -> String {
+    if !s.contains(['\\', '\u{0}']) {
+        return s.trim().to_owned();
+    }
     components(s, '\u{0}').join("")
 }
 
@@ -280,10 +340,8 @@ fn non_empty(s: String) -> Option<String> {
 }
 
 fn apply(c: &mut RawRecord, p: &Property, out: &mut Parsed) {
-    let skip_binary = matches!(
-        param(p, "ENCODING").map(str::to_ascii_uppercase).as_deref(),
-        Some("B" | "BASE64")
-    );
+    let skip_binary = param(p, "ENCODING")
+        .is_some_and(|e| e.eq_ignore_ascii_case("B") || e.eq_ignore_ascii_case("BASE64"));
     if skip_binary {
         return;
     }

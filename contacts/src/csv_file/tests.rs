@@ -105,3 +105,15 @@ proptest::proptest! {
         let _ = parse(format!("Name;Phone 1 - Value;E-mail 1 - Value;Consent\n{body}").as_bytes());
     }
 }
+
+#[test]
+fn streaming_stops_when_told_and_positions_grow() {
+    let csv = "Name,Phone\nA,0151 1\nB,0151 2\nC,0151 3\n";
+    let mut seen = Vec::new();
+    parse_with(csv.as_bytes(), &mut |r, pos| {
+        seen.push((r.name, pos));
+        seen.len() < 2
+    });
+    assert_eq!(seen.len(), 2);
+    assert!(seen[0].1 < seen[1].1 && seen[1].1 <= csv.len(), "{seen:?}");
+}

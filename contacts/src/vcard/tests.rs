@@ -143,3 +143,46 @@ proptest::proptest! {
         let _ = parse(s.as_bytes());
     }
 }
+
+#[test]
+fn streaming_reports_positions_and_stops_when_told() {
+    let v = "BEGIN:VCARD\nFN:A\nEND:VCARD\nBEGIN:VCARD\nFN:B\nEND:VCARD\nBEGIN:VCARD\nFN:C\nEND:VCARD\n";
+    let mut seen = Vec::new();
+    parse_with(v.as_bytes(), &mut |r, pos| {
+        seen.push((r.name, pos));
+        true
+    });
+    assert_eq!(
+        seen,
+        vec![("A".into(), 27), ("B".into(), 54), ("C".into(), v.len())]
+    );
+    let mut names = Vec::new();
+    parse_with(v.as_bytes(), &mut |r, _| {
+        names.push(r.name);
+        false
+    });
+    assert_eq!(names, vec!["A".to_owned()], "stops after the first card");
+}
+
+#[test]
+fn utf16_positions_are_scaled_to_the_input() {
+    let text = "BEGIN:VCARD\r\nFN:Zoë\r\nEND:VCARD\r\n";
+    let mut bytes = vec![0xFF, 0xFE];
+    for u in text.encode_utf16() {
+        bytes.extend_from_slice(&u.to_le_bytes());
+    }
+    let mut last = 0;
+    parse_with(&bytes, &mut |_, pos| {
+        last = pos;
+        true
+    });
+    assert_eq!(last, bytes.len());
+}
+
+proptest::proptest! {
+    /// The fast path of `unescape` (no backslash, no NUL) agrees with the general one.
+    #[test]
+    fn unescape_fast_path_agrees(s in "[a-zA-Zäß0-9 ,;:\\\\\u{0}\t\n]{0,40}") {
+        proptest::prop_assert_eq!(unescape(&s), components(&s, '\u{0}').join(""));
+    }
+}
