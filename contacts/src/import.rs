@@ -168,6 +168,11 @@ pub fn detect_format(name: &str, bytes: &[u8]) -> Option<Format> {
 
 const CHUNK: usize = 1000;
 
+/// Records per message from the parser thread: large enough that normalising
+/// a chunk is worth spreading over the cores, small enough that the raw
+/// records in flight stay a few megabytes.
+const PARSE_CHUNK: usize = 2048;
+
 impl ContactBook {
     /// Imports a file. `progress` is called now and then; setting `cancel` stops the
     /// import before anything is written ([`Error::Cancelled`]).
@@ -209,80 +214,110 @@ impl ContactBook {
                 Ok(())
             }
         };
+        let total_bytes = bytes.len();
         progress(Progress {
             phase: Phase::Parsing,
             done: 0,
-            total: bytes.len(),
-        });
-        let Parsed {
-            records,
-            rejected,
-            warnings,
-        } = match format {
-            Format::VCard => crate::vcard::parse(bytes),
-            Format::Csv => crate::csv_file::parse(bytes),
-        };
-        check()?;
-        progress(Progress {
-            phase: Phase::Parsing,
-            done: bytes.len(),
-            total: bytes.len(),
+            total: total_bytes,
         });
         let mut report = ImportReport {
             file: file_name.to_owned(),
-            read: records.len(),
-            rejected,
-            warnings,
             ..Default::default()
         };
         let region = opts.region.unwrap_or(self.region);
         let now = Timestamp::now();
-        let total = records.len();
 
-        // Build contacts and merge duplicates inside the file.
-        let mut batch: Vec<(u64, Contact)> = Vec::with_capacity(total);
+        // Build contacts and merge duplicates inside the file, chunk by chunk
+        // while a second thread parses the rest of the file.
+        let mut batch: Vec<(u64, Contact)> = Vec::new();
         let mut seen: HashMap<(&'static str, String), usize> = HashMap::new();
-        let normalised = normalise_all(&records, region, cancel);
-        check()?;
-        for (i, (raw, e164s)) in records.into_iter().zip(normalised).enumerate() {
-            if i % CHUNK == 0 {
-                check()?;
-                progress(Progress {
-                    phase: Phase::Preparing,
-                    done: i,
-                    total,
-                });
-            }
-            let line = raw.line;
-            let Some(contact) = build(raw, e164s, file_name, opts, now, &mut report) else {
-                continue;
-            };
-            let hit = contact
-                .index_terms()
-                .into_iter()
-                .find_map(|t| seen.get(&t).map(|&j| (j, t.0)));
-            match hit {
-                Some((j, matched)) => {
-                    let (first_line, first) = &mut batch[j];
-                    report.merged.push(Merge {
-                        line,
-                        into: MergeTarget::Line(*first_line),
-                        matched,
+        let parsed = std::thread::scope(|s| -> Result<Parsed> {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<RawRecord>, usize)>(2);
+            let parser = s.spawn(move || {
+                let mut chunk = Vec::with_capacity(PARSE_CHUNK);
+                let mut emit = |r: RawRecord, pos: usize| {
+                    chunk.push(r);
+                    chunk.len() < PARSE_CHUNK || tx.send((std::mem::take(&mut chunk), pos)).is_ok()
+                };
+                let parsed = match format {
+                    Format::VCard => crate::vcard::parse_with(bytes, &mut emit),
+                    Format::Csv => crate::csv_file::parse_with(bytes, &mut emit),
+                };
+                if !chunk.is_empty() {
+                    // The receiver only hangs up on cancel.
+                    let _ = tx.send((chunk, total_bytes));
+                }
+                parsed
+            });
+            let mut outcome = Ok(());
+            for (records, pos) in rx.iter() {
+                if let Err(e) = check() {
+                    outcome = Err(e);
+                    break;
+                }
+                if pos < total_bytes {
+                    progress(Progress {
+                        phase: Phase::Parsing,
+                        done: pos,
+                        total: total_bytes,
                     });
-                    merge_into(first, &contact, now);
-                    for t in first.index_terms() {
-                        seen.entry(t).or_insert(j);
-                    }
                 }
-                None => {
-                    for t in contact.index_terms() {
-                        seen.entry(t).or_insert(batch.len());
+                report.read += records.len();
+                let normalised = normalise_all(&records, region, cancel);
+                for (raw, e164s) in records.into_iter().zip(normalised) {
+                    let line = raw.line;
+                    let Some(contact) = build(raw, e164s, file_name, opts, now, &mut report) else {
+                        continue;
+                    };
+                    let terms = contact.index_terms();
+                    let hit = terms.iter().find_map(|t| seen.get(t).map(|&j| (j, t.0)));
+                    match hit {
+                        Some((j, matched)) => {
+                            let (first_line, first) = &mut batch[j];
+                            report.merged.push(Merge {
+                                line,
+                                into: MergeTarget::Line(*first_line),
+                                matched,
+                            });
+                            merge_into(first, &contact, now);
+                            for t in first.index_terms() {
+                                seen.entry(t).or_insert(j);
+                            }
+                        }
+                        None => {
+                            for t in terms {
+                                seen.entry(t).or_insert(batch.len());
+                            }
+                            batch.push((line, contact));
+                        }
                     }
-                    batch.push((line, contact));
                 }
             }
-        }
+            // Hanging up makes the parser stop at its next record.
+            drop(rx);
+            let parsed = parser
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            outcome.map(|()| parsed)
+        })?;
+        drop(seen);
         check()?;
+        // The parser's problems come first, as they did when parsing came first.
+        let Parsed {
+            rejected, warnings, ..
+        } = parsed;
+        report.rejected.splice(0..0, rejected);
+        report.warnings.splice(0..0, warnings);
+        progress(Progress {
+            phase: Phase::Parsing,
+            done: total_bytes,
+            total: total_bytes,
+        });
+        progress(Progress {
+            phase: Phase::Preparing,
+            done: report.read,
+            total: report.read,
+        });
 
         let _guard = self.lock();
         let mut writers = [self.work.store.writer(), self.private.store.writer()];
@@ -410,7 +445,7 @@ fn seal_all(writers: &[Writer<'_>; 2], contacts: &[(Book, Contact)]) -> Vec<(Boo
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
     })
 }
@@ -456,10 +491,9 @@ fn merge_into(first: &mut Contact, dup: &Contact, now: Timestamp) {
 /// E.164 forms of every record's numbers.
 ///
 /// Parsing numbers is the costliest part of an import. The phone library keeps
-/// its compiled patterns in a small shared LRU cache behind one lock, so
-/// threads do not help, but numbers of one country in a row keep the cache
-/// warm: numbers are normalised in order of their leading digits (3-4x faster
-/// on a mixed file than file order).
+/// some compiled patterns in a small shared LRU cache behind one lock; numbers
+/// of one country in a row keep that cache warm, so numbers are normalised in
+/// order of their leading digits, in one contiguous run of that order per core.
 fn normalise_all(
     records: &[RawRecord],
     region: Region,
@@ -483,11 +517,43 @@ fn normalise_all(
         }
     }
     order.sort_unstable();
-    for (n, (_, i, j)) in order.into_iter().enumerate() {
-        if n % 4096 == 0 && cancel.load(Ordering::Relaxed) {
-            break;
+    let run = |part: &[(String, usize, usize)]| -> Vec<Option<String>> {
+        let mut done = Vec::with_capacity(part.len());
+        for (n, (_, i, j)) in part.iter().enumerate() {
+            if n % 1024 == 0 && cancel.load(Ordering::Relaxed) {
+                break;
+            }
+            done.push(phone::normalise(&records[*i].phones[*j].0, region));
         }
-        out[i][j] = phone::normalise(&records[i].phones[j].0, region);
+        done
+    };
+    // A thread costs tens of microseconds; small files are done inline.
+    let threads = if order.len() < 256 {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 8)
+    };
+    let per = order.len().div_ceil(threads).max(1);
+    let results: Vec<Vec<Option<String>>> = if threads == 1 {
+        vec![run(&order)]
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = order
+                .chunks(per)
+                .map(|part| s.spawn(move || run(part)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        })
+    };
+    for (part, done) in order.chunks(per).zip(results) {
+        for ((_, i, j), e164) in part.iter().zip(done) {
+            out[*i][*j] = e164;
+        }
     }
     out
 }

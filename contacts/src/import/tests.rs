@@ -235,3 +235,106 @@ fn two_rows_matching_one_stored_contact_both_merge() {
     assert_eq!(all[0].emails.len(), 2, "{:?}", all[0].emails);
     assert_eq!(all[0].phones.len(), 2, "{:?}", all[0].phones);
 }
+
+/// A file of several parser chunks: duplicates are found across chunks, the
+/// merge targets are the earlier lines, and the parser's rejections come
+/// before the importer's, each with its line.
+#[test]
+fn large_file_merges_across_chunks_and_reports_in_order() {
+    let n = PARSE_CHUNK * 2 + 100;
+    let mut v = String::from("BEGIN:VCARD\nNOTE:empty\nEND:VCARD\n");
+    for i in 0..n {
+        // Records in the second half repeat a number of the first half.
+        let number = if i >= n / 2 { i - n / 2 } else { i };
+        let consent = if i == n - 1 { "vielleicht" } else { "granted" };
+        v.push_str(&format!(
+            "BEGIN:VCARD\nFN:P{i}\nTEL:0151 {:08}\nX-KONTOR-CONSENT:{consent}\nEND:VCARD\n",
+            number
+        ));
+    }
+    let m = mem_book();
+    let mut positions = Vec::new();
+    let r = m
+        .book
+        .import_bytes(
+            "big.vcf",
+            v.as_bytes(),
+            Format::VCard,
+            &ImportOptions::default(),
+            &mut |p| {
+                if p.phase == Phase::Parsing {
+                    positions.push((p.done, p.total));
+                }
+            },
+            &AtomicBool::new(false),
+        )
+        .unwrap();
+    assert_eq!(r.read, n);
+    let card_line = |i: usize| 4 + 5 * i as u64;
+    assert_eq!(
+        r.rejected.iter().map(|i| i.line).collect::<Vec<_>>(),
+        vec![1, card_line(n - 1)]
+    );
+    assert_eq!(r.merged.len(), n - n / 2 - 1);
+    for merge in &r.merged {
+        let i = (merge.line - 4) as usize / 5;
+        assert_eq!(merge.into, MergeTarget::Line(card_line(i - n / 2)));
+    }
+    assert_eq!(r.added_work, n / 2);
+    assert_eq!(m.book.work().len().unwrap(), n / 2);
+    // Progress while parsing grows and ends at the file size.
+    assert!(positions.len() > 2, "{positions:?}");
+    assert!(positions.windows(2).all(|w| w[0].0 <= w[1].0));
+    assert_eq!(positions.last(), Some(&(v.len(), v.len())));
+}
+
+#[test]
+fn cancel_during_parsing_stops_the_parser() {
+    let mut v = String::new();
+    for i in 0..PARSE_CHUNK * 3 {
+        v.push_str(&format!(
+            "BEGIN:VCARD\nFN:P{i}\nTEL:0151 {i:08}\nEND:VCARD\n"
+        ));
+    }
+    let m = mem_book();
+    let cancel = AtomicBool::new(false);
+    let err = m
+        .book
+        .import_bytes(
+            "big.vcf",
+            v.as_bytes(),
+            Format::VCard,
+            &ImportOptions::default(),
+            &mut |p| {
+                if p.phase == Phase::Parsing && p.done > 0 {
+                    cancel.store(true, Ordering::Relaxed);
+                }
+            },
+            &cancel,
+        )
+        .unwrap_err();
+    assert!(matches!(err, Error::Cancelled));
+    assert!(m.book.work().is_empty().unwrap() && m.book.private().is_empty().unwrap());
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Whatever the bytes, an import returns (a report or an error) and never panics.
+    #[test]
+    fn import_never_panics(
+        bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..1024),
+        csv in proptest::prelude::any::<bool>(),
+    ) {
+        let m = mem_book();
+        let format = if csv { Format::Csv } else { Format::VCard };
+        let _ = m.book.import_bytes(
+            "fuzz",
+            &bytes,
+            format,
+            &ImportOptions::default(),
+            &mut |_| {},
+            &AtomicBool::new(false),
+        );
+    }
+}
