@@ -326,7 +326,9 @@ pub(crate) struct Writer<'a> {
     store: &'a Store,
     sealer: Sealer,
     buckets: BTreeMap<u8, Bucket>,
-    shards: BTreeMap<Vec<u8>, Shard>,
+    /// By the shard's byte (the first byte of the hash), not its whole key:
+    /// an import looks a shard up for every index term.
+    shards: BTreeMap<u8, Shard>,
 }
 
 impl Writer<'_> {
@@ -340,12 +342,12 @@ impl Writer<'_> {
     }
 
     fn shard(&mut self, hash: &[u8; 32]) -> Result<&mut Shard> {
-        let key = layout::shard_key(hash);
-        if !self.shards.contains_key(&key) {
-            let loaded = self.store.shard(&key)?;
-            self.shards.insert(key.clone(), loaded);
+        let b = hash[0];
+        if !self.shards.contains_key(&b) {
+            let loaded = self.store.shard(&layout::shard_key(hash))?;
+            self.shards.insert(b, loaded);
         }
-        Ok(self.shards.entry(key).or_default())
+        Ok(self.shards.entry(b).or_default())
     }
 
     fn unindex(&mut self, id: &str, refs: &[[u8; 32]]) -> Result<()> {
@@ -399,7 +401,9 @@ impl Writer<'_> {
         Ok(())
     }
 
-    /// The ops that write every touched bucket and shard.
+    /// The ops that write every touched bucket and shard. Each bucket is
+    /// freed as it is encoded, so a large import holds its sealed records
+    /// once, not twice.
     pub(crate) fn finish(self) -> Vec<Op> {
         let mut ops = Vec::with_capacity(self.buckets.len() + self.shards.len());
         for (b, bucket) in self.buckets {
@@ -407,10 +411,11 @@ impl Writer<'_> {
             ops.push(if bucket.is_empty() {
                 Op::Del(key)
             } else {
-                Op::Put(key, layout::encode_bucket(&bucket))
+                Op::Put(key, layout::encode_bucket_owned(bucket))
             });
         }
-        for (key, shard) in self.shards {
+        for (b, shard) in self.shards {
+            let key = [layout::IDX, &[b]].concat();
             ops.push(if shard.is_empty() {
                 Op::Del(key)
             } else {

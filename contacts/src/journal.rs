@@ -45,21 +45,17 @@ fn op_size(op: &Op) -> usize {
     }
 }
 
-/// Splits ops into writes of at most about [`CHUNK_BYTES`].
-fn chunks(ops: &[Op]) -> Vec<&[Op]> {
-    let mut out = Vec::new();
-    let (mut start, mut size) = (0, 0);
+/// How many of the first ops make one write of at most about [`CHUNK_BYTES`]
+/// (at least one op).
+fn chunk_len(ops: &[Op]) -> usize {
+    let mut size = 0;
     for (i, op) in ops.iter().enumerate() {
         if size > 0 && size + op_size(op) > CHUNK_BYTES {
-            out.push(&ops[start..i]);
-            (start, size) = (i, 0);
+            return i;
         }
         size += op_size(op);
     }
-    if start < ops.len() {
-        out.push(&ops[start..]);
-    }
-    out
+    ops.len()
 }
 
 /// Applies `plan` atomically across both stores (see module docs).
@@ -83,7 +79,7 @@ pub(crate) fn commit(
     }
     let id = random::<16>();
     let txn = key(TXN, &id);
-    let parts: Vec<(&dyn ContactStore, Vec<Op>)> = [(work, plan.work), (private, plan.private)]
+    let mut parts: Vec<(&dyn ContactStore, Vec<Op>)> = [(work, plan.work), (private, plan.private)]
         .into_iter()
         .filter(|(_, ops)| !ops.is_empty())
         .collect();
@@ -91,9 +87,12 @@ pub(crate) fn commit(
     for (store, ops) in &parts {
         store.apply(vec![Op::Put(txn.clone(), undo_log(*store, ops)?)])?;
     }
-    for (store, ops) in parts.iter() {
-        for chunk in chunks(ops) {
-            store.apply(chunk.to_vec())?;
+    for (store, ops) in parts.iter_mut() {
+        // Each write takes its ops, so what is written is freed as it goes.
+        let mut rest = std::mem::take(ops);
+        while !rest.is_empty() {
+            let tail = rest.split_off(chunk_len(&rest));
+            store.apply(std::mem::replace(&mut rest, tail))?;
         }
     }
     // Phase 2: the decision, always in the work store.
@@ -274,5 +273,51 @@ mod tests {
             vec![put("r/1", "old"), Op::Del(b"r/2".to_vec())]
         );
         assert!(decode_undo(&log[..log.len() - 1]).is_err());
+    }
+
+    #[test]
+    fn chunk_len_bounds_writes() {
+        let big = |k: &str| Op::Put(k.as_bytes().to_vec(), vec![0; CHUNK_BYTES / 2]);
+        assert_eq!(chunk_len(&[]), 0);
+        assert_eq!(chunk_len(&[big("a"), big("b"), big("c")]), 1);
+        assert_eq!(chunk_len(&[put("a", "1"), put("b", "2")]), 2);
+        // An op larger than a chunk still goes, alone.
+        let huge = Op::Put(b"h".to_vec(), vec![0; CHUNK_BYTES * 2]);
+        assert_eq!(chunk_len(&[huge, put("a", "1")]), 1);
+    }
+
+    /// A plan too large for one write is split into several, and a crash
+    /// between any two of them still rolls back or completes the whole plan.
+    #[test]
+    fn crash_between_chunks_is_all_or_nothing() {
+        let big_plan = || Plan {
+            work: (0..3u8)
+                .map(|i| Op::Put(vec![b'r', i], vec![i; CHUNK_BYTES / 2 + 1]))
+                .collect(),
+            private: vec![Op::Del(b"r/1".to_vec())],
+        };
+        let (w0, p0) = setup();
+        let before = (w0.snapshot(), p0.snapshot());
+        commit(&w0, &p0, big_plan()).unwrap();
+        let after = (w0.snapshot(), p0.snapshot());
+        for crash_w in 0..8 {
+            for crash_p in 0..4 {
+                let (w, p) = setup();
+                w.crash_after(crash_w);
+                p.crash_after(crash_p);
+                let ok = commit(&w, &p, big_plan()).is_ok();
+                w.restart();
+                p.restart();
+                recover(&w, &p).unwrap();
+                let state = (w.snapshot(), p.snapshot());
+                assert!(
+                    state == before || state == after,
+                    "crash at w{crash_w}/p{crash_p}"
+                );
+                if ok {
+                    assert_eq!(state, after);
+                }
+            }
+        }
     }
 }

@@ -95,6 +95,7 @@ pub(crate) fn decode_bucket(v: &[u8]) -> Result<Bucket> {
     Ok(out)
 }
 
+#[cfg(test)]
 pub(crate) fn encode_bucket(b: &Bucket) -> Vec<u8> {
     let mut out = Vec::with_capacity(
         b.values()
@@ -102,16 +103,33 @@ pub(crate) fn encode_bucket(b: &Bucket) -> Vec<u8> {
             .sum(),
     );
     for (id, e) in b {
-        out.push(id.len() as u8);
-        out.extend_from_slice(id.as_bytes());
-        out.extend_from_slice(&(e.refs.len() as u16).to_le_bytes());
-        for r in &e.refs {
-            out.extend_from_slice(r);
-        }
-        out.extend_from_slice(&(e.blob.len() as u32).to_le_bytes());
-        out.extend_from_slice(&e.blob);
+        write_entry(&mut out, id, e);
     }
     out
+}
+
+/// [`encode_bucket`], dropping each record as soon as it is copied.
+pub(crate) fn encode_bucket_owned(b: Bucket) -> Vec<u8> {
+    let mut out = Vec::with_capacity(
+        b.values()
+            .map(|e| e.blob.len() + 40 + 32 * e.refs.len())
+            .sum(),
+    );
+    for (id, e) in b {
+        write_entry(&mut out, &id, &e);
+    }
+    out
+}
+
+fn write_entry(out: &mut Vec<u8>, id: &str, e: &Entry) {
+    out.push(id.len() as u8);
+    out.extend_from_slice(id.as_bytes());
+    out.extend_from_slice(&(e.refs.len() as u16).to_le_bytes());
+    for r in &e.refs {
+        out.extend_from_slice(r);
+    }
+    out.extend_from_slice(&(e.blob.len() as u32).to_le_bytes());
+    out.extend_from_slice(&e.blob);
 }
 
 pub(crate) fn decode_shard(v: &[u8]) -> Result<Shard> {
@@ -158,6 +176,7 @@ mod tests {
         );
         let enc = encode_bucket(&b);
         assert_eq!(decode_bucket(&enc).unwrap(), b);
+        assert_eq!(encode_bucket_owned(b.clone()), enc);
         assert!(decode_bucket(&enc[..enc.len() - 1]).is_err());
         let s: Shard = vec![([7; 32], "00aa".into()), ([8; 32], "ffee".into())];
         assert_eq!(decode_shard(&encode_shard(&s)).unwrap(), s);
