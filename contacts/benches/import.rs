@@ -3,9 +3,16 @@
 //! fresh profile and prints wall time, peak RSS and the unlock time with the
 //! default Argon2id parameters.
 //!
+//! The peer: the same file parsed with Python `vobject` and every TEL
+//! normalised with `phonenumbers` (`import_peer.py`), in a venv the bench
+//! creates under `target/kontor-bench-venv` with pinned versions; skipped with
+//! a message when Python or PyPI is not reachable.
+//!
 //! Run: `cargo bench -p kontor-contacts --bench import` (optionally `-- 20000` for another size).
 
 use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
@@ -130,6 +137,84 @@ fn rss_mib() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// Pinned so runs stay comparable; phonenumbers 9.0.33 carries the same
+/// metadata release as the Rust `phonenumber` crate (0.3.10+9.0.33).
+const PEER_PACKAGES: &[&str] = &["phonenumbers==9.0.33", "vobject==0.9.9"];
+
+/// `target/` of this build (the bench binary runs from `target/release/deps`).
+fn target_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(dir);
+    }
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.parent()?.to_path_buf()))
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
+}
+
+/// The venv's python with the pinned packages, creating it if needed.
+fn peer_python() -> Result<PathBuf, String> {
+    let venv = target_dir().join("kontor-bench-venv");
+    let python = venv.join("bin/python");
+    let stamp = venv.join("kontor-bench-packages.txt");
+    let wanted = PEER_PACKAGES.join("\n");
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
+        return Ok(python);
+    }
+    let run = |cmd: &mut Command, what: &str| -> Result<(), String> {
+        let out = cmd.output().map_err(|e| format!("{what}: {e}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            let err = String::from_utf8_lossy(&out.stderr);
+            let last = err
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("");
+            Err(format!("{what} failed: {last}"))
+        }
+    };
+    if !python.exists() {
+        run(
+            Command::new("python3").args(["-m", "venv"]).arg(&venv),
+            "python3 -m venv",
+        )?;
+    }
+    run(
+        Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .args(PEER_PACKAGES),
+        "pip install (PyPI not reachable?)",
+    )?;
+    std::fs::write(&stamp, wanted).map_err(|e| e.to_string())?;
+    Ok(python)
+}
+
+/// Runs the Python peer on `file`; its JSON report.
+fn run_peer(file: &Path) -> Result<serde_json::Value, String> {
+    let python = peer_python()?;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/import_peer.py");
+    let out = Command::new(&python)
+        .arg(&script)
+        .arg(file)
+        .output()
+        .map_err(|e| format!("running {}: {e}", python.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "peer failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    serde_json::from_slice(&out.stdout).map_err(|e| format!("peer output: {e}"))
+}
+
 fn main() {
     let n: usize = std::env::args()
         .skip(1)
@@ -201,8 +286,8 @@ fn main() {
             &AtomicBool::new(false),
         )
         .expect("import");
-    println!("phase start times: {marks:?}");
     let import_s = t.elapsed().as_secs_f64();
+    println!("phase start times: {marks:?}");
     println!(
         "import: {import_s:.2} s — {} read, {} work, {} private, {} merged, {} rejected, {} warnings; peak RSS {:.0} MiB",
         report.read,
@@ -214,6 +299,30 @@ fn main() {
         peak_rss_mib()
     );
     drop(book);
+
+    // The peer runs after our import so neither disturbs the other's peak RSS
+    // (it is a separate process anyway) or timing.
+    match run_peer(&file) {
+        Ok(peer) => {
+            let secs = peer["seconds"].as_f64().unwrap_or(f64::NAN);
+            println!(
+                "peer (Python {} vobject {} + phonenumbers {}, parse + normalise only, one core): \
+                 {secs:.2} s, {} cards, {} TELs ({} valid), peak RSS {:.0} MiB",
+                peer["python"].as_str().unwrap_or("?"),
+                peer["vobject"].as_str().unwrap_or("?"),
+                peer["phonenumbers"].as_str().unwrap_or("?"),
+                peer["cards"],
+                peer["tels"],
+                peer["valid"],
+                peer["peak_rss_mib"].as_f64().unwrap_or(f64::NAN),
+            );
+            println!(
+                "ratio peer / kontor full import (parse, normalise, merge, seal, commit): {:.1}x",
+                secs / import_s
+            );
+        }
+        Err(e) => println!("peer skipped: {e}"),
+    }
 
     let t = Instant::now();
     let book = ContactBook::open(&profile, "bench passphrase").expect("reopen");
