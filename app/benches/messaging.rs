@@ -123,9 +123,14 @@ fn pct(v: &mut [f64], p: f64) -> f64 {
 }
 
 fn vm_hwm_mb(pid: &str) -> f64 {
+    vm_status_mb(pid, "VmHWM:")
+}
+
+/// A `/proc/<pid>/status` memory field in MB.
+fn vm_status_mb(pid: &str, field: &str) -> f64 {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     s.lines()
-        .find(|l| l.starts_with("VmHWM:"))
+        .find(|l| l.starts_with(field))
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|k| k.parse::<f64>().ok())
         .unwrap_or(0.0)
@@ -238,6 +243,7 @@ async fn attachment(
     let rss_before = vm_hwm_mb(&pid);
     let t = Instant::now();
     anna.send_file(&room, &src, None).await.unwrap();
+    let t_up = t.elapsed().as_secs_f64();
     let event_id = loop {
         match tokio::time::timeout(Duration::from_secs(120), rx.recv())
             .await
@@ -249,12 +255,23 @@ async fn attachment(
             _ => {}
         }
     };
+    let t_msg = t.elapsed().as_secs_f64() - t_up;
     let out = dir.join("out.pdf");
+    let td = Instant::now();
     ben.download(&event_id, &out).await.unwrap();
-    let e2e = t.elapsed().as_secs_f64();
+    let t_down = td.elapsed().as_secs_f64();
+    let all = t.elapsed().as_secs_f64();
+    // What the issue measures: the file's own path, without the message's trip through sync.
+    let e2e = t_up + t_down;
     let mb = size as f64 / (1 << 20) as f64;
     println!(
-        "attach   {mb:.0} MB encrypt+upload+send+receive+download+decrypt  {e2e:.2} s  ({:.0} MB/s)",
+        "attach   {mb:.0} MB encrypt+upload {:.0} ms, m.file event reaches the peer {:.0} ms, download+decrypt {:.0} ms",
+        t_up * 1000.0,
+        t_msg * 1000.0,
+        t_down * 1000.0
+    );
+    println!(
+        "attach   {mb:.0} MB encrypt+upload+download+decrypt {e2e:.2} s ({:.0} MB/s); with the message round trip {all:.2} s",
         mb / e2e
     );
     if !compare {
@@ -322,8 +339,9 @@ async fn attachment(
     .await
     .unwrap();
     println!(
-        "attach   plain upload+download {mb:.0} MB  {plain:.2} s; encryption and messaging add {:.0} %",
-        100.0 * (e2e - plain) / plain
+        "attach   plain upload+download {mb:.0} MB  {plain:.2} s; encryption adds {:.0} % (goal ≤ 20 %); ceiling for the raw-crypto ratio on this server: {:.1} %",
+        100.0 * (e2e - plain) / plain,
+        100.0 * raw_round / plain
     );
 }
 
@@ -341,13 +359,33 @@ async fn rss(hs: &Synapse, a: &TestUser, b: &TestUser, dir: &std::path::Path) {
             .unwrap();
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
+    let rooms = anna.sdk_client().joined_rooms().len();
     anna.shutdown().await;
     drop(anna);
-    let data = dir.join("a");
-    // The CLI keeps its profile in <data-dir>/profile; point it at the one we made.
+    drop(ben);
+    // A new device: the CLI logs in to a fresh profile, then its first sync fetches and
+    // decrypts all 100 rooms.
     let cli_dir = dir.join("cli");
-    std::fs::create_dir_all(&cli_dir).unwrap();
-    std::fs::rename(&data, cli_dir.join("profile")).unwrap();
+    let login = Command::new(env!("CARGO_BIN_EXE_kontor"))
+        .args(["--data-dir"])
+        .arg(&cli_dir)
+        .args([
+            "login",
+            "--homeserver",
+            &hs.base_url,
+            "--user",
+            &a.localpart,
+        ])
+        .env("KONTOR_PASSPHRASE", PASS)
+        .env("KONTOR_PASSWORD", &a.password)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        login.status.success(),
+        "{}",
+        String::from_utf8_lossy(&login.stderr)
+    );
     let mut child = Command::new(env!("CARGO_BIN_EXE_kontor"))
         .args(["--data-dir"])
         .arg(&cli_dir)
@@ -368,10 +406,10 @@ async fn rss(hs: &Synapse, a: &TestUser, b: &TestUser, dir: &std::path::Path) {
     }
     let synced = t.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let rooms = ben.sdk_client().joined_rooms().len() + ben.sdk_client().invited_rooms().len();
     println!(
-        "rss      kontor sync --follow, 100 rooms: first sync {synced:.2} s, peak RSS {:.0} MB (ben sees {rooms} rooms)",
-        vm_hwm_mb(&pid)
+        "rss      kontor sync --follow on a new device, {rooms} rooms: first sync {synced:.2} s, RSS {:.0} MB after sync (peak {:.0} MB, incl. the 64 MiB Argon2id unlock)",
+        vm_status_mb(&pid, "VmRSS:"),
+        vm_status_mb(&pid, "VmHWM:")
     );
     drop(child.stdin.take());
     let _ = child.wait();
