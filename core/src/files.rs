@@ -22,6 +22,7 @@ use std::{
 
 use futures_util::StreamExt;
 use matrix_sdk::{
+    bytes::Bytes,
     encryption::MediaEncryptionInfo,
     ruma::{
         EventId, OwnedMxcUri, UInt,
@@ -97,26 +98,19 @@ impl Kontor {
             .and_then(|m| m.parse().ok())
             .unwrap_or_else(|| guess_mime(&name));
 
-        let tmp = tempfile_in(&self.profile.tmp_dir()?)?;
-        let (size, sha256, keys) = {
-            let src = path.to_owned();
-            let dst = tmp.path().to_owned();
-            tokio::task::spawn_blocking(move || encrypt_to(&src, &dst))
-                .await
-                .map_err(|e| Error::io("cannot encrypt", path, std::io::Error::other(e)))??
-        };
-
-        let uri = match self.upload_ciphertext(tmp.path(), size, &name).await {
-            Ok(uri) => uri,
+        let size = tokio::fs::metadata(path)
+            .await
+            .map_err(|e| Error::io("cannot read", path, e))?
+            .len();
+        let (uri, sha256, keys) = match self.upload_encrypted(path, size, &name).await {
+            Ok(done) => done,
             Err(Error::Unreachable(reason)) if size <= OFFLINE_QUEUE_LIMIT => {
-                drop(tmp);
                 return self
-                    .queue_file_offline(&room, path, name, mime, size, sha256, reason)
+                    .queue_file_offline(&room, path, name, mime, reason)
                     .await;
             }
             Err(e) => return Err(e),
         };
-        drop(tmp);
 
         let file = EncryptedFile::new(uri, keys.encryption_info, keys.hashes);
         let mut content = FileMessageEventContent::encrypted(name.clone(), file);
@@ -142,29 +136,20 @@ impl Kontor {
     /// is back, also after a restart. That path holds the file in memory, which is why
     /// only files up to [`OFFLINE_QUEUE_LIMIT`] take it (quotes and invoices are far
     /// smaller); bigger ones fail with [`Error::Unreachable`] and the caller retries.
-    #[allow(clippy::too_many_arguments)]
     async fn queue_file_offline(
         &self,
         room: &matrix_sdk::Room,
         path: &Path,
         name: String,
         mime: mime::Mime,
-        size: u64,
-        sha256: String,
         reason: String,
     ) -> Result<SentFile> {
         tracing::info!("homeserver unreachable, queueing the attachment for later: {reason}");
         let data = tokio::fs::read(path)
             .await
             .map_err(|e| Error::io("cannot read", path, e))?;
-        // The file may have changed since we hashed it; report what is actually queued.
-        if data.len() as u64 != size || hex::encode(Sha256::digest(&data)) != sha256 {
-            return Err(Error::io(
-                "file changed while sending",
-                path,
-                std::io::Error::other("size or content differs from the first read"),
-            ));
-        }
+        let size = data.len() as u64;
+        let sha256 = hex::encode(Sha256::digest(&data));
         let info = matrix_sdk::attachment::BaseFileInfo {
             size: UInt::new(size),
         };
@@ -183,19 +168,31 @@ impl Kontor {
         })
     }
 
-    async fn upload_ciphertext(&self, path: &Path, size: u64, id: &str) -> Result<OwnedMxcUri> {
+    /// Encrypts `path` (AES-256-CTR + SHA-256, the SDK's `AttachmentEncryptor`) while
+    /// streaming it to the media repository: no temp file, a few chunks in flight.
+    /// CTR keeps the length, so `Content-Length` is the file size up front. Returns the
+    /// mxc URI, the plaintext's hex SHA-256 and the keys for the event.
+    async fn upload_encrypted(
+        &self,
+        path: &Path,
+        size: u64,
+        id: &str,
+    ) -> Result<(OwnedMxcUri, String, MediaEncryptionInfo)> {
         let token = self.client.access_token().ok_or(Error::NotLoggedIn)?;
         let url = format!(
             "{}/_matrix/media/v3/upload",
             self.homeserver.trim_end_matches('/')
         );
-        let file = tokio::fs::File::open(path)
-            .await
-            .map_err(|e| Error::io("cannot read", path, e))?;
+        let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(8);
+        let src = path.to_owned();
+        let encrypting = tokio::task::spawn_blocking(move || encrypt_into(&src, size, &tx));
         let done = Arc::new(AtomicU64::new(0));
         let events = self.events.clone();
         let id = id.to_owned();
-        let stream = tokio_util_stream(file).map(move |chunk| {
+        let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|item| (item, rx))
+        })
+        .map(move |chunk| {
             if let Ok(c) = &chunk {
                 let d = done.fetch_add(c.len() as u64, Ordering::Relaxed) + c.len() as u64;
                 let _ = events.send(CoreEvent::Transfer {
@@ -207,7 +204,7 @@ impl Kontor {
             }
             chunk
         });
-        let resp = self
+        let sent = self
             .http
             .post(url)
             .bearer_auth(token)
@@ -215,8 +212,18 @@ impl Kontor {
             .header("Content-Length", size)
             .body(matrix_sdk::reqwest::Body::wrap_stream(stream))
             .send()
+            .await;
+        // A local read error ends the body early; report it as what it is, not as a
+        // network failure.
+        let encrypted = encrypting
             .await
-            .map_err(|e| Error::Unreachable(e.to_string()))?;
+            .map_err(|e| Error::io("cannot encrypt", path, std::io::Error::other(e)))?;
+        let (resp, (sha256, keys)) = match (sent, encrypted) {
+            (_, Err(e @ Error::Io { .. })) => return Err(e),
+            (Err(e), _) => return Err(Error::Unreachable(e.to_string())),
+            (Ok(_), Err(e)) => return Err(e),
+            (Ok(resp), Ok(done)) => (resp, done),
+        };
         if !resp.status().is_success() {
             let status = resp.status();
             let text = resp.text().await.unwrap_or_default();
@@ -228,7 +235,7 @@ impl Kontor {
             .map_err(|e| Error::Unreachable(e.to_string()))?;
         let body: UploadResponse = serde_json::from_slice(&bytes)
             .map_err(|e| Error::Refused(format!("upload response: {e}")))?;
-        Ok(body.content_uri)
+        Ok((body.content_uri, sha256, keys))
     }
 
     /// Downloads the file of event `event_id` (searched in every joined room), verifies
@@ -264,23 +271,16 @@ impl Kontor {
             MediaSource::Encrypted(f) => (f.url.clone(), Some(f)),
             MediaSource::Plain(u) => (u, None),
         };
-        let tmp_dir = self.profile.tmp_dir()?;
-        let cipher = tempfile_in(&tmp_dir)?;
-        self.download_to(&uri, cipher.path(), event_id).await?;
-
         let out_dir = out
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
+        // The plaintext goes to a temp file next to `out` and is only moved into place
+        // once the decryptor has checked the whole file's SHA-256.
         let staged = tempfile_in(out_dir)?;
-        let (size, sha256) = {
-            let src = cipher.path().to_owned();
-            let dst = staged.path().to_owned();
-            let id = event_id.to_owned();
-            tokio::task::spawn_blocking(move || decrypt_to(&src, &dst, encrypted.map(|f| *f), &id))
-                .await
-                .map_err(|e| Error::io("cannot decrypt", out, std::io::Error::other(e)))??
-        };
+        let (size, sha256) = self
+            .download_decrypting(&uri, staged.path(), encrypted.map(|f| *f), event_id)
+            .await?;
         staged
             .persist(out)
             .map_err(|e| Error::io("cannot write", out, e.error))?;
@@ -292,7 +292,16 @@ impl Kontor {
         })
     }
 
-    async fn download_to(&self, uri: &OwnedMxcUri, dst: &Path, id: &str) -> Result<()> {
+    /// Streams the ciphertext from the media repository straight through the decryptor
+    /// (on a blocking thread) into `dst`; returns plaintext size and hex SHA-256. The
+    /// decryptor fails at the end if the hash does not match the event's.
+    async fn download_decrypting(
+        &self,
+        uri: &OwnedMxcUri,
+        dst: &Path,
+        file: Option<EncryptedFile>,
+        id: &str,
+    ) -> Result<(u64, String)> {
         let (server, media_id) = uri
             .parts()
             .map_err(|_| Error::Integrity(id.into(), "bad mxc uri".into()))?;
@@ -312,33 +321,62 @@ impl Kontor {
             return Err(Error::Refused(format!("download: {}", resp.status())));
         }
         let total = resp.content_length().unwrap_or(0);
-        let mut file = tokio::fs::File::create(dst)
-            .await
-            .map_err(|e| Error::io("cannot write", dst, e))?;
+        let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(8);
+        let decrypting = {
+            let dst = dst.to_owned();
+            let id = id.to_owned();
+            tokio::task::spawn_blocking(move || {
+                let input = ChannelReader {
+                    rx,
+                    current: Bytes::new(),
+                };
+                decrypt_to(input, &dst, file, &id)
+            })
+        };
         let mut stream = resp.bytes_stream();
         let mut done = 0u64;
+        let mut network: Option<String> = None;
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| Error::Unreachable(e.to_string()))?;
-            tokio::io::AsyncWriteExt::write_all(&mut file, &chunk)
-                .await
-                .map_err(|e| Error::io("cannot write", dst, e))?;
-            done += chunk.len() as u64;
-            self.emit(CoreEvent::Transfer {
-                id: id.into(),
-                direction: Direction::Download,
-                done,
-                total,
-            });
+            match chunk {
+                Ok(c) => {
+                    done += c.len() as u64;
+                    if tx.send(Ok(c)).await.is_err() {
+                        break; // the decryptor already failed; its error says why
+                    }
+                    self.emit(CoreEvent::Transfer {
+                        id: id.into(),
+                        direction: Direction::Download,
+                        done,
+                        total,
+                    });
+                }
+                Err(e) => {
+                    network = Some(e.to_string());
+                    let _ = tx
+                        .send(Err(std::io::Error::other("download interrupted")))
+                        .await;
+                    break;
+                }
+            }
         }
-        tokio::io::AsyncWriteExt::flush(&mut file)
+        drop(tx);
+        let result = decrypting
             .await
-            .map_err(|e| Error::io("cannot write", dst, e))?;
-        Ok(())
+            .map_err(|e| Error::io("cannot decrypt", dst, std::io::Error::other(e)))?;
+        match network {
+            Some(reason) => Err(Error::Unreachable(reason)),
+            None => result,
+        }
     }
 }
 
-/// Encrypts `src` into `dst`; returns (plaintext size, plaintext sha256, keys).
-fn encrypt_to(src: &Path, dst: &Path) -> Result<(u64, String, MediaEncryptionInfo)> {
+/// Encrypts `src` chunk by chunk into `tx` (the upload body); returns the plaintext's
+/// hex SHA-256 and the keys. Fails if the file's length is not the announced `size`.
+fn encrypt_into(
+    src: &Path,
+    size: u64,
+    tx: &tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
+) -> Result<(String, MediaEncryptionInfo)> {
     let mut input = std::fs::File::open(src).map_err(|e| Error::io("cannot read", src, e))?;
     let mut hashing = HashingReader {
         inner: &mut input,
@@ -346,37 +384,76 @@ fn encrypt_to(src: &Path, dst: &Path) -> Result<(u64, String, MediaEncryptionInf
         n: 0,
     };
     let mut enc = AttachmentEncryptor::new(&mut hashing);
-    let mut out = std::io::BufWriter::new(
-        std::fs::File::create(dst).map_err(|e| Error::io("cannot write", dst, e))?,
-    );
-    let mut buf = vec![0u8; CHUNK];
     loop {
-        let n = enc
-            .read(&mut buf)
-            .map_err(|e| Error::io("cannot read", src, e))?;
+        let mut buf = vec![0u8; CHUNK];
+        let n = match read_full(&mut enc, &mut buf) {
+            Ok(n) => n,
+            Err(e) => {
+                let _ = tx.blocking_send(Err(std::io::Error::other("cannot read the file")));
+                return Err(Error::io("cannot read", src, e));
+            }
+        };
         if n == 0 {
             break;
         }
-        out.write_all(&buf[..n])
-            .map_err(|e| Error::io("cannot write", dst, e))?;
+        buf.truncate(n);
+        if tx.blocking_send(Ok(Bytes::from(buf))).is_err() {
+            // The request ended (server gone); the caller reports that.
+            return Err(Error::Unreachable("upload aborted".into()));
+        }
     }
-    out.flush().map_err(|e| Error::io("cannot write", dst, e))?;
     let keys = enc.finish();
-    let size = hashing.n;
-    let sha = hex::encode(hashing.sha.finalize());
-    Ok((size, sha, keys))
+    if hashing.n != size {
+        let _ = tx.blocking_send(Err(std::io::Error::other("file changed")));
+        return Err(Error::io(
+            "file changed while sending",
+            src,
+            std::io::Error::other(format!("{} bytes instead of {size}", hashing.n)),
+        ));
+    }
+    Ok((hex::encode(hashing.sha.finalize()), keys))
 }
 
-/// Decrypts (or copies, for a plain file) `src` into `dst`, checking the event's hash.
+/// Fills `buf` as far as the reader goes (the encryptor returns short reads).
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// A blocking `Read` over the chunks the async download loop forwards.
+struct ChannelReader {
+    rx: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>,
+    current: Bytes,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(Ok(b)) => self.current = b,
+                Some(Err(e)) => return Err(e),
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current.split_to(n));
+        Ok(n)
+    }
+}
+
+/// Decrypts (or copies, for a plain file) `input` into `dst`, checking the event's hash.
 fn decrypt_to(
-    src: &Path,
+    mut input: impl Read,
     dst: &Path,
     file: Option<EncryptedFile>,
     id: &str,
 ) -> Result<(u64, String)> {
-    let mut input = std::io::BufReader::new(
-        std::fs::File::open(src).map_err(|e| Error::io("cannot read", src, e))?,
-    );
     let mut out = std::io::BufWriter::new(
         std::fs::OpenOptions::new()
             .write(true)
@@ -435,22 +512,6 @@ fn tempfile_in(dir: &Path) -> Result<tempfile::NamedTempFile> {
         .map_err(|e| Error::io("cannot create a temporary file in", dir, e))
 }
 
-fn tokio_util_stream(
-    file: tokio::fs::File,
-) -> impl futures_util::Stream<Item = std::io::Result<matrix_sdk::bytes::Bytes>> {
-    futures_util::stream::unfold(file, |mut file| async move {
-        let mut buf = vec![0u8; CHUNK];
-        match tokio::io::AsyncReadExt::read(&mut file, &mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok(matrix_sdk::bytes::Bytes::from(buf)), file))
-            }
-            Err(e) => Some((Err(e), file)),
-        }
-    })
-}
-
 fn guess_mime(name: &str) -> mime::Mime {
     let ext = name.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
     match ext.as_str() {
@@ -481,25 +542,57 @@ mod tests {
         let src = dir.path().join("quote.pdf");
         let data: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
         std::fs::write(&src, &data).unwrap();
-        let enc = dir.path().join("enc");
-        let (size, sha, keys) = encrypt_to(&src, &enc).unwrap();
-        assert_eq!(size, data.len() as u64);
+        let size = data.len() as u64;
+        let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+        let (sha, keys) = encrypt_into(&src, size, &tx).unwrap();
+        drop(tx);
+        let mut ct = Vec::new();
+        while let Ok(chunk) = rx.try_recv() {
+            ct.extend_from_slice(&chunk.unwrap());
+        }
+        assert_eq!(ct.len(), data.len(), "CTR keeps the length");
         assert_eq!(sha, hex::encode(Sha256::digest(&data)));
-        let ct = std::fs::read(&enc).unwrap();
         assert_ne!(ct, data, "ciphertext must differ from plaintext");
         let file = EncryptedFile::new("mxc://x/y".into(), keys.encryption_info, keys.hashes);
 
         let out = dir.path().join("out");
         std::fs::write(&out, b"").unwrap();
-        let (n, sha2) = decrypt_to(&enc, &out, Some(file.clone()), "$e").unwrap();
+        let (n, sha2) = decrypt_to(&ct[..], &out, Some(file.clone()), "$e").unwrap();
         assert_eq!((n, sha2), (size, sha));
         assert_eq!(std::fs::read(&out).unwrap(), data);
 
         let mut bad = ct.clone();
         bad[500] ^= 1;
-        std::fs::write(&enc, &bad).unwrap();
-        let err = decrypt_to(&enc, &out, Some(file), "$e").unwrap_err();
+        let err = decrypt_to(&bad[..], &out, Some(file), "$e").unwrap_err();
         assert!(matches!(err, Error::Integrity(..)), "{err:?}");
+    }
+
+    #[test]
+    fn a_file_that_changes_length_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("quote.pdf");
+        std::fs::write(&src, vec![7u8; 1000]).unwrap();
+        let (tx, _rx) = tokio::sync::mpsc::channel(1024);
+        let err = encrypt_into(&src, 999, &tx).unwrap_err();
+        assert!(matches!(err, Error::Io { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn channel_reader_passes_chunks_and_errors_through() {
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        tx.try_send(Ok(Bytes::from_static(b"abc"))).unwrap();
+        tx.try_send(Ok(Bytes::from_static(b"defg"))).unwrap();
+        tx.try_send(Err(std::io::Error::other("cut"))).unwrap();
+        let mut r = ChannelReader {
+            rx,
+            current: Bytes::new(),
+        };
+        let mut buf = [0u8; 5];
+        assert_eq!(r.read(&mut buf).unwrap(), 3);
+        assert_eq!(r.read(&mut buf).unwrap(), 4);
+        assert_eq!(&buf[..4], b"defg");
+        assert!(r.read(&mut buf).is_err());
+        drop(tx);
     }
 
     #[test]
