@@ -1,12 +1,13 @@
-//! Attachments: encrypted upload and download that stream through the disk.
+//! Attachments: encrypted upload and download that stream, whatever the file size.
 //!
 //! matrix-sdk's own `send_attachment` and `Media::get_file` hold the whole file in memory,
 //! twice (plaintext and ciphertext) plus the HTTP body: a 200 MB quote would need more than
 //! 600 MB. Here the file is encrypted with the SDK's `AttachmentEncryptor` (AES-256-CTR +
-//! SHA-256, the standard Matrix scheme) into a temp file in the profile, then streamed to
-//! the media repository; download streams the ciphertext to disk and decrypts it with
-//! `AttachmentDecryptor`, which checks the SHA-256 from the event before the plaintext is
-//! moved into place. Memory stays at a few buffers, whatever the file size.
+//! SHA-256, the standard Matrix scheme) on a blocking thread, chunk by chunk, straight into
+//! the upload's request body; the download feeds the response chunks to
+//! `AttachmentDecryptor` on a blocking thread, which writes a temp file next to the target
+//! and checks the SHA-256 from the event before the plaintext is moved into place. Memory
+//! stays at a few 256 KiB chunks, and nothing but the verified plaintext touches the disk.
 //!
 //! The file event itself (standard `m.file`, readable by Element and friends) then goes
 //! through the send queue like any message.
