@@ -219,17 +219,19 @@ impl Kontor {
         let encrypted = encrypting
             .await
             .map_err(|e| Error::io("cannot encrypt", path, std::io::Error::other(e)))?;
-        let (resp, (sha256, keys)) = match (sent, encrypted) {
-            (_, Err(e @ Error::Io { .. })) => return Err(e),
-            (Err(e), _) => return Err(Error::Unreachable(e.to_string())),
-            (Ok(_), Err(e)) => return Err(e),
-            (Ok(resp), Ok(done)) => (resp, done),
+        let encrypted = match encrypted {
+            Err(e @ Error::Io { .. }) => return Err(e),
+            other => other,
         };
+        let resp = sent.map_err(|e| Error::Unreachable(e.to_string()))?;
+        // A server that refuses the upload (too large, quota) may answer before the body is
+        // done, which also stops the encryptor: that is a refusal, not an outage to queue for.
         if !resp.status().is_success() {
             let status = resp.status();
             let text = resp.text().await.unwrap_or_default();
             return Err(Error::Refused(format!("upload: {status} {text}")));
         }
+        let (sha256, keys) = encrypted?;
         let bytes = resp
             .bytes()
             .await

@@ -149,3 +149,36 @@ fn five_mb_quote_round_trips_and_the_server_sees_only_ciphertext() {
         );
     }
 }
+
+/// A file the server refuses (here: the session was revoked) is a clear refusal, not an
+/// outage: it must not land in the offline queue.
+#[test]
+fn a_refused_upload_is_an_error_and_not_queued() {
+    let hs = Synapse::start().expect("synapse");
+    let a = hs.register_unique("anna").unwrap();
+    let b = hs.register_unique("ben").unwrap();
+    let dirs = tempfile::tempdir().unwrap();
+    let src = dirs.path().join("Angebot.pdf");
+    std::fs::write(&src, vec![0x5au8; 2 << 20]).unwrap();
+    run(async {
+        let anna = login(&hs, &a, &dirs.path().join("a")).await;
+        let ben = login(&hs, &b, &dirs.path().join("b")).await;
+        let room = dm(&anna, &ben).await;
+        let token = anna.sdk_client().access_token().unwrap();
+        let base = hs.base_url.clone();
+        tokio::task::spawn_blocking(move || {
+            ureq::post(&format!("{base}/_matrix/client/v3/logout"))
+                .set("Authorization", &format!("Bearer {token}"))
+                .send_json(serde_json::json!({}))
+                .expect("revoke the session")
+        })
+        .await
+        .unwrap();
+        let err = anna.send_file(&room, &src, None).await.unwrap_err();
+        assert!(
+            matches!(err, kontor_core::Error::Refused(_)),
+            "expected a refusal, got {err:?}"
+        );
+        assert!(anna.outbox().await.unwrap().is_empty());
+    });
+}
