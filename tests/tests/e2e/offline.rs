@@ -13,6 +13,36 @@ const TEXTS: [&str; 3] = [
     "drei: Rechnung anbei",
 ];
 
+type Rx = tokio::sync::broadcast::Receiver<kontor_core::CoreEvent>;
+
+/// Anna and Ben in an encrypted chat, with a first "hallo" delivered so the room keys are
+/// shared while the server is up. Ben syncs in the background; Anna only if `anna_syncs`.
+async fn connected(
+    hs: &Synapse,
+    a: &kontor_testkit::TestUser,
+    b: &kontor_testkit::TestUser,
+    anna_dir: &std::path::Path,
+    ben_dir: &std::path::Path,
+    anna_syncs: bool,
+) -> (
+    std::sync::Arc<kontor_core::Kontor>,
+    std::sync::Arc<kontor_core::Kontor>,
+    String,
+    Rx,
+) {
+    let anna = login(hs, a, anna_dir).await;
+    let ben = login(hs, b, ben_dir).await;
+    let room = dm(&anna, &ben).await;
+    anna.send_text(&room, "hallo").await.unwrap();
+    let mut ben_rx = ben.subscribe();
+    if anna_syncs {
+        anna.start_sync();
+    }
+    ben.start_sync();
+    wait_texts(&ben, &mut ben_rx, 1, Duration::from_secs(20)).await;
+    (anna, ben, room, ben_rx)
+}
+
 /// Waits for the three texts, then makes sure nothing arrives twice.
 async fn assert_delivered_once_in_order(
     ben: &std::sync::Arc<kontor_core::Kontor>,
@@ -46,15 +76,15 @@ fn messages_queued_while_server_is_down_arrive_once_in_order() {
     let b = hs.register_unique("ben").unwrap();
     let dirs = tempfile::tempdir().unwrap();
     run(async {
-        let anna = login(&hs, &a, &dirs.path().join("a")).await;
-        let ben = login(&hs, &b, &dirs.path().join("b")).await;
-        let room = dm(&anna, &ben).await;
-        // A first message makes sure the room keys are shared while the server is up.
-        anna.send_text(&room, "hallo").await.unwrap();
-        let mut ben_rx = ben.subscribe();
-        anna.start_sync();
-        ben.start_sync();
-        wait_texts(&ben, &mut ben_rx, 1, Duration::from_secs(20)).await;
+        let (anna, ben, room, mut ben_rx) = connected(
+            &hs,
+            &a,
+            &b,
+            &dirs.path().join("a"),
+            &dirs.path().join("b"),
+            true,
+        )
+        .await;
 
         hs.stop();
         // History still opens from the local (encrypted) cache while the server is down,
@@ -117,13 +147,8 @@ fn queued_messages_survive_a_client_restart() {
     let dirs = tempfile::tempdir().unwrap();
     let adir = dirs.path().join("a");
     run(async {
-        let anna = login(&hs, &a, &adir).await;
-        let ben = login(&hs, &b, &dirs.path().join("b")).await;
-        let room = dm(&anna, &ben).await;
-        anna.send_text(&room, "hallo").await.unwrap();
-        let mut ben_rx = ben.subscribe();
-        ben.start_sync();
-        wait_texts(&ben, &mut ben_rx, 1, Duration::from_secs(20)).await;
+        let (anna, ben, room, mut ben_rx) =
+            connected(&hs, &a, &b, &adir, &dirs.path().join("b"), false).await;
 
         hs.stop();
         for t in TEXTS {
@@ -156,13 +181,15 @@ fn a_failed_message_can_be_cancelled() {
     let b = hs.register_unique("ben").unwrap();
     let dirs = tempfile::tempdir().unwrap();
     run(async {
-        let anna = login(&hs, &a, &dirs.path().join("a")).await;
-        let ben = login(&hs, &b, &dirs.path().join("b")).await;
-        let room = dm(&anna, &ben).await;
-        anna.send_text(&room, "hallo").await.unwrap();
-        let mut ben_rx = ben.subscribe();
-        ben.start_sync();
-        wait_texts(&ben, &mut ben_rx, 1, Duration::from_secs(20)).await;
+        let (anna, ben, room, mut ben_rx) = connected(
+            &hs,
+            &a,
+            &b,
+            &dirs.path().join("a"),
+            &dirs.path().join("b"),
+            false,
+        )
+        .await;
         hs.stop();
         let keep = anna.send_text(&room, "bleibt").await.unwrap();
         let drop_it = anna.send_text(&room, "zurückgezogen").await.unwrap();
@@ -206,14 +233,15 @@ fn a_quote_sent_offline_is_queued_and_arrives_before_the_next_text() {
     let src = dirs.path().join("Angebot-offline.pdf");
     std::fs::write(&src, &quote).unwrap();
     run(async {
-        let anna = login(&hs, &a, &dirs.path().join("a")).await;
-        let ben = login(&hs, &b, &dirs.path().join("b")).await;
-        let room = dm(&anna, &ben).await;
-        anna.send_text(&room, "hallo").await.unwrap();
-        let mut ben_rx = ben.subscribe();
-        anna.start_sync();
-        ben.start_sync();
-        wait_texts(&ben, &mut ben_rx, 1, Duration::from_secs(20)).await;
+        let (anna, ben, room, mut ben_rx) = connected(
+            &hs,
+            &a,
+            &b,
+            &dirs.path().join("a"),
+            &dirs.path().join("b"),
+            true,
+        )
+        .await;
 
         hs.stop();
         let sent = anna
