@@ -16,13 +16,13 @@ const TEXTS: [&str; 3] = [
 type Rx = tokio::sync::broadcast::Receiver<kontor_core::CoreEvent>;
 
 /// Anna and Ben in an encrypted chat, with a first "hallo" delivered so the room keys are
-/// shared while the server is up. Ben syncs in the background; Anna only if `anna_syncs`.
+/// shared while the server is up. Their profiles are `dir/a` and `dir/b`. Ben syncs in the
+/// background; Anna only if `anna_syncs`.
 async fn connected(
     hs: &Synapse,
     a: &kontor_testkit::TestUser,
     b: &kontor_testkit::TestUser,
-    anna_dir: &std::path::Path,
-    ben_dir: &std::path::Path,
+    dir: &std::path::Path,
     anna_syncs: bool,
 ) -> (
     std::sync::Arc<kontor_core::Kontor>,
@@ -30,8 +30,8 @@ async fn connected(
     String,
     Rx,
 ) {
-    let anna = login(hs, a, anna_dir).await;
-    let ben = login(hs, b, ben_dir).await;
+    let anna = login(hs, a, &dir.join("a")).await;
+    let ben = login(hs, b, &dir.join("b")).await;
     let room = dm(&anna, &ben).await;
     anna.send_text(&room, "hallo").await.unwrap();
     let mut ben_rx = ben.subscribe();
@@ -76,15 +76,7 @@ fn messages_queued_while_server_is_down_arrive_once_in_order() {
     let b = hs.register_unique("ben").unwrap();
     let dirs = tempfile::tempdir().unwrap();
     run(async {
-        let (anna, ben, room, mut ben_rx) = connected(
-            &hs,
-            &a,
-            &b,
-            &dirs.path().join("a"),
-            &dirs.path().join("b"),
-            true,
-        )
-        .await;
+        let (anna, ben, room, mut ben_rx) = connected(&hs, &a, &b, dirs.path(), true).await;
 
         hs.stop();
         // History still opens from the local (encrypted) cache while the server is down,
@@ -147,8 +139,7 @@ fn queued_messages_survive_a_client_restart() {
     let dirs = tempfile::tempdir().unwrap();
     let adir = dirs.path().join("a");
     run(async {
-        let (anna, ben, room, mut ben_rx) =
-            connected(&hs, &a, &b, &adir, &dirs.path().join("b"), false).await;
+        let (anna, ben, room, mut ben_rx) = connected(&hs, &a, &b, dirs.path(), false).await;
 
         hs.stop();
         for t in TEXTS {
@@ -181,15 +172,7 @@ fn a_failed_message_can_be_cancelled() {
     let b = hs.register_unique("ben").unwrap();
     let dirs = tempfile::tempdir().unwrap();
     run(async {
-        let (anna, ben, room, mut ben_rx) = connected(
-            &hs,
-            &a,
-            &b,
-            &dirs.path().join("a"),
-            &dirs.path().join("b"),
-            false,
-        )
-        .await;
+        let (anna, ben, room, mut ben_rx) = connected(&hs, &a, &b, dirs.path(), false).await;
         hs.stop();
         let keep = anna.send_text(&room, "bleibt").await.unwrap();
         let drop_it = anna.send_text(&room, "zurückgezogen").await.unwrap();
@@ -233,15 +216,7 @@ fn a_quote_sent_offline_is_queued_and_arrives_before_the_next_text() {
     let src = dirs.path().join("Angebot-offline.pdf");
     std::fs::write(&src, &quote).unwrap();
     run(async {
-        let (anna, ben, room, mut ben_rx) = connected(
-            &hs,
-            &a,
-            &b,
-            &dirs.path().join("a"),
-            &dirs.path().join("b"),
-            true,
-        )
-        .await;
+        let (anna, ben, room, mut ben_rx) = connected(&hs, &a, &b, dirs.path(), true).await;
 
         hs.stop();
         let sent = anna
