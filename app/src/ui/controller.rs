@@ -60,8 +60,16 @@ impl Shared {
         })
     }
 
-    fn kontor(&self) -> Option<Arc<Kontor>> {
+    pub(crate) fn kontor(&self) -> Option<Arc<Kontor>> {
         lock(&self.kontor).clone()
+    }
+
+    pub(crate) fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub(crate) fn book(&self) -> &Arc<super::contacts::SharedBook> {
+        &self.book
     }
 
     fn language(&self) -> Language {
@@ -166,6 +174,8 @@ pub(crate) fn wire(window: &AppWindow, shared: &Arc<Shared>) {
     MODELS.with(|slot| *slot.borrow_mut() = Some(m));
 
     super::contacts::wire(window, &shared.rt, &shared.book);
+    super::import_wizard::wire(window, &shared.rt, &shared.book);
+    super::contact_actions::wire(window, shared);
 
     let session = window.global::<Session>();
     {
