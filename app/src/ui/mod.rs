@@ -7,8 +7,10 @@
 
 mod contacts;
 mod controller;
+pub mod file_picker;
 pub mod format;
 pub mod models;
+pub mod units;
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
@@ -67,6 +69,7 @@ impl App {
         let shared = controller::Shared::new(runtime, config, language);
         apply_language(&window, language);
         controller::wire(&window, &shared);
+        file_picker::wire(&window);
         Ok(App { window, shared })
     }
 
