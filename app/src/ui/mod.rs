@@ -8,6 +8,7 @@
 mod contacts;
 mod controller;
 pub mod file_picker;
+pub mod files;
 pub mod format;
 pub mod models;
 pub mod units;
