@@ -38,6 +38,27 @@ pub(crate) fn wire(window: &AppWindow, shared: &Arc<Shared>) {
         });
     }
     {
+        let weak = window.as_weak();
+        c.on_choose_export_path(move || {
+            let Some(win) = weak.upgrade() else { return };
+            let selected = win.global::<Contacts>().get_selected();
+            let name = file_name(&selected.name, &selected.id, "json");
+            let weak = weak.clone();
+            // The picker starts where the last one ended (no disk access here).
+            super::file_picker::open(
+                &win,
+                super::file_picker::Mode::Save { name },
+                None,
+                move |picked| {
+                    if let (Some(path), Some(w)) = (picked, weak.upgrade()) {
+                        w.global::<Contacts>()
+                            .set_export_path(path.display().to_string().into());
+                    }
+                },
+            );
+        });
+    }
+    {
         let (sh, weak) = (shared.clone(), window.as_weak());
         c.on_erase(move |id| erase(&sh, &weak, id.into()));
     }
@@ -118,6 +139,11 @@ fn target(to: &Path, name: &str, id: &str, ext: &str) -> PathBuf {
     if !is_dir {
         return to.to_owned();
     }
+    super::models::free_path(to, &file_name(name, id, ext), |p| p.exists())
+}
+
+/// An export's file name from the contact's name (letters and digits kept) and id.
+fn file_name(name: &str, id: &str, ext: &str) -> String {
     let stem: String = name
         .chars()
         .map(|c| if c.is_alphanumeric() { c } else { '-' })
@@ -127,11 +153,10 @@ fn target(to: &Path, name: &str, id: &str, ext: &str) -> PathBuf {
         .collect::<Vec<_>>()
         .join("-");
     let short: String = id.chars().take(8).collect();
-    let file = format!(
+    format!(
         "{}-{short}.{ext}",
         if stem.is_empty() { "contact" } else { &stem }
-    );
-    super::models::free_path(to, &file, |p| p.exists())
+    )
 }
 
 /// Writes personal data: mode 0600 from the first byte, complete or not at all (a

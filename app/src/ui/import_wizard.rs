@@ -26,6 +26,7 @@ use kontor_contacts::{
 use slint::{ComponentHandle, ModelRc, VecModel, Weak};
 use tokio::runtime::Handle;
 
+use super::file_picker::Mode;
 use super::{
     AppWindow, ConsentKind, ErrorKind, ImportConsent, ImportPhase, ImportProblem, ImportRow,
     ImportStep, ImportWizard, ProblemKind, Session,
@@ -69,6 +70,20 @@ pub(crate) fn wire(window: &AppWindow, rt: &Handle, book: &Arc<SharedBook>) {
                 options(consent, &purpose),
                 flag,
             )
+        });
+    }
+    {
+        let weak = window.as_weak();
+        w.on_browse(move || {
+            let Some(win) = weak.upgrade() else { return };
+            let filters = ["vcf", "vcard", "csv"].map(String::from).to_vec();
+            let weak = weak.clone();
+            super::file_picker::open(&win, Mode::Open { filters }, None, move |picked| {
+                if let (Some(path), Some(w)) = (picked, weak.upgrade()) {
+                    w.global::<ImportWizard>()
+                        .set_path(path.display().to_string().into());
+                }
+            });
         });
     }
     w.on_cancel(move || {

@@ -8,9 +8,12 @@
 mod contact_actions;
 mod contacts;
 mod controller;
+pub mod file_picker;
+pub mod files;
 pub mod format;
 mod import_wizard;
 pub mod models;
+pub mod units;
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
@@ -69,6 +72,7 @@ impl App {
         let shared = controller::Shared::new(runtime, config, language);
         apply_language(&window, language);
         controller::wire(&window, &shared);
+        file_picker::wire(&window);
         Ok(App { window, shared })
     }
 
