@@ -1,20 +1,28 @@
 //! `kontor demo`: the whole product on one machine with one command.
 //!
-//! Starts a throw-away Synapse on loopback through kontor-testkit (installing it into a
-//! venv under `target/` on first use), registers the freelancer `anna` and her customer
-//! `ben`, logs both in, gives anna a contact book with consented and private contacts,
-//! runs a small customer process for ben that writes first and
-//! answers every message (and acknowledges a received quote), and opens the app logged
-//! in as anna. Closing the window stops ben, the homeserver and deletes the demo data.
+//! Starts a throw-away Synapse and Sydent on loopback through kontor-testkit (installing
+//! them into venvs under `target/` on first use), registers the freelancer `anna` and her
+//! customer `ben`, binds ben's number at the identity server, logs both in, imports a
+//! sample contact file into anna's book (consented and private contacts) and runs
+//! discovery on her work book, so ben shows his Matrix id and "start chat" works. A small
+//! customer process for ben writes first and answers every message (and acknowledges a
+//! received quote), and the app opens logged in as anna. Closing the window stops ben,
+//! both servers and deletes the demo data.
 //!
 //! The harness is a normal dependency of the binary only behind the default `demo`
 //! feature: `cargo build --release -p kontor --no-default-features` leaves it out.
 
-use std::{path::Path, sync::Arc, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    sync::{Arc, atomic::AtomicBool},
+    time::Duration,
+};
 
-use kontor_contacts::{ContactBook, NewContact};
+use kontor_contacts::{
+    ConsentMode, ContactBook, Discovery, HttpIdentityService, ImportOptions, OpenIdToken,
+};
 use kontor_core::{CoreEvent, Kontor, MessageBody, Profile};
-use kontor_testkit::{Synapse, TestUser};
+use kontor_testkit::{Sydent, Synapse, TestUser};
 use slint::ComponentHandle;
 
 use crate::ui::{App, Config, UiError};
@@ -48,94 +56,252 @@ impl From<std::io::Error> for DemoError {
 /// Passphrase of the demo profiles (they are deleted when the demo ends).
 const DEMO_PASSPHRASE: &str = "kontor-demo";
 
+/// ben's mobile number: in anna's sample file (consented) and bound to his Matrix id at
+/// the demo identity server, so discovery finds him.
+const BEN_MSISDN: &str = "4915112345678";
+
+/// anna's address book as her phone exported it: two customers who consented (ben
+/// among them, with his bound number), two private contacts without consent.
+const SAMPLE_VCF: &str = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ben Hoffmann\r\n\
+TEL;TYPE=CELL:+49 151 12345678\r\nEMAIL:ben.hoffmann@example.org\r\nX-KONTOR-CONSENT:ja\r\n\
+X-KONTOR-CONSENT-PURPOSE:Terminabsprachen und Angebote per Chat\r\n\
+X-KONTOR-CONSENT-EVIDENCE:Demo: Formular in der Praxis unterschrieben\r\nEND:VCARD\r\n\
+BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Schreinerei Lutz\r\nORG:Lutz GmbH\r\nTEL;TYPE=WORK:+49 30 1234567\r\n\
+X-KONTOR-CONSENT:ja\r\nX-KONTOR-CONSENT-PURPOSE:Terminabsprachen und Angebote per Chat\r\nEND:VCARD\r\n\
+BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Tante Erika\r\nTEL;TYPE=CELL:+49 171 7654321\r\nEND:VCARD\r\n\
+BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Jonas Schmidt\r\nTEL;TYPE=CELL:+49 160 5550123\r\nEND:VCARD\r\n";
+
+/// The demo's servers, accounts and anna's contact book, without the window: what
+/// [`run`] shows, and what a test can check without a display.
+pub struct Demo {
+    runtime: tokio::runtime::Runtime,
+    base: PathBuf,
+    anna: Arc<Kontor>,
+    ben: Arc<Kontor>,
+    ben_user_id: String,
+    anna_user_id: String,
+    book: Option<ContactBook>,
+    identity_server: Option<String>,
+    // Dropped last (declaration order): the clients above talk to them.
+    sydent: Option<Sydent>,
+    synapse: Synapse,
+}
+
 /// Runs the demo until the window is closed.
 pub fn run() -> Result<(), DemoError> {
-    eprintln!("kontor demo: starting a local Synapse (the first run installs it) …");
-    let hs = Synapse::start()?;
-    let anna = hs.register("anna", "anna-pass")?;
-    let ben = hs.register("ben", "ben-pass")?;
-    eprintln!(
-        "kontor demo: homeserver {} — anna / anna-pass, ben / ben-pass",
-        hs.base_url
-    );
-    let base = std::env::temp_dir().join(format!("kontor-demo-{}", std::process::id()));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("kontor-worker")
-        .enable_all()
-        .build()?;
-    let result = (|| {
-        let (anna_k, ben_k) = runtime.block_on(async {
-            let a = login(&base.join("anna/profile"), &hs.base_url, &anna).await?;
-            let b = login(&base.join("ben/profile"), &hs.base_url, &ben).await?;
+    let mut demo = Demo::start()?;
+    let result = demo.show();
+    demo.stop();
+    result
+}
+
+impl Demo {
+    /// Starts Synapse and Sydent, registers and logs in anna and ben, binds ben's number,
+    /// imports anna's sample contact file and runs discovery on her work book. Without
+    /// Sydent (it failed to install or start) the demo goes on without discovery.
+    pub fn start() -> Result<Demo, DemoError> {
+        eprintln!(
+            "kontor demo: starting a local Synapse and Sydent (the first run installs them) …"
+        );
+        let synapse = Synapse::start()?;
+        let anna = synapse.register("anna", "anna-pass")?;
+        let ben = synapse.register("ben", "ben-pass")?;
+        eprintln!(
+            "kontor demo: homeserver {} — anna / anna-pass, ben / ben-pass",
+            synapse.base_url
+        );
+        let sydent = match Sydent::start() {
+            Ok(is) => match is.bind_msisdn(BEN_MSISDN, &ben.user_id) {
+                Ok(()) => Some(is),
+                Err(e) => {
+                    eprintln!("kontor demo: no contact discovery (binding failed: {e})");
+                    None
+                }
+            },
+            Err(e) => {
+                eprintln!("kontor demo: no contact discovery (identity server: {e})");
+                None
+            }
+        };
+        let identity_server = sydent.as_ref().map(Sydent::direct_url);
+        if let Some(url) = &identity_server {
+            eprintln!("kontor demo: identity server {url}");
+        }
+        let base = std::env::temp_dir().join(format!("kontor-demo-{}", std::process::id()));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("kontor-worker")
+            .enable_all()
+            .build()?;
+        let logged_in = runtime.block_on(async {
+            let a = login(&base.join("anna/profile"), &synapse.base_url, &anna).await?;
+            let b = login(&base.join("ben/profile"), &synapse.base_url, &ben).await?;
             Ok::<_, DemoError>((a, b))
-        })?;
-        let customer = runtime.spawn(customer(ben_k.clone(), anna.user_id.clone()));
-        let book = sample_book(&base.join("anna/contacts"));
+        });
+        let (anna_k, ben_k) = match logged_in {
+            Ok(k) => k,
+            Err(e) => {
+                runtime.shutdown_timeout(Duration::from_secs(2));
+                let _ = std::fs::remove_dir_all(&base);
+                return Err(e);
+            }
+        };
+        let book = sample_book(&base);
+        if let (Some(book), Some(url)) = (&book, &identity_server) {
+            runtime.block_on(discover(&anna_k, book, url));
+        }
+        Ok(Demo {
+            runtime,
+            base,
+            anna: anna_k,
+            ben: ben_k,
+            ben_user_id: ben.user_id,
+            anna_user_id: anna.user_id,
+            book,
+            identity_server,
+            sydent,
+            synapse,
+        })
+    }
+
+    /// anna's contact book (until the window takes it).
+    pub fn book(&self) -> Option<&ContactBook> {
+        self.book.as_ref()
+    }
+
+    /// The identity server's URL, when Sydent runs.
+    pub fn identity_server(&self) -> Option<&str> {
+        self.identity_server.as_deref()
+    }
+
+    /// anna, logged in.
+    pub fn anna(&self) -> &Arc<Kontor> {
+        &self.anna
+    }
+
+    /// ben's Matrix id.
+    pub fn ben_user_id(&self) -> &str {
+        &self.ben_user_id
+    }
+
+    /// The runtime the demo's clients run on.
+    pub fn runtime(&self) -> &tokio::runtime::Runtime {
+        &self.runtime
+    }
+
+    /// Opens the window as anna, with ben answering, until it is closed.
+    fn show(&mut self) -> Result<(), DemoError> {
+        let customer = self
+            .runtime
+            .spawn(customer(self.ben.clone(), self.anna_user_id.clone()));
         let config = Config {
-            data_dir: base.join("anna"),
+            data_dir: self.base.join("anna"),
             insecure_fast_kdf: false,
             language: None,
             download_dir: None,
         };
-        let app = App::with_session(config, runtime.handle().clone(), anna_k, book)?;
-        // Ctrl-C in the terminal closes the window the normal way, so the cleanup below
-        // (customer, clients, homeserver, demo data) runs as when the window is closed.
-        runtime.spawn(async {
+        let app = App::with_session(
+            config,
+            self.runtime.handle().clone(),
+            self.anna.clone(),
+            self.book.take(),
+        )?;
+        if let Some(url) = &self.identity_server {
+            app.window
+                .global::<crate::ui::Contacts>()
+                .set_identity_server(url.as_str().into());
+        }
+        // Ctrl-C in the terminal closes the window the normal way, so the cleanup in
+        // `stop` (customer, clients, servers, demo data) runs as when the window is closed.
+        self.runtime.spawn(async {
             if tokio::signal::ctrl_c().await.is_ok() {
                 let _ = slint::quit_event_loop();
             }
         });
         let shown = app.window.run();
         customer.abort();
+        self.runtime.block_on(async {
+            let _ = tokio::time::timeout(Duration::from_secs(5), app.shutdown()).await;
+        });
+        shown.map_err(DemoError::from)
+    }
+
+    /// Stops the clients, then Sydent and Synapse, and deletes the demo data.
+    pub fn stop(self) {
+        let Demo {
+            runtime,
+            base,
+            anna,
+            ben,
+            book,
+            sydent,
+            synapse,
+            ..
+        } = self;
+        drop(book);
         runtime.block_on(async {
             let _ = tokio::time::timeout(Duration::from_secs(5), async {
-                app.shutdown().await;
-                ben_k.shutdown().await;
+                anna.shutdown().await;
+                ben.shutdown().await;
             })
             .await;
         });
         // As in the CLI: the clients are not dropped under running SDK tasks.
-        std::mem::forget(ben_k);
-        shown.map_err(DemoError::from)
-    })();
-    runtime.shutdown_timeout(Duration::from_secs(2));
-    drop(hs);
-    let _ = std::fs::remove_dir_all(&base);
-    result
+        std::mem::forget(anna);
+        std::mem::forget(ben);
+        runtime.shutdown_timeout(Duration::from_secs(2));
+        drop(sydent);
+        drop(synapse);
+        let _ = std::fs::remove_dir_all(&base);
+    }
 }
 
-/// anna's contact book with a few customers: consented ones in the work book, the rest
-/// in the private book. `None` (and a warning) if it cannot be made: chats still work.
-fn sample_book(dir: &Path) -> Option<ContactBook> {
+/// anna's contact book, filled by importing [`SAMPLE_VCF`] with consent as the file
+/// states it: the same path as the app's import wizard. `None` (and a warning) if it
+/// cannot be made: chats still work.
+fn sample_book(base: &Path) -> Option<ContactBook> {
     let made = (|| {
-        let book = ContactBook::open(dir, DEMO_PASSPHRASE)?;
-        let purpose = "Terminabsprachen und Angebote per Chat";
-        let entries: [(&str, &str, Option<&str>, bool); 4] = [
-            ("Ben Hoffmann", "+49 151 12345678", None, true),
-            (
-                "Schreinerei Lutz",
-                "+49 30 1234567",
-                Some("Lutz GmbH"),
-                true,
-            ),
-            ("Tante Erika", "+49 171 7654321", None, false),
-            ("Jonas Schmidt", "+49 160 5550123", None, false),
-        ];
-        for (name, phone, org, consent) in entries {
-            let new = NewContact {
-                display_name: name.into(),
-                phones: vec![phone.into()],
-                organisation: org.map(Into::into),
-                ..Default::default()
-            };
-            let consent = consent.then_some((purpose, Some("Demo: mündlich in der Praxis")));
-            book.add(new, consent)?;
-        }
+        let book = ContactBook::open(&base.join("anna/contacts"), DEMO_PASSPHRASE)?;
+        let file = base.join("kontakte-anna.vcf");
+        std::fs::write(&file, SAMPLE_VCF).map_err(|e| kontor_contacts::Error::Io {
+            path: file.clone(),
+            source: e,
+        })?;
+        let opts = ImportOptions {
+            consent: ConsentMode::FromFile,
+            ..ImportOptions::default()
+        };
+        book.import_file(&file, &opts, &mut |_| {}, &AtomicBool::new(false))?;
         Ok::<_, kontor_contacts::Error>(book)
     })();
     made.map_err(|e| tracing::warn!("demo contact book: {e}"))
         .ok()
+}
+
+/// Discovery on anna's work book, as "Find on Kontor" does it; a failure only warns.
+async fn discover(anna: &Kontor, book: &ContactBook, url: &str) {
+    let result = async {
+        let token = anna.openid_token().await.map_err(|e| e.to_string())?;
+        let token = OpenIdToken {
+            access_token: token.access_token,
+            token_type: token.token_type,
+            matrix_server_name: token.matrix_server_name,
+            expires_in: token.expires_in,
+        };
+        let service = HttpIdentityService::new(url).map_err(|e| e.to_string())?;
+        Discovery::new(service)
+            .run(book.work(), &token)
+            .await
+            .map_err(|e| e.to_string())
+    }
+    .await;
+    match result {
+        Ok(r) => eprintln!(
+            "kontor demo: discovery found {} of {} consented contacts",
+            r.found, r.contacts
+        ),
+        Err(e) => eprintln!("kontor demo: discovery failed: {e}"),
+    }
 }
 
 async fn login(dir: &Path, url: &str, user: &TestUser) -> Result<Arc<Kontor>, DemoError> {

@@ -141,12 +141,12 @@ fn onboarding_login_send_and_receive() {
         let answer = model.iter().find(|m| m.text == "Danke, passt!").unwrap();
         assert!(!answer.own);
 
-        // Send a quote: the file panel, a path, the file bubble; ben gets the file.
+        // Send a quote: the file picker, a typed path, the file bubble; ben gets the file.
         let quote = h.dir.path().join("angebot-2025-031.pdf");
         std::fs::write(&quote, vec![b'%'; 300_000]).expect("quote file");
         press(&app, "Send quote").await;
-        fill(&app, "File to send", quote.to_str().unwrap()).await;
-        press(&app, "Send file").await;
+        fill(&app, "File name", quote.to_str().unwrap()).await;
+        press(&app, "Open").await;
         wait_for("file bubble", 30, || {
             shows_text(&app, "angebot-2025-031.pdf").then_some(())
         })
@@ -175,7 +175,7 @@ fn onboarding_login_send_and_receive() {
             "the progress bar is gone once the upload is done"
         );
 
-        // ben sends the signed quote back; anna saves it into her download folder.
+        // ben sends the signed quote back; anna saves it ("Save as …") into her download folder.
         let signed = h.dir.path().join("unterschrift.pdf");
         std::fs::write(&signed, b"%PDF signed by ben").expect("signed file");
         let (ben_k, room) = (ben_client.clone(), got.0.clone());
@@ -187,12 +187,21 @@ fn onboarding_login_send_and_receive() {
         })
         .await;
         let save = wait_for("the save button", 30, || {
-            find(&app, "Save", AccessibleRole::Button)
+            find(&app, "Save file as", AccessibleRole::Button)
                 .into_iter()
                 .find(|b| b.accessible_description().as_deref() == Some("unterschrift.pdf"))
         })
         .await;
         save.invoke_accessible_default_action();
+        let downloads = h.dir.path().join("downloads");
+        std::fs::create_dir_all(&downloads).expect("download folder");
+        fill(
+            &app,
+            "File name",
+            downloads.join("unterschrift.pdf").to_str().unwrap(),
+        )
+        .await;
+        press(&app, "Save").await;
         let conv = app.window.global::<Conversation>();
         wait_for("saved", 30, || {
             (!conv.get_saved_path().is_empty()).then_some(())

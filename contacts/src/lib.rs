@@ -24,6 +24,7 @@ mod journal;
 mod layout;
 mod model;
 mod phone;
+mod preview;
 mod record;
 mod rights;
 mod store;
@@ -47,6 +48,7 @@ pub use import::{
 };
 pub use model::{Book, Contact, ContactId, Email, NewContact, Phone};
 pub use phone::{Region, normalise as normalise_phone};
+pub use preview::{ImportPreview, PreviewRow, TextEncoding};
 pub use record::LineIssue;
 pub use rights::{ConsentReportRow, ContactExport, to_vcard};
 pub use store::{ContactStore, MemoryStore, Op, SledStore};

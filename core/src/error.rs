@@ -80,6 +80,10 @@ pub enum Error {
     /// Key backup or recovery failed (wrong recovery key, no backup on the server).
     #[error("recovery failed: {0}")]
     Recovery(String),
+    /// The caller cancelled the operation (e.g. the upload of a file) before it was done;
+    /// nothing was sent.
+    #[error("cancelled")]
+    Cancelled,
     /// Any other error reported by matrix-sdk.
     #[error("matrix: {0}")]
     Matrix(Box<matrix_sdk::Error>),

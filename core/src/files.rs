@@ -42,7 +42,7 @@ use matrix_sdk_crypto::{AttachmentDecryptor, AttachmentEncryptor};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::{CoreEvent, Direction, Error, Kontor, MessageBody, Result};
+use crate::{CancellationToken, CoreEvent, Direction, Error, Kontor, MessageBody, Result};
 
 const CHUNK: usize = 256 * 1024;
 
@@ -81,14 +81,41 @@ struct UploadResponse {
 
 impl Kontor {
     /// Encrypts and uploads `path`, then queues an `m.file` message for it. Progress is
-    /// published as [`CoreEvent::Transfer`] with the returned transaction id… once known,
-    /// so the upload itself reports under the file's path.
+    /// published as [`CoreEvent::Transfer`] under the file's name (the transaction id does
+    /// not exist before the upload is done).
     pub async fn send_file(
         &self,
         room_id: &str,
         path: &Path,
         mime: Option<&str>,
     ) -> Result<SentFile> {
+        self.send_file_cancellable(room_id, path, mime, &CancellationToken::new())
+            .await
+    }
+
+    /// [`Kontor::send_file`] that stops when `cancel` is cancelled, with
+    /// [`Error::Cancelled`], and then no file event ever reaches the room:
+    /// - during the upload the request is dropped mid-body, which closes the connection, so
+    ///   the homeserver discards the partial upload, and the encryptor stops (the file is
+    ///   streamed, there is no temp file to remove);
+    /// - between upload and queueing the event is simply not queued (the finished upload
+    ///   stays on the server as unreferenced ciphertext whose key never left this device:
+    ///   Matrix has no client API to delete media);
+    /// - a file queued offline is taken out of the send queue again, which also removes
+    ///   its copy from the media store.
+    ///
+    /// Once this returned `Ok`, the file is an ordinary queued message: [`Kontor::cancel`]
+    /// with its transaction id removes it while it still waits (offline).
+    pub async fn send_file_cancellable(
+        &self,
+        room_id: &str,
+        path: &Path,
+        mime: Option<&str>,
+        cancel: &CancellationToken,
+    ) -> Result<SentFile> {
+        if cancel.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
         let room = self.joined_room(room_id)?;
         self.ensure_encrypted(&room).await?;
         let name = path
@@ -103,15 +130,24 @@ impl Kontor {
             .await
             .map_err(|e| Error::io("cannot read", path, e))?
             .len();
-        let (uri, sha256, keys) = match self.upload_encrypted(path, size, &name).await {
+        let (uri, sha256, keys) = match self.upload_encrypted(path, size, &name, cancel).await {
             Ok(done) => done,
-            Err(Error::Unreachable(reason)) if size <= OFFLINE_QUEUE_LIMIT => {
-                return self
+            Err(Error::Unreachable(reason))
+                if size <= OFFLINE_QUEUE_LIMIT && !cancel.is_cancelled() =>
+            {
+                let queued = self
                     .queue_file_offline(&room, path, name, mime, reason)
-                    .await;
+                    .await?;
+                if cancel.is_cancelled() && self.cancel(&queued.transaction_id).await? {
+                    return Err(Error::Cancelled);
+                }
+                return Ok(queued);
             }
             Err(e) => return Err(e),
         };
+        if cancel.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
 
         let file = EncryptedFile::new(uri, keys.encryption_info, keys.hashes);
         let mut content = FileMessageEventContent::encrypted(name.clone(), file);
@@ -173,11 +209,15 @@ impl Kontor {
     /// streaming it to the media repository: no temp file, a few chunks in flight.
     /// CTR keeps the length, so `Content-Length` is the file size up front. Returns the
     /// mxc URI, the plaintext's hex SHA-256 and the keys for the event.
+    ///
+    /// `cancel` ends the body early and drops the request (see
+    /// [`Kontor::send_file_cancellable`]).
     async fn upload_encrypted(
         &self,
         path: &Path,
         size: u64,
         id: &str,
+        cancel: &CancellationToken,
     ) -> Result<(OwnedMxcUri, String, MediaEncryptionInfo)> {
         let token = self.client.access_token().ok_or(Error::NotLoggedIn)?;
         let url = format!(
@@ -204,16 +244,29 @@ impl Kontor {
                 });
             }
             chunk
-        });
-        let sent = self
+        })
+        // Cancelled: the body ends short of its Content-Length, so the server cannot take
+        // it for a complete file even if it saw every byte sent so far.
+        .take_until(cancel.clone().cancelled_owned());
+        let request = self
             .http
             .post(url)
             .bearer_auth(token)
             .header("Content-Type", "application/octet-stream")
             .header("Content-Length", size)
             .body(matrix_sdk::reqwest::Body::wrap_stream(stream))
-            .send()
-            .await;
+            .send();
+        let sent = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => {
+                // Dropping the request closes the connection; the encryptor stops when its
+                // channel closes (not awaited: it may still be blocked on a full channel
+                // until the connection task lets go of the body).
+                tracing::info!("upload cancelled");
+                return Err(Error::Cancelled);
+            }
+            sent = request => sent,
+        };
         // A local read error ends the body early; report it as what it is, not as a
         // network failure.
         let encrypted = encrypting

@@ -37,6 +37,9 @@ pub use files::{Downloaded, OFFLINE_QUEUE_LIMIT, SentFile};
 pub use openid::OpenIdToken;
 pub use profile::{KdfParams, Profile};
 pub use security::{SasEmoji, Verification};
+/// Cancels a running [`Kontor::send_file_cancellable`] (re-exported so callers need no
+/// tokio-util of their own).
+pub use tokio_util::sync::CancellationToken;
 
 use profile::SavedSession;
 

@@ -106,7 +106,7 @@ pub(crate) fn wire(window: &AppWindow, rt: &tokio::runtime::Handle, book: &Arc<S
     }
 }
 
-fn book_of(book: &SharedBook) -> Option<Arc<ContactBook>> {
+pub(crate) fn book_of(book: &SharedBook) -> Option<Arc<ContactBook>> {
     book.lock().unwrap_or_else(|p| p.into_inner()).clone()
 }
 
@@ -143,7 +143,7 @@ pub(crate) fn refresh(rt: &tokio::runtime::Handle, book: &Arc<SharedBook>, weak:
 }
 
 /// Loads one contact into the detail view (and, with `navigate`, opens it).
-fn show(
+pub(crate) fn show(
     rt: &tokio::runtime::Handle,
     book: &Arc<SharedBook>,
     weak: &Weak<AppWindow>,
@@ -185,8 +185,13 @@ fn show(
                     evidence: e.evidence.clone().unwrap_or_default().into(),
                 })
                 .collect();
+            let matrix_id = contact.matrix_id.clone().unwrap_or_default();
             let _ = weak.upgrade_in_event_loop(move |w| {
                 let c = w.global::<Contacts>();
+                if c.get_selected().id != selected.id {
+                    c.set_exported_file(Default::default());
+                }
+                c.set_selected_matrix_id(matrix_id.into());
                 c.set_selected(selected);
                 c.set_selected_status(status);
                 c.set_selected_purpose(purpose.into());

@@ -60,11 +60,15 @@ impl Shared {
         })
     }
 
-    fn kontor(&self) -> Option<Arc<Kontor>> {
+    pub(crate) fn kontor(&self) -> Option<Arc<Kontor>> {
         lock(&self.kontor).clone()
     }
 
-    fn language(&self) -> Language {
+    pub(crate) fn book(&self) -> &Arc<super::contacts::SharedBook> {
+        &self.book
+    }
+
+    pub(crate) fn language(&self) -> Language {
         *lock(&self.language)
     }
 
@@ -74,6 +78,10 @@ impl Shared {
 
     fn profile_dir(&self) -> PathBuf {
         self.config.data_dir.join("profile")
+    }
+
+    pub(crate) fn config(&self) -> &Config {
+        &self.config
     }
 
     pub(crate) fn runtime(&self) -> &Handle {
@@ -88,12 +96,12 @@ impl Shared {
 
 /// Runs `f` with the window on the UI thread. When the event loop has already quit (the
 /// window was closed while a task was running) there is nobody to tell: dropped.
-fn on_ui(weak: &Weak<AppWindow>, f: impl FnOnce(AppWindow) + Send + 'static) {
+pub(crate) fn on_ui(weak: &Weak<AppWindow>, f: impl FnOnce(AppWindow) + Send + 'static) {
     let _ = weak.upgrade_in_event_loop(f);
 }
 
 /// Shows an error on the current screen and ends the busy state.
-fn show_error(weak: &Weak<AppWindow>, kind: ErrorKind, detail: String) {
+pub(crate) fn show_error(weak: &Weak<AppWindow>, kind: ErrorKind, detail: String) {
     on_ui(weak, move |w| {
         let s = w.global::<Session>();
         s.set_busy(false);
@@ -104,7 +112,7 @@ fn show_error(weak: &Weak<AppWindow>, kind: ErrorKind, detail: String) {
 
 /// How a core error is shown: a kind the UI translates, and the (English, untranslated)
 /// detail. Core errors carry no secrets or message content.
-fn core_error(e: &kontor_core::Error) -> (ErrorKind, String) {
+pub(crate) fn core_error(e: &kontor_core::Error) -> (ErrorKind, String) {
     use kontor_core::Error as E;
     let kind = match e {
         E::WrongPassphrase => ErrorKind::WrongPassphrase,
@@ -166,6 +174,8 @@ pub(crate) fn wire(window: &AppWindow, shared: &Arc<Shared>) {
     MODELS.with(|slot| *slot.borrow_mut() = Some(m));
 
     super::contacts::wire(window, &shared.rt, &shared.book);
+    super::import_wizard::wire(window, &shared.rt, &shared.book);
+    super::contact_actions::wire(window, shared);
 
     let session = window.global::<Session>();
     {
@@ -219,16 +229,8 @@ pub(crate) fn wire(window: &AppWindow, shared: &Arc<Shared>) {
         let (sh, weak) = (shared.clone(), window.as_weak());
         conv.on_send(move |text| send_text(&sh, &weak, text.to_string()));
     }
-    {
-        let (sh, weak) = (shared.clone(), window.as_weak());
-        conv.on_send_file(move |path| send_file(&sh, &weak, PathBuf::from(path.as_str())));
-    }
-    {
-        let (sh, weak) = (shared.clone(), window.as_weak());
-        conv.on_save_file(move |event_id, name| {
-            save_file(&sh, &weak, event_id.to_string(), name.to_string())
-        });
-    }
+    // Send quote, cancel, open and save as: src/ui/files.rs.
+    super::files::wire(window, shared);
     {
         let (sh, weak) = (shared.clone(), window.as_weak());
         conv.on_retry(move |txn| outbox_action(&sh, &weak, txn.to_string(), true));
@@ -629,7 +631,7 @@ fn show_room(w: &AppWindow, room_id: &str, title: SharedString) {
     s.set_screen(Screen::Conversation);
 }
 
-fn load_messages(shared: &Arc<Shared>, weak: &Weak<AppWindow>, room_id: String) {
+pub(crate) fn load_messages(shared: &Arc<Shared>, weak: &Weak<AppWindow>, room_id: String) {
     let Some(kontor) = shared.kontor() else {
         return;
     };
@@ -742,76 +744,8 @@ fn send_text(shared: &Arc<Shared>, weak: &Weak<AppWindow>, text: String) {
                         kind: MessageKind::Text,
                         time: local_time_label(now, lang).into(),
                         delivery: models::delivery(&state),
+                        ..Default::default()
                     });
-                });
-            }
-            Err(e) => {
-                let (k, d) = core_error(&e);
-                show_error(&weak, k, d);
-            }
-        }
-    });
-}
-
-fn send_file(shared: &Arc<Shared>, weak: &Weak<AppWindow>, path: PathBuf) {
-    let (Some(kontor), Some(w)) = (shared.kontor(), weak.upgrade()) else {
-        return;
-    };
-    let room = w.global::<Conversation>().get_room_id().to_string();
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let c = w.global::<Conversation>();
-    c.set_upload_name(name.into());
-    c.set_upload_progress(0.0);
-    let (sh, weak) = (shared.clone(), weak.clone());
-    shared.rt.spawn(async move {
-        let result = kontor.send_file(&room, &path, None).await;
-        on_ui(&weak, |w| {
-            w.global::<Conversation>().set_upload_progress(-1.0)
-        });
-        match result {
-            Ok(_) => load_messages(&sh, &weak, room),
-            Err(e) => {
-                let (k, d) = core_error(&e);
-                show_error(&weak, k, d);
-            }
-        }
-    });
-}
-
-/// Downloads a received file (decrypted, hash-checked by core) into the download folder
-/// under its own name, never replacing a file that is there.
-fn save_file(shared: &Arc<Shared>, weak: &Weak<AppWindow>, event_id: String, name: String) {
-    let Some(kontor) = shared.kontor() else {
-        return;
-    };
-    let dir = shared.config.download_dir.clone().unwrap_or_else(|| {
-        std::env::var_os("HOME")
-            .map(|h| PathBuf::from(h).join("Downloads"))
-            .filter(|d| d.is_dir())
-            .unwrap_or_else(|| shared.config.data_dir.join("downloads"))
-    });
-    let weak = weak.clone();
-    shared.rt.spawn(async move {
-        let result = async {
-            tokio::fs::create_dir_all(&dir)
-                .await
-                .map_err(|source| kontor_core::Error::Io {
-                    action: "cannot create",
-                    path: dir.clone(),
-                    source,
-                })?;
-            let path = models::free_path(&dir, &name, |p| p.exists());
-            kontor.download(&event_id, &path).await.map(|_| path)
-        }
-        .await;
-        match result {
-            Ok(path) => {
-                let shown = path.display().to_string();
-                on_ui(&weak, move |w| {
-                    w.global::<Conversation>().set_saved_path(shown.into())
                 });
             }
             Err(e) => {

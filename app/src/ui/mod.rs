@@ -5,10 +5,15 @@
 //! on a tokio runtime whose worker threads the caller provides (a [`Handle`]), so the
 //! binary and the UI tests build the UI the same way.
 
+mod contact_actions;
 mod contacts;
 mod controller;
+pub mod file_picker;
+pub mod files;
 pub mod format;
+mod import_wizard;
 pub mod models;
+pub mod units;
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
@@ -67,6 +72,7 @@ impl App {
         let shared = controller::Shared::new(runtime, config, language);
         apply_language(&window, language);
         controller::wire(&window, &shared);
+        file_picker::wire(&window);
         Ok(App { window, shared })
     }
 
@@ -97,6 +103,12 @@ impl App {
     /// Runs on the app's tokio runtime, so it may be awaited from any executor (the UI
     /// tests await it on the Slint event loop).
     pub async fn shutdown(&self) {
+        // The contact book closes (sled flushes and unlocks) once no task uses it.
+        self.shared
+            .book()
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
         if let Some(kontor) = self.shared.take_kontor() {
             let _ = self
                 .shared

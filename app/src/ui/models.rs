@@ -33,6 +33,7 @@ pub fn delivery(state: &SendState) -> Delivery {
 /// One bubble for a core message.
 pub fn message_item(m: &Message, lang: Language) -> MessageItem {
     let (kind, text) = body_view(&m.body);
+    let (size, badge, file_type) = super::files::card(&m.body, lang);
     let key = if m.own {
         m.transaction_id.clone().or_else(|| m.event_id.clone())
     } else {
@@ -47,6 +48,9 @@ pub fn message_item(m: &Message, lang: Language) -> MessageItem {
         kind,
         time: local_time_label(m.timestamp_ms, lang).into(),
         delivery: delivery(&m.state),
+        size: size.into(),
+        badge: badge.into(),
+        file_type,
     }
 }
 

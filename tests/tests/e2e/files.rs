@@ -182,3 +182,93 @@ fn a_refused_upload_is_an_error_and_not_queued() {
         assert!(anna.outbox().await.unwrap().is_empty());
     });
 }
+
+/// Cancel after the first progress report of a 40 MB upload: `send_file_cancellable`
+/// returns `Cancelled`, nothing is left in the outbox, ben's room never gets a file event,
+/// and the next message still goes through.
+#[test]
+fn cancelling_an_upload_in_flight_sends_no_file_and_later_messages_flow() {
+    let hs = Synapse::start().expect("synapse");
+    let a = hs.register_unique("anna").unwrap();
+    let b = hs.register_unique("ben").unwrap();
+    let dirs = tempfile::tempdir().unwrap();
+    let mut data = vec![0u8; 40 * 1024 * 1024];
+    rand::thread_rng().fill_bytes(&mut data);
+    let src = dirs.path().join("Angebot-gross.pdf");
+    std::fs::write(&src, &data).unwrap();
+    drop(data);
+
+    run(async {
+        let anna = login(&hs, &a, &dirs.path().join("a")).await;
+        let ben = login(&hs, &b, &dirs.path().join("b")).await;
+        let room = dm(&anna, &ben).await;
+        let mut ben_rx = ben.subscribe();
+        let mut anna_rx = anna.subscribe();
+        anna.start_sync();
+        ben.start_sync();
+
+        let cancel = kontor_core::CancellationToken::new();
+        let sending = {
+            let (anna, room, src, cancel) =
+                (anna.clone(), room.clone(), src.clone(), cancel.clone());
+            tokio::spawn(
+                async move { anna.send_file_cancellable(&room, &src, None, &cancel).await },
+            )
+        };
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            match tokio::time::timeout_at(deadline, anna_rx.recv())
+                .await
+                .expect("no progress report")
+            {
+                Ok(CoreEvent::Transfer { done, total, .. }) => {
+                    assert!(done < total, "the upload must still be running");
+                    cancel.cancel();
+                    break;
+                }
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(e) => panic!("event stream: {e}"),
+            }
+        }
+        let result = sending.await.expect("send task");
+        assert!(
+            matches!(result, Err(kontor_core::Error::Cancelled)),
+            "{result:?}"
+        );
+        assert!(anna.outbox().await.unwrap().is_empty(), "nothing queued");
+
+        let txt = anna.send_text(&room, "Nach dem Abbruch").await.unwrap();
+        anna.wait_sent(&room, &txt, Duration::from_secs(20))
+            .await
+            .unwrap();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            match tokio::time::timeout_at(deadline, ben_rx.recv())
+                .await
+                .expect("the later message never arrived")
+            {
+                Ok(CoreEvent::MessageReceived(m)) => {
+                    assert!(
+                        !matches!(m.body, MessageBody::File { .. }),
+                        "a file event reached ben: {m:?}"
+                    );
+                    if matches!(&m.body, MessageBody::Text { text } if text == "Nach dem Abbruch") {
+                        break;
+                    }
+                }
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(e) => panic!("event stream: {e}"),
+            }
+        }
+        // Nor is one in the room's history (a late event would sort before the text).
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let history = ben.messages(&room, 50).await.unwrap();
+        assert!(
+            history
+                .iter()
+                .all(|m| !matches!(m.body, MessageBody::File { .. })),
+            "{history:?}"
+        );
+        assert!(history.iter().any(|m| m.event_id.is_some() && !m.own));
+    });
+}

@@ -1,0 +1,474 @@
+//! The import wizard's Rust side: preview and import of a contact file, off the UI
+//! thread.
+//!
+//! Both steps read the whole file and the import seals and commits a batch (seconds for
+//! a large file), so each runs on a blocking tokio thread; progress comes back through
+//! `upgrade_in_event_loop`, throttled to whole percents so a 100,000-card file does not
+//! flood the event loop. Cancel sets the flag the importer checks between chunks: the
+//! import then stops before its one commit, so the books are as they were.
+//!
+//! Problems reach the view as a [`ProblemKind`] (translated in `import_wizard.slint`)
+//! plus the value from the file, never as the library's English sentence.
+
+use std::{
+    path::PathBuf,
+    rc::Rc,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
+};
+
+use kontor_contacts::{
+    ConsentMode, ConsentStatus, DEFAULT_PURPOSE, Format, ImportOptions, ImportPreview,
+    ImportReport, LineIssue, Phase, Progress, TextEncoding,
+};
+use slint::{ComponentHandle, ModelRc, VecModel, Weak};
+use tokio::runtime::Handle;
+
+use super::file_picker::Mode;
+use super::{
+    AppWindow, ConsentKind, ErrorKind, ImportConsent, ImportPhase, ImportProblem, ImportRow,
+    ImportStep, ImportWizard, ProblemKind, Session,
+    contacts::{self, SharedBook},
+};
+
+/// Records listed in the preview.
+const SAMPLE: usize = 8;
+/// Problems listed at most (the counts are complete; a list of thousands helps nobody
+/// and a Slint layout of that many rows is slow).
+const MAX_PROBLEMS: usize = 200;
+
+/// Answers the wizard's callbacks.
+pub(crate) fn wire(window: &AppWindow, rt: &Handle, book: &Arc<SharedBook>) {
+    let w = window.global::<ImportWizard>();
+    // The flag of the import that runs now (a fresh one per import).
+    let cancel: Arc<Mutex<Arc<AtomicBool>>> = Arc::default();
+    {
+        let (rt2, book, weak) = (rt.clone(), book.clone(), window.as_weak());
+        w.on_preview(move |path, consent, purpose| {
+            preview(
+                &rt2,
+                &book,
+                &weak,
+                path.trim().into(),
+                options(consent, &purpose),
+            )
+        });
+    }
+    {
+        let (rt2, book, weak, cancel) =
+            (rt.clone(), book.clone(), window.as_weak(), cancel.clone());
+        w.on_start(move |path, consent, purpose| {
+            let flag = Arc::new(AtomicBool::new(false));
+            *cancel.lock().unwrap_or_else(|p| p.into_inner()) = flag.clone();
+            start(
+                &rt2,
+                &book,
+                &weak,
+                path.trim().into(),
+                options(consent, &purpose),
+                flag,
+            )
+        });
+    }
+    {
+        let weak = window.as_weak();
+        w.on_browse(move || {
+            let Some(win) = weak.upgrade() else { return };
+            let filters = ["vcf", "vcard", "csv"].map(String::from).to_vec();
+            let weak = weak.clone();
+            super::file_picker::open(&win, Mode::Open { filters }, None, move |picked| {
+                if let (Some(path), Some(w)) = (picked, weak.upgrade()) {
+                    w.global::<ImportWizard>()
+                        .set_path(path.display().to_string().into());
+                }
+            });
+        });
+    }
+    w.on_cancel(move || {
+        cancel
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .store(true, Ordering::Relaxed)
+    });
+}
+
+fn options(consent: ImportConsent, purpose: &str) -> ImportOptions {
+    let purpose = purpose.trim();
+    ImportOptions {
+        consent: match consent {
+            ImportConsent::FromFile => ConsentMode::FromFile,
+            ImportConsent::Granted => ConsentMode::Granted,
+            ImportConsent::None => ConsentMode::None,
+        },
+        purpose: if purpose.is_empty() {
+            DEFAULT_PURPOSE.to_owned()
+        } else {
+            purpose.to_owned()
+        },
+        ..ImportOptions::default()
+    }
+}
+
+fn fail(weak: &Weak<AppWindow>, e: kontor_contacts::Error, step: ImportStep) {
+    let kind = match e {
+        kontor_contacts::Error::Io { .. } | kontor_contacts::Error::UnknownFormat { .. } => {
+            ErrorKind::File
+        }
+        _ => ErrorKind::Other,
+    };
+    let detail = e.to_string();
+    let _ = weak.upgrade_in_event_loop(move |w| {
+        let s = w.global::<Session>();
+        s.set_error(kind);
+        s.set_error_detail(detail.into());
+        let iw = w.global::<ImportWizard>();
+        iw.set_busy(false);
+        iw.set_step(step);
+    });
+}
+
+fn preview(
+    rt: &Handle,
+    book: &Arc<SharedBook>,
+    weak: &Weak<AppWindow>,
+    path: PathBuf,
+    opts: ImportOptions,
+) {
+    let Some(b) = contacts::book_of(book) else {
+        return;
+    };
+    if let Some(w) = weak.upgrade() {
+        w.global::<ImportWizard>().set_busy(true);
+    }
+    let weak = weak.clone();
+    rt.spawn_blocking(move || match b.preview_file(&path, &opts, SAMPLE) {
+        Ok(p) => {
+            let view = PreviewView::from(&p);
+            let _ = weak.upgrade_in_event_loop(move |w| view.install(&w));
+        }
+        Err(e) => fail(&weak, e, ImportStep::Choose),
+    });
+}
+
+/// A preview as plain data, built off the UI thread.
+struct PreviewView {
+    format: &'static str,
+    encoding: &'static str,
+    records: i32,
+    consent_fields: String,
+    to_work: i32,
+    to_private: i32,
+    rows: Vec<ImportRow>,
+    problems: Vec<ImportProblem>,
+}
+
+impl From<&ImportPreview> for PreviewView {
+    fn from(p: &ImportPreview) -> Self {
+        PreviewView {
+            format: match p.format {
+                Format::VCard => "vCard",
+                Format::Csv => "CSV",
+            },
+            encoding: match p.encoding {
+                TextEncoding::Utf8 => "UTF-8",
+                TextEncoding::Utf8Bom => "UTF-8 BOM",
+                TextEncoding::Utf16 => "UTF-16",
+                TextEncoding::Windows1252 => "Windows-1252",
+            },
+            records: count(p.records),
+            consent_fields: p.consent_fields.join(", "),
+            to_work: count(p.to_work),
+            to_private: count(p.to_private),
+            rows: p
+                .sample
+                .iter()
+                .map(|r| ImportRow {
+                    line: line(r.line),
+                    name: r.name.as_str().into(),
+                    consent: r.consent.map_or(ConsentKind::None, consent_kind),
+                    rejected: r.consent.is_none(),
+                })
+                .collect(),
+            problems: problems(&p.rejected, &p.warnings),
+        }
+    }
+}
+
+impl PreviewView {
+    fn install(self, w: &AppWindow) {
+        let iw = w.global::<ImportWizard>();
+        iw.set_format(self.format.into());
+        iw.set_encoding(self.encoding.into());
+        iw.set_records(self.records);
+        iw.set_consent_fields(self.consent_fields.into());
+        iw.set_to_work(self.to_work);
+        iw.set_to_private(self.to_private);
+        iw.set_rows(ModelRc::from(Rc::new(VecModel::from(self.rows))));
+        iw.set_problems(ModelRc::from(Rc::new(VecModel::from(self.problems))));
+        iw.set_busy(false);
+        iw.set_step(ImportStep::Preview);
+    }
+}
+
+fn count(n: usize) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+fn line(n: u64) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+fn consent_kind(s: ConsentStatus) -> ConsentKind {
+    match s {
+        ConsentStatus::Granted => ConsentKind::Granted,
+        ConsentStatus::None => ConsentKind::None,
+        ConsentStatus::Withdrawn => ConsentKind::Withdrawn,
+    }
+}
+
+/// Rejections and warnings in line order (rejections first on the same line), capped.
+fn problems(rejected: &[LineIssue], warnings: &[LineIssue]) -> Vec<ImportProblem> {
+    let mut all: Vec<ImportProblem> = rejected
+        .iter()
+        .map(|i| problem(i, true))
+        .chain(warnings.iter().map(|i| problem(i, false)))
+        .collect();
+    all.sort_by_key(|p| (p.line, !p.rejected));
+    all.truncate(MAX_PROBLEMS);
+    all
+}
+
+fn problem(issue: &LineIssue, rejected: bool) -> ImportProblem {
+    let (kind, detail) = classify(&issue.message);
+    ImportProblem {
+        line: line(issue.line),
+        kind,
+        detail: detail.into(),
+        rejected,
+    }
+}
+
+/// The kind of a parser or importer message and the value it quotes, so the view can
+/// say it in the user's language. Unknown messages stay as they are (`Other`): shown
+/// untranslated rather than lost. The unit test runs the real parsers, so a reworded
+/// message in kontor-contacts fails here rather than silently turning English.
+pub(crate) fn classify(message: &str) -> (ProblemKind, String) {
+    let quoted = || {
+        message
+            .split_once('"')
+            .and_then(|(_, rest)| rest.rsplit_once('"'))
+            .map(|(value, _)| value.to_owned())
+            .unwrap_or_default()
+    };
+    if message.ends_with("has no name, organisation, phone number or e-mail") {
+        (ProblemKind::EmptyRecord, String::new())
+    } else if message.starts_with("unknown consent value") {
+        (ProblemKind::UnknownConsent, quoted())
+    } else if message.starts_with("invalid phone number") {
+        (ProblemKind::InvalidPhone, quoted())
+    } else if message == "card has no END:VCARD" {
+        (ProblemKind::MissingEnd, String::new())
+    } else if message == "END:VCARD without BEGIN:VCARD" {
+        (ProblemKind::StrayEnd, String::new())
+    } else if message == "empty TEL ignored" {
+        (ProblemKind::EmptyPhone, String::new())
+    } else if message == "EMAIL without @ ignored" {
+        (ProblemKind::BadEmail, String::new())
+    } else if message == "header has no name, phone or e-mail column" {
+        (ProblemKind::BadHeader, String::new())
+    } else if let Some(rest) = message.strip_prefix("unreadable ") {
+        (ProblemKind::Unreadable, rest.to_owned())
+    } else {
+        (ProblemKind::Other, message.to_owned())
+    }
+}
+
+/// Overall progress 0..=100: parsing is quick (to 20), merging to 50, writing the rest
+/// (the same split as the CLI's bar).
+fn percent(p: Progress) -> u32 {
+    let (start, width) = match p.phase {
+        Phase::Parsing => (0, 20),
+        Phase::Preparing => (20, 30),
+        Phase::Writing => (50, 50),
+        Phase::Done => return 100,
+    };
+    let part = if p.total == 0 {
+        0
+    } else {
+        (p.done.min(p.total) as u64 * width / p.total as u64) as u32
+    };
+    start + part
+}
+
+fn start(
+    rt: &Handle,
+    book: &Arc<SharedBook>,
+    weak: &Weak<AppWindow>,
+    path: PathBuf,
+    opts: ImportOptions,
+    cancel: Arc<AtomicBool>,
+) {
+    let Some(b) = contacts::book_of(book) else {
+        return;
+    };
+    let (rt2, book2, weak) = (rt.clone(), book.clone(), weak.clone());
+    rt.spawn_blocking(move || {
+        let mut last = None;
+        let mut progress = |p: Progress| {
+            let pct = percent(p);
+            if last == Some((pct, p.phase)) {
+                return;
+            }
+            last = Some((pct, p.phase));
+            let phase = match p.phase {
+                Phase::Parsing => ImportPhase::Reading,
+                Phase::Preparing => ImportPhase::Merging,
+                Phase::Writing => ImportPhase::Writing,
+                Phase::Done => ImportPhase::Done,
+            };
+            let _ = weak.upgrade_in_event_loop(move |w| {
+                let iw = w.global::<ImportWizard>();
+                iw.set_phase(phase);
+                iw.set_progress(pct as f32 / 100.0);
+            });
+        };
+        match b.import_file(&path, &opts, &mut progress, &cancel) {
+            Ok(report) => {
+                let view = ReportView::from(&report);
+                let _ = weak.upgrade_in_event_loop(move |w| view.install(&w, false));
+                contacts::refresh(&rt2, &book2, &weak);
+            }
+            Err(kontor_contacts::Error::Cancelled) => {
+                let _ = weak.upgrade_in_event_loop(|w| {
+                    ReportView::default().install(&w, true);
+                });
+            }
+            Err(e) => fail(&weak, e, ImportStep::Preview),
+        }
+    });
+}
+
+/// An import report as plain data, built off the UI thread.
+#[derive(Default)]
+struct ReportView {
+    added_work: i32,
+    added_private: i32,
+    updated: i32,
+    merged: i32,
+    warnings: i32,
+    rejected: i32,
+    problems: Vec<ImportProblem>,
+}
+
+impl From<&ImportReport> for ReportView {
+    fn from(r: &ImportReport) -> Self {
+        ReportView {
+            added_work: count(r.added_work),
+            added_private: count(r.added_private),
+            updated: count(r.updated),
+            merged: count(r.merged.len()),
+            warnings: count(r.warnings.len()),
+            rejected: count(r.rejected.len()),
+            problems: problems(&r.rejected, &r.warnings),
+        }
+    }
+}
+
+impl ReportView {
+    fn install(self, w: &AppWindow, cancelled: bool) {
+        let iw = w.global::<ImportWizard>();
+        iw.set_cancelled(cancelled);
+        iw.set_added_work(self.added_work);
+        iw.set_added_private(self.added_private);
+        iw.set_updated(self.updated);
+        iw.set_merged(self.merged);
+        iw.set_warnings(self.warnings);
+        iw.set_rejected(self.rejected);
+        iw.set_report_problems(ModelRc::from(Rc::new(VecModel::from(self.problems))));
+        iw.set_progress(1.0);
+        iw.set_step(ImportStep::Report);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kontor_contacts::{ContactBook, KdfParams, OpenOptions};
+
+    #[test]
+    fn every_message_of_the_parsers_has_a_kind() {
+        let dir = tempfile::tempdir().unwrap();
+        let book = ContactBook::open_with(
+            &dir.path().join("book"),
+            "p",
+            OpenOptions {
+                kdf: KdfParams::insecure_fast(),
+                ..OpenOptions::default()
+            },
+        )
+        .unwrap();
+        let vcf = dir.path().join("k.vcf");
+        std::fs::write(
+            &vcf,
+            "END:VCARD\nBEGIN:VCARD\nFN:A\nTEL:\nEMAIL:nope\nTEL:12\nX-KONTOR-CONSENT:vielleicht\nEND:VCARD\n\
+             BEGIN:VCARD\nNOTE:x\nEND:VCARD\nBEGIN:VCARD\nFN:B\nTEL:99\n",
+        )
+        .unwrap();
+        let csv = dir.path().join("k.csv");
+        std::fs::write(&csv, "Foo,Bar\n1,2\n").unwrap();
+        let mut messages = Vec::new();
+        for (path, mode) in [
+            (&vcf, ConsentMode::FromFile),
+            (&vcf, ConsentMode::None),
+            (&csv, ConsentMode::None),
+        ] {
+            let opts = ImportOptions {
+                consent: mode,
+                ..ImportOptions::default()
+            };
+            let p = book.preview_file(path, &opts, 1).unwrap();
+            messages.extend(
+                p.rejected
+                    .iter()
+                    .chain(&p.warnings)
+                    .map(|i| i.message.clone()),
+            );
+        }
+        assert!(messages.len() >= 8, "{messages:?}");
+        for m in &messages {
+            assert_ne!(classify(m).0, ProblemKind::Other, "{m}");
+        }
+        assert_eq!(
+            classify("invalid phone number \"12\" kept as written"),
+            (ProblemKind::InvalidPhone, "12".to_owned())
+        );
+        assert_eq!(
+            classify("unknown consent value \"vielleicht\""),
+            (ProblemKind::UnknownConsent, "vielleicht".to_owned())
+        );
+    }
+
+    #[test]
+    fn progress_rises_and_problems_are_in_line_order() {
+        let p = |phase, done, total| Progress { phase, done, total };
+        assert_eq!(percent(p(Phase::Parsing, 5, 10)), 10);
+        assert_eq!(percent(p(Phase::Preparing, 10, 10)), 50);
+        assert_eq!(percent(p(Phase::Writing, 0, 0)), 50);
+        assert_eq!(percent(p(Phase::Done, 0, 0)), 100);
+        let issue = |line, message: &str| LineIssue {
+            line,
+            message: message.into(),
+        };
+        let list = problems(
+            &[issue(9, "card has no END:VCARD")],
+            &[
+                issue(12, "empty TEL ignored"),
+                issue(3, "empty TEL ignored"),
+            ],
+        );
+        let lines: Vec<_> = list.iter().map(|p| (p.line, p.rejected)).collect();
+        assert_eq!(lines, [(3, false), (9, true), (12, false)]);
+    }
+}

@@ -1,0 +1,252 @@
+//! Files in the app, headless against a real Synapse: "send quote" through the file
+//! picker (ben receives the very bytes), cancelling a big upload in flight (a notice, and
+//! ben never gets a file), and "Save as …" of ben's file, which writes a byte-identical
+//! copy and asks before it replaces an existing file.
+
+mod ui_support;
+
+use std::{path::Path, sync::Arc, time::Duration};
+
+use i_slint_backend_testing::AccessibleRole;
+use kontor::ui::{Conversation, FilePicker, Language, Screen, Session};
+use kontor_core::{KdfParams, Kontor, MessageBody, Profile};
+use kontor_testkit::Synapse;
+use slint::{ComponentHandle, Model};
+use ui_support::*;
+
+const FAST: KdfParams = KdfParams {
+    m_kib: 64,
+    t: 1,
+    p: 1,
+};
+
+/// ben's view of the room: the file events (event id, name, size) he has.
+async fn ben_files(ben: &Arc<Kontor>, room: &str) -> Vec<(String, String, Option<u64>)> {
+    ben.sync_once().await.expect("ben sync");
+    ben.messages(room, 50)
+        .await
+        .expect("messages")
+        .into_iter()
+        .filter_map(|m| match m.body {
+            MessageBody::File { name, size, .. } => Some((m.event_id?, name, size)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn picker_shows(app: &kontor::ui::App, name: &str) -> bool {
+    app.window
+        .global::<FilePicker>()
+        .get_entries()
+        .iter()
+        .any(|e| e.name == name)
+}
+
+#[test]
+fn send_quote_cancel_and_save_as_through_the_picker() {
+    let hs = Synapse::start().expect("synapse");
+    let anna = hs.register_unique("anna").expect("anna");
+    let ben = hs.register_unique("ben").expect("ben");
+    let url = hs.base_url.clone();
+    let h = Harness::new();
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    let app = h.app(Language::English);
+
+    let ben_dir = tempfile::tempdir().expect("ben dir");
+    let ben_client = {
+        let (dir, url, user, pw) = (
+            ben_dir.path().join("profile"),
+            url.clone(),
+            ben.user_id.clone(),
+            ben.password.clone(),
+        );
+        h.rt.spawn(async move {
+            let profile = Profile::open_with(&dir, "ben-pass", FAST).expect("ben profile");
+            Kontor::login(profile, &url, &user, &pw)
+                .await
+                .expect("ben login")
+        })
+    };
+    let quotes = h.dir.path().join("Angebote");
+    std::fs::create_dir_all(&quotes).unwrap();
+    let quote: Vec<u8> = (0..700_000u32).map(|i| (i % 253) as u8).collect();
+    std::fs::write(quotes.join("angebot-2025-040.pdf"), &quote).unwrap();
+    std::fs::write(quotes.join("gross.pdf"), vec![7u8; 60 * 1024 * 1024]).unwrap();
+
+    run_story(async move {
+        onboard(&app, &url, &anna.user_id, &anna.password, "anna passphrase").await;
+        let ben_k = ben_client.await.expect("ben task");
+        fill(&app, "Matrix ID", &ben.user_id).await;
+        press(&app, "Start chat").await;
+        wait_for("the conversation", 30, || {
+            (app.window.global::<Session>().get_screen() == Screen::Conversation).then_some(())
+        })
+        .await;
+        let room = {
+            let ben_k = ben_k.clone();
+            on_tokio(&h.rt, async move {
+                loop {
+                    ben_k.sync_once().await.expect("ben sync");
+                    if let Some((room, _)) = ben_k.invites().await.expect("invites").pop() {
+                        ben_k.accept_invite(&room).await.expect("accept");
+                        return room;
+                    }
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            })
+            .await
+        };
+        // anna must see ben's join before the file's room key is shared with him.
+        fill(&app, "Message", "Hallo Ben").await;
+        press(&app, "Send").await;
+        wait_for("delivery", 30, || shows_text(&app, "Sent").then_some(())).await;
+
+        // Send quote: the picker opens; type the folder, then choose the file's row.
+        press(&app, "Send quote").await;
+        fill(&app, "File name", quotes.to_str().unwrap()).await;
+        press(&app, "Open").await;
+        wait_for("the folder's files", 10, || {
+            picker_shows(&app, "angebot-2025-040.pdf").then_some(())
+        })
+        .await;
+        let row = find(&app, "angebot-2025-040.pdf", AccessibleRole::Button);
+        assert_eq!(row[0].accessible_description().as_deref(), Some("700 kB"));
+        row[0].invoke_accessible_default_action();
+        let (ben2, room2) = (ben_k.clone(), room.clone());
+        let (event_id, size) = on_tokio(&h.rt, async move {
+            for _ in 0..100 {
+                if let Some((e, _, s)) = ben_files(&ben2, &room2)
+                    .await
+                    .into_iter()
+                    .find(|(_, n, _)| n == "angebot-2025-040.pdf")
+                {
+                    return (e, s);
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            panic!("ben never got the quote");
+        })
+        .await;
+        assert_eq!(size, Some(700_000));
+        let got = ben_dir.path().join("got.pdf");
+        let (ben2, got2) = (ben_k.clone(), got.clone());
+        on_tokio(&h.rt, async move {
+            ben2.download(&event_id, &got2)
+                .await
+                .expect("ben downloads");
+        })
+        .await;
+        assert_eq!(
+            std::fs::read(&got).unwrap(),
+            quote,
+            "ben has the very bytes"
+        );
+        wait_for("the card with its size", 30, || {
+            shows_text(&app, "700 kB").then_some(())
+        })
+        .await;
+
+        // A big quote, cancelled while it uploads: a notice, and no file for ben.
+        press(&app, "Send quote").await;
+        wait_for("the picker in the last folder", 10, || {
+            picker_shows(&app, "gross.pdf").then_some(())
+        })
+        .await;
+        press(&app, "gross.pdf").await;
+        let conv = app.window.global::<Conversation>();
+        wait_for("upload progress", 30, || {
+            (conv.get_upload_progress() > 0.0).then_some(())
+        })
+        .await;
+        press(&app, "Cancel upload").await;
+        wait_for("the cancel notice", 30, || {
+            shows_text(&app, "Sending cancelled: the file was not sent.").then_some(())
+        })
+        .await;
+        assert!(conv.get_upload_progress() < 0.0, "back to idle");
+        assert_eq!(
+            app.window.global::<Session>().get_error(),
+            kontor::ui::ErrorKind::None
+        );
+        fill(&app, "Message", "Nach dem Abbruch").await;
+        press(&app, "Send").await;
+        let (ben2, room2) = (ben_k.clone(), room.clone());
+        on_tokio(&h.rt, async move {
+            for _ in 0..100 {
+                ben2.sync_once().await.expect("ben sync");
+                let msgs = ben2.messages(&room2, 50).await.expect("messages");
+                if msgs.iter().any(
+                    |m| matches!(&m.body, MessageBody::Text { text } if text == "Nach dem Abbruch"),
+                ) {
+                    let files = ben_files(&ben2, &room2).await;
+                    assert!(
+                        files.iter().all(|(_, n, _)| n != "gross.pdf"),
+                        "the cancelled file reached ben: {files:?}"
+                    );
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            panic!("the message after the cancel never arrived");
+        })
+        .await;
+
+        // ben sends a signed copy; anna saves it with "Save as …".
+        let signed: Vec<u8> = (0..50_000u32).map(|i| (i * 7 % 256) as u8).collect();
+        let signed_src = ben_dir.path().join("unterschrieben.pdf");
+        std::fs::write(&signed_src, &signed).unwrap();
+        let (ben2, room2) = (ben_k.clone(), room.clone());
+        on_tokio(&h.rt, async move {
+            ben2.send_file(&room2, &signed_src, None)
+                .await
+                .expect("ben sends");
+        })
+        .await;
+        let save = wait_for("the save button", 30, || {
+            find(&app, "Save file as", AccessibleRole::Button)
+                .into_iter()
+                .find(|b| b.accessible_description().as_deref() == Some("unterschrieben.pdf"))
+        })
+        .await;
+        save.invoke_accessible_default_action();
+        wait_for("the save picker", 10, || {
+            (app.window.global::<FilePicker>().get_file_name() == "unterschrieben.pdf")
+                .then_some(())
+        })
+        .await;
+        let target = quotes.join("unterschrieben.pdf");
+        std::fs::write(&target, b"older version").unwrap();
+        fill(&app, "File name", target.to_str().unwrap()).await;
+        press(&app, "Save").await;
+        wait_for("the overwrite question", 10, || {
+            find(&app, "Replace", AccessibleRole::Button)
+                .into_iter()
+                .next()
+        })
+        .await;
+        press(&app, "Keep it").await;
+        sleep(Duration::from_millis(300)).await;
+        assert_eq!(std::fs::read(&target).unwrap(), b"older version", "kept");
+        press(&app, "Save").await;
+        press(&app, "Replace").await;
+        wait_for("saved", 30, || {
+            (conv.get_saved_path() == target.display().to_string()).then_some(())
+        })
+        .await;
+        assert_eq!(std::fs::read(&target).unwrap(), signed, "byte-identical");
+        assert_no_temp_left(&quotes);
+        app.shutdown().await;
+    });
+    drop(hs);
+}
+
+/// Neither the download's staging file nor anything else is left next to the target.
+fn assert_no_temp_left(dir: &Path) {
+    let left: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".kontor-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
