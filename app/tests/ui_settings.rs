@@ -55,19 +55,23 @@ fn settings_persist_across_restarts() {
         let s = app.window.global::<Session>();
         let p = app.window.global::<Prefs>();
         // No file: the defaults, "System" → German from LANG.
-        wait_for("German from LANG", 10, || (s.get_language() == "de").then_some(()))
-            .await;
+        wait_for("German from LANG", 10, || {
+            (s.get_language() == "de").then_some(())
+        })
+        .await;
         assert_eq!(p.get_language_choice(), "system");
         assert!(p.get_discovery_enabled());
         assert!(!p.get_notification_content(), "content is off by default");
         assert_eq!(p.get_idle_minutes(), 5);
-        assert!(!file.exists(), "nothing written before the user changes something");
+        assert!(
+            !file.exists(),
+            "nothing written before the user changes something"
+        );
 
         // Change everything on the screen itself.
         s.set_screen(Screen::Settings);
         press(&app, "English").await;
-        wait_for("English", 5, || shows_text(&app, "Settings").then_some(()))
-            .await;
+        wait_for("English", 5, || shows_text(&app, "Settings").then_some(())).await;
         assert_eq!(s.get_language(), "en");
         toggle(&app, "Find contacts on Matrix").await;
         toggle(&app, "Show message content").await;
@@ -75,13 +79,16 @@ fn settings_persist_across_restarts() {
         fill(&app, "Identity server", "vector.im").await;
         press(&app, "Save").await;
         wait_for("refusal", 5, || {
-            shows_text(&app, "Enter an address that starts with https:// or http://.").then_some(())
+            shows_text(
+                &app,
+                "Enter an address that starts with https:// or http://.",
+            )
+            .then_some(())
         })
         .await;
         fill(&app, "Identity server", "https://id.example.org/").await;
         press(&app, "Save").await;
-        wait_for("saved", 5, || shows_text(&app, "Saved.").then_some(()))
-            .await;
+        wait_for("saved", 5, || shows_text(&app, "Saved.").then_some(())).await;
         assert!(!p.get_discovery_enabled());
         assert!(p.get_notification_content());
         assert_eq!(p.get_idle_minutes(), 15);
@@ -96,7 +103,11 @@ fn settings_persist_across_restarts() {
             let mode = std::fs::metadata(&file).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600, "settings readable only by the user");
         }
-        assert_eq!(app.discovery_server(), None, "discovery off: no server for it");
+        assert_eq!(
+            app.discovery_server(),
+            None,
+            "discovery off: no server for it"
+        );
         drop(app);
 
         // Restart: everything is back.
@@ -117,8 +128,10 @@ fn settings_persist_across_restarts() {
         // "System" follows LANG again, now and after the next restart.
         s.set_screen(Screen::Settings);
         press(&app, "System").await;
-        wait_for("German", 5, || shows_text(&app, "Einstellungen").then_some(()))
-            .await;
+        wait_for("German", 5, || {
+            shows_text(&app, "Einstellungen").then_some(())
+        })
+        .await;
         toggle(&app, "Kontakte auf Matrix finden").await;
         wait_for("the file", 10, || {
             let text = std::fs::read_to_string(&file).ok()?;
@@ -134,7 +147,10 @@ fn settings_persist_across_restarts() {
         })
         .await;
         assert_eq!(p.get_language_choice(), "system");
-        assert_eq!(app.discovery_server().as_deref(), Some("https://id.example.org"));
+        assert_eq!(
+            app.discovery_server().as_deref(),
+            Some("https://id.example.org")
+        );
         drop(app);
 
         // A damaged file: defaults and a warning, no crash.
