@@ -8,7 +8,8 @@ use std::{path::PathBuf, rc::Rc};
 use i_slint_backend_testing::{TestingBackend, TestingBackendOptions};
 use kontor::ui::{
     AppWindow, ChatItem, Chats, ConsentKind, ConsentLine, ContactItem, Contacts, Conversation,
-    Delivery, ErrorKind, MessageItem, MessageKind, Screen, Session,
+    Delivery, DeviceItem, EmojiItem, ErrorKind, MessageItem, MessageKind, Notices, Prefs,
+    RecoveryState, SasState, Screen, Session,
 };
 use slint::{ComponentHandle, ModelRc, VecModel};
 
@@ -38,6 +39,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ui.global::<Session>().set_language(lang.into());
         for (name, setup) in screens() {
             ui.global::<Session>().set_online(true);
+            ui.global::<Notices>().set_visible(false);
+            ui.global::<Prefs>().set_sas_state(SasState::Idle);
+            ui.global::<Prefs>().set_recovery_state(RecoveryState::Idle);
+            // The settings screen scrolls; its full length is shown in one tall image.
+            let height = if name == "settings" { 1900 } else { SIZE.1 };
+            ui.window()
+                .set_size(slint::PhysicalSize::new(SIZE.0, height));
             setup(&ui);
             let path = out.join(format!("{name}-{lang}.png"));
             save(&ui, &path)?;
@@ -79,6 +87,19 @@ fn screens() -> Vec<(&'static str, Setup)> {
         }),
         ("contact", |ui| {
             ui.global::<Session>().set_screen(Screen::ContactDetail);
+        }),
+        ("settings", |ui| {
+            ui.global::<Prefs>()
+                .set_recovery_state(RecoveryState::Shown);
+            ui.global::<Session>().set_screen(Screen::Settings);
+        }),
+        ("verify", |ui| {
+            ui.global::<Prefs>().set_sas_state(SasState::Compare);
+            ui.global::<Session>().set_screen(Screen::Settings);
+        }),
+        ("notice", |ui| {
+            ui.global::<Notices>().set_visible(true);
+            ui.global::<Session>().set_screen(Screen::Chats);
         }),
         ("offline", |ui| {
             ui.global::<Session>().set_online(false);
@@ -244,6 +265,45 @@ fn fill(ui: &AppWindow) {
         ),
     ];
     k.set_selected_history(ModelRc::from(Rc::new(VecModel::from(history))));
+
+    let p = ui.global::<Prefs>();
+    p.set_language_choice("system".into());
+    p.set_homeserver("https://matrix.praxis-berger.de".into());
+    p.set_device_id("KQWERTZUIO".into());
+    p.set_identity_server("https://vector.im".into());
+    let device = |id: &str, name: &str, verified, current| DeviceItem {
+        id: id.into(),
+        name: name.into(),
+        verified,
+        current,
+    };
+    let devices = vec![
+        device("KQWERTZUIO", "Kontor (Telefon)", true, true),
+        device("PLMOKNIJBU", "Kontor (Laptop)", false, false),
+        device("ZTGBHNUJMK", "Element Web", true, false),
+    ];
+    p.set_devices(ModelRc::from(Rc::new(VecModel::from(devices))));
+    p.set_recovery_key("EsTc 1a2B 3c4D 5e6F 7g8H 9i0J kLmN oPqR sTuV wXyZ aBcD eFgH".into());
+    p.set_sas_device("PLMOKNIJBU".into());
+    let emojis = [
+        ("🐶", "Dog"),
+        ("🔑", "Key"),
+        ("☂️", "Umbrella"),
+        ("🎧", "Headphones"),
+        ("👍", "Thumbs Up"),
+        ("🚀", "Rocket"),
+        ("🏁", "Flag"),
+    ]
+    .iter()
+    .map(|(s, n)| EmojiItem {
+        symbol: (*s).into(),
+        name: (*n).into(),
+    })
+    .collect::<Vec<_>>();
+    p.set_sas_emojis(ModelRc::from(Rc::new(VecModel::from(emojis))));
+    let n = ui.global::<Notices>();
+    n.set_sender("Ben Hoffmann".into());
+    n.set_body(Default::default());
 }
 
 fn save(ui: &AppWindow, path: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {

@@ -36,7 +36,7 @@ pub use events::{ConnectionState, CoreEvent, Direction, Message, MessageBody, Se
 pub use files::{Downloaded, OFFLINE_QUEUE_LIMIT, SentFile};
 pub use openid::OpenIdToken;
 pub use profile::{KdfParams, Profile};
-pub use security::{SasEmoji, Verification};
+pub use security::{DeviceInfo, SasEmoji, Verification};
 /// Cancels a running [`Kontor::send_file_cancellable`] (re-exported so callers need no
 /// tokio-util of their own).
 pub use tokio_util::sync::CancellationToken;

@@ -27,6 +27,19 @@ pub struct SasEmoji {
     pub description: String,
 }
 
+/// One device of our own account, as the settings screen lists it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DeviceInfo {
+    /// The device id, e.g. "ABCDEFGHIJ".
+    pub id: String,
+    /// The name the device gave itself, if any.
+    pub name: Option<String>,
+    /// Verified from this device's point of view (SAS done, or cross-signed).
+    pub verified: bool,
+    /// This very device.
+    pub current: bool,
+}
+
 /// A running SAS verification with another device or user.
 #[derive(Debug)]
 pub struct Verification {
@@ -266,6 +279,32 @@ impl Kontor {
         tokio::time::timeout(timeout, fut)
             .await
             .map_err(|_| Error::Verification("no verification request arrived".into()))?
+    }
+
+    /// Every device of our own account that the crypto store knows, this one first, so
+    /// the user can pick the other phone or laptop to verify.
+    pub async fn devices(&self) -> Result<Vec<DeviceInfo>> {
+        let Some(me) = self.client.user_id().map(ToOwned::to_owned) else {
+            return Ok(Vec::new());
+        };
+        let current = self.device_id();
+        let devices = self
+            .client
+            .encryption()
+            .get_user_devices(&me)
+            .await
+            .map_err(|e| Error::Verification(e.to_string()))?;
+        let mut out: Vec<DeviceInfo> = devices
+            .devices()
+            .map(|d| DeviceInfo {
+                id: d.device_id().to_string(),
+                name: d.display_name().map(str::to_owned),
+                verified: d.is_verified(),
+                current: d.device_id().as_str() == current,
+            })
+            .collect();
+        out.sort_by(|a, b| b.current.cmp(&a.current).then_with(|| a.id.cmp(&b.id)));
+        Ok(out)
     }
 
     /// Whether the given device (of any user) is verified from our point of view.

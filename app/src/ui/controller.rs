@@ -39,6 +39,8 @@ pub(crate) struct Shared {
     language: Mutex<Language>,
     /// The contact book, unlocked with the same passphrase as the profile.
     book: Arc<super::contacts::SharedBook>,
+    /// The user's settings (settings.rs).
+    pub(crate) prefs: Arc<super::settings::State>,
 }
 
 /// Locks a mutex even if a panicking task poisoned it: every value here stays
@@ -51,12 +53,13 @@ impl Shared {
     pub(crate) fn new(rt: Handle, config: Config, language: Language) -> Arc<Shared> {
         Arc::new(Shared {
             rt,
-            config,
             kontor: Mutex::new(None),
             profile: Mutex::new(None),
             early_states: Mutex::new(HashMap::new()),
             language: Mutex::new(language),
             book: Arc::new(Mutex::new(None)),
+            prefs: super::settings::State::new(config.data_dir.clone(), config.language.is_some()),
+            config,
         })
     }
 
@@ -176,6 +179,8 @@ pub(crate) fn wire(window: &AppWindow, shared: &Arc<Shared>) {
     super::contacts::wire(window, &shared.rt, &shared.book);
     super::import_wizard::wire(window, &shared.rt, &shared.book);
     super::contact_actions::wire(window, shared);
+    super::settings::wire(window, shared);
+    super::idle::wire(window, shared);
 
     let session = window.global::<Session>();
     {
@@ -203,6 +208,7 @@ pub(crate) fn wire(window: &AppWindow, shared: &Arc<Shared>) {
                 super::apply_language(&w, lang);
             }
             sh.set_language(lang);
+            super::settings::remember_language(&sh, &weak, lang);
         });
     }
 
@@ -253,6 +259,31 @@ pub(crate) fn wire(window: &AppWindow, shared: &Arc<Shared>) {
     }
 }
 
+/// Empties every model and property that shows account data (the idle lock, sign-out).
+pub(crate) fn clear_views(w: &AppWindow) {
+    let m = models();
+    m.chats.set_vec(Vec::new());
+    m.messages.set_vec(Vec::new());
+    let c = w.global::<Conversation>();
+    c.set_room_id(SharedString::new());
+    c.set_title(SharedString::new());
+    c.set_saved_path(SharedString::new());
+    c.set_upload_name(SharedString::new());
+    let k = w.global::<super::Contacts>();
+    k.set_work(ModelRc::from(Rc::new(
+        VecModel::<super::ContactItem>::default(),
+    )));
+    k.set_private(ModelRc::from(Rc::new(
+        VecModel::<super::ContactItem>::default(),
+    )));
+    k.set_selected(Default::default());
+    k.set_selected_purpose(SharedString::new());
+    k.set_selected_reach(SharedString::new());
+    k.set_selected_history(ModelRc::from(Rc::new(
+        VecModel::<super::ConsentLine>::default(),
+    )));
+}
+
 /// Picks the first screen: unlock when a profile exists, else onboarding (a stat, so
 /// off the UI thread like all disk access).
 pub(crate) fn first_screen(window: &AppWindow, shared: &Arc<Shared>) {
@@ -273,7 +304,7 @@ pub(crate) fn first_screen(window: &AppWindow, shared: &Arc<Shared>) {
 
 /// Opens (or, with `create`, creates) the profile. Argon2id takes a noticeable moment,
 /// so it runs on a blocking thread.
-async fn open_profile(
+pub(crate) async fn open_profile(
     shared: &Shared,
     passphrase: Zeroizing<String>,
 ) -> Result<Profile, kontor_core::Error> {
@@ -312,6 +343,9 @@ fn set_busy(weak: &Weak<AppWindow>) {
 
 fn unlock(shared: &Arc<Shared>, weak: &Weak<AppWindow>, passphrase: Zeroizing<String>) {
     set_busy(weak);
+    if super::idle::is_locked(weak, shared) {
+        return super::idle::resume(shared, weak, passphrase);
+    }
     let (sh, weak) = (shared.clone(), weak.clone());
     shared.rt.spawn(async move {
         let profile = match open_profile(&sh, passphrase.clone()).await {
@@ -398,7 +432,11 @@ fn login(
 
 /// Unlocks the contact book beside the profile (creating it on first use) and shows the
 /// contacts button when that worked.
-async fn open_book(shared: &Arc<Shared>, weak: &Weak<AppWindow>, passphrase: Zeroizing<String>) {
+pub(crate) async fn open_book(
+    shared: &Arc<Shared>,
+    weak: &Weak<AppWindow>,
+    passphrase: Zeroizing<String>,
+) {
     let dir = shared.config.data_dir.clone();
     let fast = shared.config.insecure_fast_kdf;
     let book = tokio::task::spawn_blocking(move || super::contacts::open(&dir, &passphrase, fast))
@@ -474,6 +512,15 @@ fn apply_event(shared: &Arc<Shared>, weak: &Weak<AppWindow>, w: &AppWindow, even
     let open_room = w.global::<Conversation>().get_room_id();
     match event {
         CoreEvent::MessageReceived(msg) => {
+            let name = m
+                .chats
+                .iter()
+                .find(|c| !c.invite && c.room_id == msg.room_id.as_str())
+                .map(|c| c.name.to_string());
+            super::settings::notify(shared, w, &msg, name.as_deref());
+            if w.global::<super::Lock>().get_locked() {
+                return; // nothing is shown while locked; unlocking reloads the list
+            }
             let lang = shared.language();
             if !models::chat_message(&m.chats, &msg, &open_room, lang) {
                 reload_chats(shared, weak);
@@ -524,7 +571,7 @@ struct ChatRow {
 }
 
 /// Rebuilds the chat list from the account's rooms and invitations.
-fn reload_chats(shared: &Arc<Shared>, weak: &Weak<AppWindow>) {
+pub(crate) fn reload_chats(shared: &Arc<Shared>, weak: &Weak<AppWindow>) {
     let Some(kontor) = shared.kontor() else {
         return;
     };
@@ -533,6 +580,9 @@ fn reload_chats(shared: &Arc<Shared>, weak: &Weak<AppWindow>) {
         let (rows, invites) = fetch_chats(&kontor).await;
         let lang = sh.language();
         on_ui(&weak, move |w| {
+            if w.global::<super::Lock>().get_locked() {
+                return;
+            }
             let open = w.global::<Conversation>().get_room_id();
             let mut items: Vec<ChatItem> = invites
                 .into_iter()

@@ -34,9 +34,14 @@ impl Language {
     /// The language the system asks for: the first of `LC_ALL`, `LC_MESSAGES`, `LANG`
     /// that is set (gettext's order), German for any `de*` locale, else English.
     pub fn from_environment() -> Language {
+        Language::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// [`Language::from_environment`] with the variables read through `env` (tests).
+    pub fn from_lookup(env: impl Fn(&str) -> Option<String>) -> Language {
         ["LC_ALL", "LC_MESSAGES", "LANG"]
             .iter()
-            .filter_map(|v| std::env::var(v).ok())
+            .filter_map(|v| env(v))
             .find(|v| !v.is_empty())
             .map_or(Language::English, |v| Language::from_code(&v))
     }

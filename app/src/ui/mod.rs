@@ -11,8 +11,11 @@ mod controller;
 pub mod file_picker;
 pub mod files;
 pub mod format;
+mod idle;
 mod import_wizard;
 pub mod models;
+pub mod prefs;
+pub mod settings;
 pub mod units;
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
@@ -73,6 +76,7 @@ impl App {
         apply_language(&window, language);
         controller::wire(&window, &shared);
         file_picker::wire(&window);
+        settings::load(&shared, &window.as_weak(), |_| {});
         Ok(App { window, shared })
     }
 
@@ -95,6 +99,24 @@ impl App {
         controller::set_book(&app.shared, &app.window.as_weak(), book);
         controller::signed_in(&app.shared, &app.window.as_weak(), kontor);
         Ok(app)
+    }
+
+    /// Sets the idle-lock time for this run (tests use a short one); the saved setting
+    /// applies again when it is changed or at the next start.
+    pub fn set_idle_timeout(&self, timeout: Option<std::time::Duration>) {
+        idle::set_timeout(timeout);
+    }
+
+    /// The identity server contact discovery should use now: `None` when discovery is
+    /// switched off in the settings or no server is known. `KONTOR_IDENTITY_SERVER`
+    /// wins over the saved one (see [`prefs::Settings::effective_identity_server`]).
+    pub fn discovery_server(&self) -> Option<String> {
+        self.shared.prefs.discovery_server()
+    }
+
+    /// Locks the window now, as the idle timer does.
+    pub fn lock(&self) {
+        idle::lock_now(&self.shared, &self.window);
     }
 
     /// Stops the sync and pauses the outbox. Like the CLI, the client is then left to the
