@@ -288,7 +288,7 @@ fn main() {
         );
         if label != last {
             marks.push((
-                format!("{label} rss {:.0}", rss_mib()),
+                format!("{label} rss {:.0} hwm {:.0}", rss_mib(), peak_rss_mib()),
                 t.elapsed().as_secs_f64(),
                 cpu_s() - cpu0,
             ));
