@@ -269,6 +269,27 @@ mod tests {
         }
     }
 
+    /// Found by the `phone` fuzz target: the E.164 form of this +881
+    /// (satellite) number with a leading zero does not normalise again. That
+    /// is the `phonenumber` crate's answer too, so [`normalise`] keeps it
+    /// (agreeing with the crate is what the rest relies on; a re-imported
+    /// number is still merged, by its digits).
+    #[test]
+    fn same_as_phonenumber_crate_on_fuzz_finding() {
+        for raw in [")00881)000))40890168(0", "+8810408901680"] {
+            for region in ["DE", "US", "IT"] {
+                let region: Region = region.parse().unwrap();
+                assert_eq!(normalise(raw, region), reference(raw, region), "{raw}");
+            }
+        }
+        let de = Region::default();
+        assert_eq!(
+            normalise(")00881)000))40890168(0", de).as_deref(),
+            Some("+8810408901680")
+        );
+        assert_eq!(normalise("+8810408901680", de), None);
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
 
