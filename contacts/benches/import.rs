@@ -8,7 +8,8 @@
 //! creates under `target/kontor-bench-venv` with pinned versions; skipped with
 //! a message when Python or PyPI is not reachable.
 //!
-//! Run: `cargo bench -p kontor-contacts --bench import` (optionally `-- 20000` for another size).
+//! Run: `cargo bench -p kontor-contacts --bench import` (optionally `-- 20000` for another size,
+//! `-- --no-peer` to skip the Python peer while iterating).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -137,6 +138,20 @@ fn rss_mib() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// CPU time (user + system, all threads) this process has used, in seconds:
+/// less sensitive than wall time to other work on a shared machine.
+fn cpu_s() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0.0))
+        .collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after ") ".
+    (f.get(11).unwrap_or(&0.0) + f.get(12).unwrap_or(&0.0)) / 100.0
+}
+
 /// Pinned so runs stay comparable; phonenumbers 9.0.33 carries the same
 /// metadata release as the Rust `phonenumber` crate (0.3.10+9.0.33).
 const PEER_PACKAGES: &[&str] = &["phonenumbers==9.0.33", "vobject==0.9.9"];
@@ -258,7 +273,8 @@ fn main() {
     );
 
     let t = Instant::now();
-    let mut marks: Vec<(String, f64)> = Vec::new();
+    let cpu0 = cpu_s();
+    let mut marks: Vec<(String, f64, f64)> = Vec::new();
     let mut last = String::new();
     let mut on_progress = |p: kontor_contacts::Progress| {
         let label = format!(
@@ -272,8 +288,9 @@ fn main() {
         );
         if label != last {
             marks.push((
-                format!("{label} rss {:.0}", rss_mib()),
+                format!("{label} rss {:.0} hwm {:.0}", rss_mib(), peak_rss_mib()),
                 t.elapsed().as_secs_f64(),
+                cpu_s() - cpu0,
             ));
             last = label;
         }
@@ -287,7 +304,12 @@ fn main() {
         )
         .expect("import");
     let import_s = t.elapsed().as_secs_f64();
-    println!("phase start times: {marks:?}");
+    let import_cpu = cpu_s() - cpu0;
+    println!("phase start (label, RSS MiB, wall s, CPU s):");
+    for (label, wall, cpu) in &marks {
+        println!("  {label:<24} {wall:6.2} {cpu:6.2}");
+    }
+    println!("import CPU time (user + sys, all threads): {import_cpu:.2} s");
     println!(
         "import: {import_s:.2} s — {} read, {} work, {} private, {} merged, {} rejected, {} warnings; peak RSS {:.0} MiB",
         report.read,
@@ -302,7 +324,12 @@ fn main() {
 
     // The peer runs after our import so neither disturbs the other's peak RSS
     // (it is a separate process anyway) or timing.
-    match run_peer(&file) {
+    let peer = if std::env::args().any(|a| a == "--no-peer") {
+        Err("--no-peer given".to_owned())
+    } else {
+        run_peer(&file)
+    };
+    match peer {
         Ok(peer) => {
             let secs = peer["seconds"].as_f64().unwrap_or(f64::NAN);
             println!(

@@ -10,13 +10,16 @@
 //! write path needs no secret. Only merging into an existing private contact
 //! reads (and so decrypts) it.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
+use zeroize::Zeroizing;
 
-use crate::book::{Sealed, Writer};
+use crate::book::{Sealed, Writer, encode_contact};
 use crate::consent::{Consent, ConsentEvent, ConsentSource, ConsentStatus, DEFAULT_PURPOSE};
 use crate::contact_book::{ContactBook, book_for, new_id, slot};
 use crate::error::{Error, Result};
@@ -168,6 +171,60 @@ pub fn detect_format(name: &str, bytes: &[u8]) -> Option<Format> {
 
 const CHUNK: usize = 1000;
 
+/// A contact between parsing and sealing, kept as the plaintext of its future
+/// record (compact JSON) plus what the import needs to route and index it.
+/// A 100,000-card import holds every contact until the commit; as structs
+/// with a dozen small strings each they took about twice the memory of the
+/// file's JSON, and were serialised again at sealing anyway.
+struct Staged {
+    /// Line where the (first) record starts.
+    line: u64,
+    id: ContactId,
+    status: ConsentStatus,
+    terms: Vec<(&'static str, String)>,
+    plain: Zeroizing<Vec<u8>>,
+}
+
+impl Staged {
+    fn new(line: u64, contact: &Contact) -> Self {
+        Staged::with_terms(line, contact, contact.index_terms())
+    }
+
+    fn with_terms(line: u64, contact: &Contact, terms: Vec<(&'static str, String)>) -> Self {
+        Staged {
+            line,
+            id: contact.id.clone(),
+            status: contact.consent.status(),
+            terms,
+            plain: encode_contact(contact),
+        }
+    }
+
+    /// The contact back as a struct (only for the few that are merged).
+    fn contact(&self) -> Result<Contact> {
+        serde_json::from_slice(&self.plain)
+            .map_err(|e| Error::InvalidState(format!("staged contact: {e}")))
+    }
+}
+
+/// Keys of the in-file duplicate map: a 128-bit hash of an index term under
+/// two random SipHash keys instead of a copy of the term. Smaller (16 bytes
+/// instead of a string per term, about 300,000 of them in a large file) and no
+/// allocation; with random keys per import, two different terms collide with
+/// a probability of about n²/2¹²⁹ — never in practice.
+struct TermKeys(RandomState, RandomState);
+
+impl TermKeys {
+    fn new() -> Self {
+        TermKeys(RandomState::new(), RandomState::new())
+    }
+
+    fn of(&self, kind: &str, value: &str) -> u128 {
+        let term = (kind, value);
+        (u128::from(self.0.hash_one(term)) << 64) | u128::from(self.1.hash_one(term))
+    }
+}
+
 /// Records per message from the parser thread: large enough that normalising
 /// a chunk is worth spreading over the cores, small enough that the raw
 /// records in flight stay a few megabytes.
@@ -194,7 +251,7 @@ impl ContactBook {
             .ok_or_else(|| Error::UnknownFormat {
                 path: PathBuf::from(path),
             })?;
-        self.import_bytes(&name, &bytes, format, opts, progress, cancel)
+        self.import_data(&name, Cow::Owned(bytes), format, opts, progress, cancel)
     }
 
     /// Imports file contents already in memory; `file_name` is recorded as the consent source.
@@ -202,6 +259,28 @@ impl ContactBook {
         &self,
         file_name: &str,
         bytes: &[u8],
+        format: Format,
+        opts: &ImportOptions,
+        progress: &mut dyn FnMut(Progress),
+        cancel: &AtomicBool,
+    ) -> Result<ImportReport> {
+        self.import_data(
+            file_name,
+            Cow::Borrowed(bytes),
+            format,
+            opts,
+            progress,
+            cancel,
+        )
+    }
+
+    /// [`ContactBook::import_bytes`]; a file it read itself is freed as soon
+    /// as it is parsed, before the sealed records are built (a 100,000-card
+    /// file is about 24 MiB of the import's peak memory otherwise).
+    fn import_data(
+        &self,
+        file_name: &str,
+        bytes: Cow<'_, [u8]>,
         format: Format,
         opts: &ImportOptions,
         progress: &mut dyn FnMut(Progress),
@@ -229,9 +308,11 @@ impl ContactBook {
 
         // Build contacts and merge duplicates inside the file, chunk by chunk
         // while a second thread parses the rest of the file.
-        let mut batch: Vec<(u64, Contact)> = Vec::new();
-        let mut seen: HashMap<(&'static str, String), usize> = HashMap::new();
+        let mut batch: Vec<Staged> = Vec::new();
+        let mut seen: HashMap<u128, usize> = HashMap::new();
+        let keys = TermKeys::new();
         let parsed = std::thread::scope(|s| -> Result<Parsed> {
+            let bytes: &[u8] = &bytes;
             let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<RawRecord>, usize)>(2);
             let parser = s.spawn(move || {
                 let mut chunk = Vec::with_capacity(PARSE_CHUNK);
@@ -270,27 +351,40 @@ impl ContactBook {
                         continue;
                     };
                     let terms = contact.index_terms();
-                    let hit = terms.iter().find_map(|t| seen.get(t).map(|&j| (j, t.0)));
+                    let hit = terms
+                        .iter()
+                        .find_map(|(k, v)| seen.get(&keys.of(k, v)).map(|&j| (j, *k)));
                     match hit {
                         Some((j, matched)) => {
-                            let (first_line, first) = &mut batch[j];
+                            let first = &mut batch[j];
                             report.merged.push(Merge {
                                 line,
-                                into: MergeTarget::Line(*first_line),
+                                into: MergeTarget::Line(first.line),
                                 matched,
                             });
-                            merge_into(first, &contact, now);
-                            for t in first.index_terms() {
-                                seen.entry(t).or_insert(j);
+                            let mut merged = match first.contact() {
+                                Ok(c) => c,
+                                Err(e) => {
+                                    outcome = Err(e);
+                                    break;
+                                }
+                            };
+                            merge_into(&mut merged, &contact, now);
+                            *first = Staged::new(first.line, &merged);
+                            for (k, v) in &first.terms {
+                                seen.entry(keys.of(k, v)).or_insert(j);
                             }
                         }
                         None => {
-                            for t in terms {
-                                seen.entry(t).or_insert(batch.len());
+                            for (k, v) in &terms {
+                                seen.entry(keys.of(k, v)).or_insert(batch.len());
                             }
-                            batch.push((line, contact));
+                            batch.push(Staged::with_terms(line, &contact, terms));
                         }
                     }
+                }
+                if outcome.is_err() {
+                    break;
                 }
             }
             // Hanging up makes the parser stop at its next record.
@@ -301,6 +395,7 @@ impl ContactBook {
             outcome.map(|()| parsed)
         })?;
         drop(seen);
+        drop(bytes);
         check()?;
         // The parser's problems come first, as they did when parsing came first.
         let Parsed {
@@ -327,9 +422,9 @@ impl ContactBook {
         ];
         // Existing contacts updated by this import: (book they are in now, new version).
         let mut updates: HashMap<ContactId, (Book, Contact)> = HashMap::new();
-        let mut fresh: Vec<(Book, Contact)> = Vec::new();
+        let mut fresh: Vec<(Book, Staged)> = Vec::new();
         let n = batch.len();
-        for (i, (line, contact)) in batch.into_iter().enumerate() {
+        for (i, staged) in batch.into_iter().enumerate() {
             if i % CHUNK == 0 {
                 check()?;
                 progress(Progress {
@@ -339,14 +434,14 @@ impl ContactBook {
                 });
             }
             if let Some((book, existing, matched)) =
-                self.find_existing(&contact, check_existing, &updates)?
+                self.find_existing(&staged.terms, check_existing, &updates)?
             {
                 report.merged.push(Merge {
-                    line,
+                    line: staged.line,
                     into: MergeTarget::Existing(existing.id.clone()),
                     matched,
                 });
-                let updated = update_existing(existing, &contact, now);
+                let updated = update_existing(existing, &staged.contact()?, now);
                 if updates
                     .insert(updated.id.clone(), (book, updated))
                     .is_none()
@@ -355,13 +450,13 @@ impl ContactBook {
                 }
                 continue;
             }
-            let book = book_for(contact.consent.status());
+            let book = book_for(staged.status);
             match book {
                 Book::Work => report.added_work += 1,
                 Book::Private => report.added_private += 1,
             }
-            report.new_ids.push(contact.id.clone());
-            fresh.push((book, contact));
+            report.new_ids.push(staged.id.clone());
+            fresh.push((book, staged));
         }
         check()?;
         // In slices, so the plain contacts and their sealed copies are not all in memory at once.
@@ -400,16 +495,16 @@ impl ContactBook {
 
     fn find_existing(
         &self,
-        c: &Contact,
+        terms: &[(&'static str, String)],
         check: [bool; 2],
         updates: &HashMap<ContactId, (Book, Contact)>,
     ) -> Result<Option<(Book, Contact, &'static str)>> {
-        for (kind, value) in c.index_terms() {
+        for &(kind, ref value) in terms {
             for book in [Book::Work, Book::Private] {
                 if !check[slot(book)] {
                     continue;
                 }
-                let Some(id) = self.store(book).lookup(kind, &value)?.into_iter().next() else {
+                let Some(id) = self.store(book).lookup(kind, value)?.into_iter().next() else {
                     continue;
                 };
                 if let Some((b, pending)) = updates.get(&id) {
@@ -424,9 +519,9 @@ impl ContactBook {
     }
 }
 
-/// Seals new contacts on all cores (serialising, encrypting and hashing is
+/// Seals new contacts on all cores (encrypting and hashing is
 /// independent per contact), keeping their order.
-fn seal_all(writers: &[Writer<'_>; 2], contacts: &[(Book, Contact)]) -> Vec<(Book, Sealed)> {
+fn seal_all(writers: &[Writer<'_>; 2], contacts: &[(Book, Staged)]) -> Vec<(Book, Sealed)> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 8);
@@ -438,7 +533,12 @@ fn seal_all(writers: &[Writer<'_>; 2], contacts: &[(Book, Contact)]) -> Vec<(Boo
                 s.spawn(move || {
                     chunk
                         .iter()
-                        .map(|(b, c)| (*b, writers[slot(*b)].seal(c)))
+                        .map(|(b, c)| {
+                            (
+                                *b,
+                                writers[slot(*b)].seal_encoded(&c.id, &c.plain, &c.terms),
+                            )
+                        })
                         .collect::<Vec<_>>()
                 })
             })

@@ -19,6 +19,9 @@ mod crypto;
 mod csv_file;
 mod discovery;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod import;
 mod journal;
 mod layout;

@@ -76,14 +76,16 @@ const MAX_PATTERNS: usize = 2048;
 static PATTERNS: LazyLock<RwLock<HashMap<usize, Arc<Regex>>>> =
     LazyLock::new(|| RwLock::new(HashMap::new()));
 
-/// `pattern.find(value)` starting at 0, as the crate tests it, on our compiled
-/// copy of the crate's pattern when there is one.
+/// Whether `pattern` matches `value` from its start, as the crate tests it
+/// (`find` and a match start of 0), on our anchored compiled copy of the
+/// crate's pattern when there is one.
 macro_rules! at_start {
     ($pattern:expr, $value:expr) => {{
         let pattern = $pattern;
         let value: &str = $value;
         match compiled(std::ptr::from_ref(pattern) as usize, pattern.as_str()) {
-            Some(regex) => regex.find(value).is_some_and(|m| m.start() == 0),
+            // Compiled anchored: the same answer without scanning for later matches.
+            Some(regex) => regex.is_match(value),
             None => pattern.find(value).is_some_and(|m| m.start() == 0),
         }
     }};
@@ -94,9 +96,14 @@ fn compiled(key: usize, source: &str) -> Option<Arc<Regex>> {
     if let Some(r) = PATTERNS.read().unwrap_or_else(|p| p.into_inner()).get(&key) {
         return Some(Arc::clone(r));
     }
-    // Built as the crate builds its patterns (verbose syntax: whitespace is ignored).
+    // Built as the crate builds its patterns (verbose syntax: whitespace is
+    // ignored), but anchored at the start: a match starting at 0 exists
+    // exactly when the leftmost match the crate looks for starts at 0, and an
+    // anchored `is_match` stops early instead of searching the whole number
+    // and then running backwards for the match's start. The newline ends a
+    // comment the source might end with.
     let regex = Arc::new(
-        RegexBuilder::new(source)
+        RegexBuilder::new(&format!("^(?:{source}\n)"))
             .ignore_whitespace(true)
             .build()
             .ok()?,
@@ -260,6 +267,27 @@ mod tests {
                 assert_eq!(normalise(raw, region), reference(raw, region), "{raw}");
             }
         }
+    }
+
+    /// Found by the `phone` fuzz target: the E.164 form of this +881
+    /// (satellite) number with a leading zero does not normalise again. That
+    /// is the `phonenumber` crate's answer too, so [`normalise`] keeps it
+    /// (agreeing with the crate is what the rest relies on; a re-imported
+    /// number is still merged, by its digits).
+    #[test]
+    fn same_as_phonenumber_crate_on_fuzz_finding() {
+        for raw in [")00881)000))40890168(0", "+8810408901680"] {
+            for region in ["DE", "US", "IT"] {
+                let region: Region = region.parse().unwrap();
+                assert_eq!(normalise(raw, region), reference(raw, region), "{raw}");
+            }
+        }
+        let de = Region::default();
+        assert_eq!(
+            normalise(")00881)000))40890168(0", de).as_deref(),
+            Some("+8810408901680")
+        );
+        assert_eq!(normalise("+8810408901680", de), None);
     }
 
     proptest::proptest! {
