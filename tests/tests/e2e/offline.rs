@@ -284,7 +284,7 @@ fn a_quote_queued_offline_can_be_cancelled() {
     let src = dirs.path().join("Angebot-zurueck.pdf");
     std::fs::write(&src, vec![3u8; 150_000]).unwrap();
     run(async {
-        let (anna, ben, room, mut ben_rx) = connected(&hs, &a, &b, dirs.path(), true).await;
+        let (anna, _ben, room, mut ben_rx) = connected(&hs, &a, &b, dirs.path(), true).await;
 
         hs.stop();
         let sent = anna
