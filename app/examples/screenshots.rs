@@ -8,8 +8,12 @@ use std::{path::PathBuf, rc::Rc};
 use i_slint_backend_testing::{TestingBackend, TestingBackendOptions};
 use kontor::ui::{
     AppWindow, ChatItem, Chats, ConsentKind, ConsentLine, ContactItem, Contacts, Conversation,
-    Delivery, DeviceItem, EmojiItem, ErrorKind, MessageItem, MessageKind, Notices, Prefs,
-    RecoveryState, SasState, Screen, Session,
+    Delivery, DeviceItem, EmojiItem, ErrorKind, FilePicker, FileType, MessageItem, MessageKind,
+    Notices, PickerEntry, PickerMode, Prefs, RecoveryState, SasState, Screen, Session,
+};
+use kontor::ui::{
+    Language,
+    units::{badge, human_size},
 };
 use slint::{ComponentHandle, ModelRc, VecModel};
 
@@ -33,10 +37,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ui.window()
         .set_size(slint::PhysicalSize::new(SIZE.0, SIZE.1));
     ui.show()?;
-    fill(&ui);
     for lang in ["en", "de"] {
         slint::select_bundled_translation(lang)?;
         ui.global::<Session>().set_language(lang.into());
+        // Sizes are formatted per language, like the controller does.
+        fill(&ui);
         for (name, setup) in screens() {
             ui.global::<Session>().set_online(true);
             ui.global::<Notices>().set_visible(false);
@@ -46,6 +51,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let height = if name == "settings" { 1900 } else { SIZE.1 };
             ui.window()
                 .set_size(slint::PhysicalSize::new(SIZE.0, height));
+            ui.global::<FilePicker>().set_visible(false);
+            ui.global::<Conversation>().set_upload_progress(-1.0);
             setup(&ui);
             let path = out.join(format!("{name}-{lang}.png"));
             save(&ui, &path)?;
@@ -101,6 +108,29 @@ fn screens() -> Vec<(&'static str, Setup)> {
             ui.global::<Notices>().set_visible(true);
             ui.global::<Session>().set_screen(Screen::Chats);
         }),
+        ("picker", |ui| {
+            ui.global::<Session>().set_screen(Screen::Conversation);
+            let p = ui.global::<FilePicker>();
+            p.set_mode(PickerMode::Open);
+            p.set_file_name("".into());
+            p.set_confirm_overwrite(false);
+            p.set_filter_label("".into());
+            p.set_visible(true);
+        }),
+        ("save-as", |ui| {
+            ui.global::<Session>().set_screen(Screen::Conversation);
+            let p = ui.global::<FilePicker>();
+            p.set_mode(PickerMode::Save);
+            p.set_file_name("angebot-10er-karte-unterschrieben.pdf".into());
+            p.set_confirm_overwrite(true);
+            p.set_visible(true);
+        }),
+        ("upload", |ui| {
+            ui.global::<Session>().set_screen(Screen::Conversation);
+            let c = ui.global::<Conversation>();
+            c.set_upload_name("kostenvoranschlag-praxisumbau-2025.pdf".into());
+            c.set_upload_progress(0.42);
+        }),
         ("offline", |ui| {
             ui.global::<Session>().set_online(false);
             ui.global::<Session>().set_screen(Screen::Conversation);
@@ -130,6 +160,29 @@ fn bubble(own: bool, text: &str, kind: MessageKind, time: &str, delivery: Delive
         time: time.into(),
         delivery,
         ..Default::default()
+    }
+}
+
+/// The language the window shows now.
+fn lang(ui: &AppWindow) -> Language {
+    Language::from_code(&ui.global::<Session>().get_language())
+}
+
+/// A file bubble as the controller fills it.
+fn file(
+    ui: &AppWindow,
+    own: bool,
+    name: &str,
+    time: &str,
+    size: u64,
+    file_type: FileType,
+) -> MessageItem {
+    MessageItem {
+        event_id: format!("$event-{name}").into(),
+        size: human_size(size, lang(ui)).into(),
+        badge: badge(name).into(),
+        file_type,
+        ..bubble(own, name, MessageKind::File, time, Delivery::Sent)
     }
 }
 
@@ -190,12 +243,21 @@ fn fill(ui: &AppWindow) {
             "13:58",
             Delivery::Sent,
         ),
-        bubble(
+        file(
+            ui,
             true,
             "angebot-10er-karte.pdf",
-            MessageKind::File,
             "13:59",
-            Delivery::Sent,
+            1_234_567,
+            FileType::Pdf,
+        ),
+        file(
+            ui,
+            false,
+            "Ueberweisung_Dr_Weiss_2025-03.jpg",
+            "14:04",
+            734_003,
+            FileType::Image,
         ),
         bubble(
             false,
@@ -220,6 +282,26 @@ fn fill(ui: &AppWindow) {
         ),
     ];
     c.set_messages(ModelRc::from(Rc::new(VecModel::from(msgs))));
+
+    let entry = |name: &str, dir: bool, size: u64| PickerEntry {
+        name: name.into(),
+        dir,
+        size: if dir {
+            "".into()
+        } else {
+            human_size(size, lang(ui)).into()
+        },
+        badge: if dir { "".into() } else { badge(name).into() },
+    };
+    let p = ui.global::<FilePicker>();
+    p.set_dir("/home/anna/Dokumente/Angebote".into());
+    p.set_entries(ModelRc::from(Rc::new(VecModel::from(vec![
+        entry("2024", true, 0),
+        entry("Vorlagen", true, 0),
+        entry("angebot-10er-karte.pdf", false, 1_234_567),
+        entry("angebot-hausbesuche-schmidt-uebelhoer.odt", false, 48_312),
+        entry("kalkulation-2025.xlsx", false, 212_040),
+    ]))));
 
     let contact = |name: &str, detail: &str, work: bool| ContactItem {
         id: name.into(),

@@ -271,3 +271,63 @@ fn a_quote_sent_offline_is_queued_and_arrives_before_the_next_text() {
         assert_eq!(std::fs::read(&out).unwrap(), quote);
     });
 }
+
+/// A quote queued while offline is taken back before the server returns: the outbox is
+/// empty, a token cancelled before sending stops at once, and once the server is back ben
+/// gets the next text but never the file.
+#[test]
+fn a_quote_queued_offline_can_be_cancelled() {
+    let mut hs = Synapse::start().expect("synapse");
+    let a = hs.register_unique("anna").unwrap();
+    let b = hs.register_unique("ben").unwrap();
+    let dirs = tempfile::tempdir().unwrap();
+    let src = dirs.path().join("Angebot-zurueck.pdf");
+    std::fs::write(&src, vec![3u8; 150_000]).unwrap();
+    run(async {
+        let (anna, _ben, room, mut ben_rx) = connected(&hs, &a, &b, dirs.path(), true).await;
+
+        hs.stop();
+        let sent = anna
+            .send_file(&room, &src, None)
+            .await
+            .expect("queued while offline");
+        assert_eq!(anna.outbox().await.unwrap().len(), 1);
+        assert!(
+            anna.cancel(&sent.transaction_id).await.unwrap(),
+            "still queued, so cancellable"
+        );
+        assert!(anna.outbox().await.unwrap().is_empty(), "taken out");
+        let cancelled = kontor_core::CancellationToken::new();
+        cancelled.cancel();
+        let r = anna
+            .send_file_cancellable(&room, &src, None, &cancelled)
+            .await;
+        assert!(matches!(r, Err(kontor_core::Error::Cancelled)), "{r:?}");
+        assert!(anna.outbox().await.unwrap().is_empty());
+
+        hs.restart().expect("restart synapse");
+        let after = anna.send_text(&room, "doch kein Angebot").await.unwrap();
+        let s = anna
+            .wait_sent(&room, &after, Duration::from_secs(90))
+            .await
+            .unwrap();
+        assert!(matches!(s, SendState::Sent { .. }), "{s:?}");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(kontor_core::CoreEvent::MessageReceived(m)) =
+                tokio::time::timeout_at(deadline, ben_rx.recv())
+                    .await
+                    .expect("the text never arrived")
+                && !m.own
+            {
+                assert!(
+                    !matches!(m.body, kontor_core::MessageBody::File { .. }),
+                    "the cancelled quote arrived: {m:?}"
+                );
+                if text(&m) == "doch kein Angebot" {
+                    break;
+                }
+            }
+        }
+    });
+}
