@@ -9,6 +9,7 @@ mod contacts;
 mod controller;
 pub mod format;
 pub mod models;
+mod timeline;
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
