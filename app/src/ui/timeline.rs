@@ -38,8 +38,14 @@ thread_local! {
 }
 
 /// Shows the newest page of `room_id` (replacing what the timeline shows) and marks the
-/// chat read up to its newest message.
+/// chat read up to its newest message. May be called from any thread (after an upload it
+/// is called from tokio): the paging state lives on the UI thread, so it starts there.
 pub(crate) fn load_newest(shared: &Arc<Shared>, weak: &Weak<AppWindow>, room_id: String) {
+    let (sh, weak2) = (shared.clone(), weak.clone());
+    on_ui(weak, move |_| start_newest(&sh, &weak2, room_id));
+}
+
+fn start_newest(shared: &Arc<Shared>, weak: &Weak<AppWindow>, room_id: String) {
     let Some(kontor) = shared.kontor() else {
         return;
     };
