@@ -10,9 +10,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use matrix_sdk::{
     Room, RoomState,
     deserialized_responses::TimelineEvent,
-    room::MessagesOptions,
     ruma::{
-        OwnedUserId, UInt, UserId,
+        OwnedUserId, UserId,
         events::{
             AnyMessageLikeEventContent, AnySyncMessageLikeEvent, AnySyncTimelineEvent,
             SyncMessageLikeEvent,
@@ -379,58 +378,51 @@ impl Kontor {
     }
 
     /// The last `limit` messages of a room, oldest first, followed by what is still in the
-    /// outbox for it (pending or failed), so the user sees everything they wrote.
+    /// outbox for it (pending or failed), so the user sees everything they wrote. The
+    /// newest page of [`Kontor::messages_page`], for callers that need no paging.
     pub async fn messages(&self, room_id: &str, limit: u32) -> Result<Vec<Message>> {
-        let room = self.joined_room(room_id)?;
-        let mut msgs = self.room_messages(&room, limit).await?;
-        for entry in self.outbox().await? {
-            if entry.room_id == room_id {
-                msgs.push(Message {
-                    room_id: entry.room_id,
-                    event_id: None,
-                    transaction_id: Some(entry.transaction_id),
-                    sender: self.user_id(),
-                    own: true,
-                    timestamp_ms: now_ms(),
-                    body: entry.body,
-                    state: entry.state,
-                });
-            }
-        }
-        Ok(msgs)
+        Ok(self.messages_page(room_id, None, limit).await?.messages)
     }
 
+    /// The room's outbox entries as messages (pending or failed), in sending order.
+    pub(crate) async fn outbox_messages(&self, room_id: &str) -> Result<Vec<Message>> {
+        Ok(self
+            .outbox()
+            .await?
+            .into_iter()
+            .filter(|entry| entry.room_id == room_id)
+            .map(|entry| Message {
+                room_id: entry.room_id,
+                event_id: None,
+                transaction_id: Some(entry.transaction_id),
+                sender: self.user_id(),
+                own: true,
+                timestamp_ms: now_ms(),
+                body: entry.body,
+                state: entry.state,
+            })
+            .collect())
+    }
+
+    /// The last `limit` messages of a room from the server, falling back to the event
+    /// cache while the homeserver is unreachable.
     async fn room_messages(&self, room: &Room, limit: u32) -> Result<Vec<Message>> {
-        let mut opts = MessagesOptions::backward();
-        opts.limit = UInt::from(limit);
         let own = self.client.user_id().map(|u| u.to_owned());
-        let resp = match room.messages(opts).await {
-            Ok(r) => r,
-            Err(e) => {
-                let e = Error::from(e);
-                if !matches!(e, Error::Unreachable(_)) {
-                    return Err(e);
-                }
-                // Offline: show what the sync already stored (matrix-sdk's event cache,
-                // in the encrypted SQLite store), so a chat still opens on a train.
-                return self
-                    .cached_messages(room, limit, own.as_deref())
-                    .await
-                    .ok_or(e);
-            }
-        };
-        let mut out: Vec<Message> = resp
-            .chunk
-            .iter()
-            .filter_map(|ev| to_message(room, ev, own.as_deref()))
-            .collect();
-        out.reverse();
-        Ok(out)
+        match self.history_page(room, None, limit, own.as_deref()).await {
+            Ok(page) => Ok(page.messages),
+            // Offline: show what the sync already stored (matrix-sdk's event cache,
+            // in the encrypted SQLite store), so a chat still opens on a train.
+            Err(e @ Error::Unreachable(_)) => self
+                .cached_messages(room, limit, own.as_deref())
+                .await
+                .ok_or(e),
+            Err(e) => Err(e),
+        }
     }
 
     /// The last `limit` messages matrix-sdk's event cache holds for `room` (filled by the
     /// sync and persisted in the profile's encrypted store), or `None` if it has none.
-    async fn cached_messages(
+    pub(crate) async fn cached_messages(
         &self,
         room: &Room,
         limit: u32,

@@ -71,6 +71,9 @@ pub enum Error {
     /// The homeserver rejected the request (login refused, forbidden, …).
     #[error("homeserver refused: {0}")]
     Refused(String),
+    /// A [`crate::PageToken`] from another chat was passed for this one.
+    #[error("page token belongs to another chat than {0}")]
+    ForeignPageToken(String),
     /// A queued message with this transaction id is not in the outbox.
     #[error("no queued message {0}")]
     NotQueued(String),

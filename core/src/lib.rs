@@ -18,6 +18,7 @@ mod events;
 mod files;
 mod openid;
 mod profile;
+mod rooms;
 mod security;
 
 use std::{sync::Arc, time::Duration};
@@ -36,6 +37,7 @@ pub use events::{ConnectionState, CoreEvent, Direction, Message, MessageBody, Se
 pub use files::{Downloaded, OFFLINE_QUEUE_LIMIT, SentFile};
 pub use openid::OpenIdToken;
 pub use profile::{KdfParams, Profile};
+pub use rooms::{ChatSummary, Page, PageToken};
 pub use security::{DeviceInfo, SasEmoji, Verification};
 /// Cancels a running [`Kontor::send_file_cancellable`] (re-exported so callers need no
 /// tokio-util of their own).
@@ -62,6 +64,9 @@ pub struct Kontor {
     /// [`Kontor::wait_sent`] can name the event even when the send finished before it
     /// subscribed and the event is not yet in the room's history.
     sent_ids: Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>,
+    /// Counts successful syncs, so [`Kontor::mark_read`] can wait for the one that
+    /// brings the server's new unread count.
+    synced: tokio::sync::watch::Sender<u64>,
 }
 
 impl std::fmt::Debug for Kontor {
@@ -109,6 +114,7 @@ impl Kontor {
             send_lock: Default::default(),
             verification_inbox: Default::default(),
             sent_ids: Default::default(),
+            synced: tokio::sync::watch::Sender::new(0),
         });
         kontor.install_handlers();
         kontor
@@ -285,6 +291,7 @@ impl Kontor {
         if paused {
             self.client.send_queue().set_enabled(true).await;
         }
+        self.synced.send_modify(|n| *n = n.wrapping_add(1));
         let _ = self.profile.harden_store_permissions();
     }
 
@@ -337,6 +344,15 @@ impl Kontor {
         self.client.send_queue().set_enabled(false).await;
         // Let a request already on the wire settle before the runtime goes away.
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    /// True while the background sync of [`Kontor::start_sync`] runs.
+    pub(crate) fn sync_running(&self) -> bool {
+        self.sync_task
+            .lock()
+            .expect("sync slot not poisoned")
+            .as_ref()
+            .is_some_and(|h| !h.is_finished())
     }
 
     /// Stops the background sync.

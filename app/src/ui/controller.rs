@@ -13,7 +13,7 @@ use std::{
     sync::{Arc, Mutex, MutexGuard},
 };
 
-use kontor_core::{CoreEvent, Kontor, Message, Profile, SendState};
+use kontor_core::{CoreEvent, Kontor, Profile, SendState};
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel, Weak};
 use tokio::runtime::Handle;
 use zeroize::Zeroizing;
@@ -132,9 +132,9 @@ pub(crate) fn core_error(e: &kontor_core::Error) -> (ErrorKind, String) {
 
 /// The UI-thread handles of the models the controller installed.
 #[derive(Clone)]
-struct Models {
-    chats: Rc<VecModel<ChatItem>>,
-    messages: Rc<VecModel<super::MessageItem>>,
+pub(crate) struct Models {
+    pub(crate) chats: Rc<VecModel<ChatItem>>,
+    pub(crate) messages: Rc<VecModel<super::MessageItem>>,
 }
 
 thread_local! {
@@ -143,7 +143,7 @@ thread_local! {
     static MODELS: std::cell::RefCell<Option<Models>> = const { std::cell::RefCell::new(None) };
 }
 
-fn models() -> Models {
+pub(crate) fn models() -> Models {
     MODELS
         .with(|m| m.borrow().clone())
         .expect("models installed by wire()")
@@ -244,6 +244,10 @@ pub(crate) fn wire(window: &AppWindow, shared: &Arc<Shared>) {
     {
         let (sh, weak) = (shared.clone(), window.as_weak());
         conv.on_cancel(move |txn| outbox_action(&sh, &weak, txn.to_string(), false));
+    }
+    {
+        let (sh, weak) = (shared.clone(), window.as_weak());
+        conv.on_load_older(move || super::timeline::load_older(&sh, &weak));
     }
     {
         let weak = window.as_weak();
@@ -529,6 +533,10 @@ fn apply_event(shared: &Arc<Shared>, weak: &Weak<AppWindow>, w: &AppWindow, even
                 && models::placement(&m.messages, &msg) == Placement::Append
             {
                 m.messages.push(models::message_item(&msg, lang));
+                if let (false, Some(event)) = (msg.own, msg.event_id.clone()) {
+                    // The user is looking at it.
+                    super::timeline::mark_read(shared, weak, msg.room_id.clone(), event);
+                }
             }
         }
         CoreEvent::MessageState {
@@ -560,14 +568,6 @@ fn apply_event(shared: &Arc<Shared>, weak: &Weak<AppWindow>, w: &AppWindow, even
         }
         CoreEvent::Transfer { .. } | CoreEvent::VerificationRequest { .. } => {}
     }
-}
-
-/// One chat as fetched for the list.
-struct ChatRow {
-    room_id: String,
-    name: String,
-    last: Option<Message>,
-    unread: u64,
 }
 
 /// Rebuilds the chat list from the account's rooms and invitations.
@@ -627,34 +627,19 @@ pub(crate) fn reload_chats(shared: &Arc<Shared>, weak: &Weak<AppWindow>) {
     });
 }
 
-/// The joined rooms, newest activity first, and the pending invitations.
-///
-/// kontor-core has no chat-list call yet, so this reads the room list from the SDK client
-/// it exposes; the last message comes through `Kontor::messages` like everywhere else.
-async fn fetch_chats(kontor: &Kontor) -> (Vec<ChatRow>, Vec<(String, Option<String>)>) {
-    let mut rows = Vec::new();
-    for room in kontor.sdk_client().joined_rooms() {
-        let room_id = room.room_id().to_string();
-        let name = match room.display_name().await {
-            Ok(n) => n.to_string(),
-            Err(_) => room_id.clone(),
-        };
-        let unread = room.unread_notification_counts().notification_count;
-        let last = kontor
-            .messages(&room_id, 20)
-            .await
-            .ok()
-            .and_then(|v| v.into_iter().last());
-        rows.push(ChatRow {
-            room_id,
-            name,
-            last,
-            unread,
-        });
-    }
-    rows.sort_by_key(|r| std::cmp::Reverse(r.last.as_ref().map_or(0, |m| m.timestamp_ms)));
+/// The joined chats, newest activity first, and the pending invitations.
+async fn fetch_chats(
+    kontor: &Kontor,
+) -> (Vec<kontor_core::ChatSummary>, Vec<(String, Option<String>)>) {
+    let chats = match kontor.chats().await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!("cannot list the chats: {e}");
+            Vec::new()
+        }
+    };
     let invites = kontor.invites().await.unwrap_or_default();
-    (rows, invites)
+    (chats, invites)
 }
 
 fn open_room(shared: &Arc<Shared>, weak: &Weak<AppWindow>, room_id: String) {
@@ -682,34 +667,7 @@ fn show_room(w: &AppWindow, room_id: &str, title: SharedString) {
 }
 
 pub(crate) fn load_messages(shared: &Arc<Shared>, weak: &Weak<AppWindow>, room_id: String) {
-    let Some(kontor) = shared.kontor() else {
-        return;
-    };
-    let (sh, weak) = (shared.clone(), weak.clone());
-    shared.rt.spawn(async move {
-        let result = kontor.messages(&room_id, 50).await;
-        let lang = sh.language();
-        on_ui(&weak, move |w| {
-            let c = w.global::<Conversation>();
-            if c.get_room_id() != room_id.as_str() {
-                return; // the user went elsewhere meanwhile
-            }
-            c.set_loading(false);
-            match result {
-                Ok(msgs) => models().messages.set_vec(
-                    msgs.iter()
-                        .map(|m| models::message_item(m, lang))
-                        .collect::<Vec<_>>(),
-                ),
-                Err(e) => {
-                    let (k, d) = core_error(&e);
-                    let s = w.global::<Session>();
-                    s.set_error(k);
-                    s.set_error_detail(d.into());
-                }
-            }
-        });
-    });
+    super::timeline::load_newest(shared, weak, room_id);
 }
 
 fn start_chat(shared: &Arc<Shared>, weak: &Weak<AppWindow>, user: String) {

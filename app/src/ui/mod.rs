@@ -16,6 +16,7 @@ mod import_wizard;
 pub mod models;
 pub mod prefs;
 pub mod settings;
+mod timeline;
 pub mod units;
 
 use std::{path::PathBuf, sync::Arc, time::Duration};

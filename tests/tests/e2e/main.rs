@@ -8,3 +8,4 @@ mod messaging;
 mod offline;
 mod profile;
 mod security;
+mod timeline;

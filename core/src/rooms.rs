@@ -1,0 +1,273 @@
+//! The chat list and the timeline read page by page: [`Kontor::chats`],
+//! [`Kontor::messages_page`] and read receipts ([`Kontor::mark_read`]).
+//!
+//! Kept apart from `chat.rs` (sending and the outbox) because this side only reads: the
+//! room list and unread counts from the SDK's store (so the list shows offline and after
+//! a restart), history from the server's `/messages` going backwards (so a chat with
+//! 10,000 messages costs one small request to open), and the SDK's event cache when the
+//! homeserver is unreachable.
+
+use std::time::Duration;
+
+use matrix_sdk::{
+    Room,
+    room::MessagesOptions,
+    ruma::{
+        EventId, UInt, UserId,
+        api::client::receipt::create_receipt::v3::ReceiptType as SendReceiptType,
+        events::receipt::{ReceiptThread, ReceiptType},
+    },
+};
+
+use crate::{Error, Kontor, Message, Result, chat::to_message};
+
+/// One chat in the list.
+///
+/// `Debug` leaves out the preview: it is message content, and summaries end up in logs
+/// more easily than messages do.
+#[derive(Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ChatSummary {
+    /// The room.
+    pub room_id: String,
+    /// The name to show: the room name, else the other member's display name.
+    pub name: String,
+    /// For a direct chat, the other user's Matrix id.
+    pub peer: Option<String>,
+    /// The newest message, for the preview and the time.
+    pub last: Option<Message>,
+    /// Unread messages, as counted by the homeserver since our last read receipt.
+    pub unread: u64,
+    /// The newest event the other user of a direct chat has read (their public read
+    /// receipt), so our own messages up to it can show as read.
+    pub peer_read_up_to: Option<String>,
+}
+
+impl std::fmt::Debug for ChatSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChatSummary")
+            .field("room_id", &self.room_id)
+            .field("peer", &self.peer)
+            .field("last_ts", &self.last.as_ref().map(|m| m.timestamp_ms))
+            .field("unread", &self.unread)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where the next older page of a chat starts. Opaque; valid for its own chat only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageToken {
+    room_id: String,
+    /// The server's pagination token (`end` of the previous `/messages` answer).
+    from: String,
+}
+
+/// One page of a chat's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    /// Oldest first. The newest page (asked for without a token) also ends with what is
+    /// still in the outbox for the chat, pending or failed, as [`Kontor::messages`] does.
+    pub messages: Vec<Message>,
+    /// Where the page before this one starts; `None` at the beginning of the chat, or
+    /// when the page came from the local cache.
+    pub older: Option<PageToken>,
+    /// The homeserver was unreachable, so this is what the sync stored locally (the
+    /// newest messages only). `older` is then `None` although the chat may go further
+    /// back: it is not the beginning of the chat.
+    pub offline: bool,
+}
+
+/// How long [`Kontor::mark_read`] waits for the sync to bring the server's new unread
+/// count, when the background sync is running.
+const READ_SYNC_WAIT: Duration = Duration::from_secs(12);
+
+impl Kontor {
+    /// The joined chats, newest activity first.
+    ///
+    /// Reads the SDK's store only (room names, the server's unread counts, receipts) and
+    /// takes the preview from the event cache the sync fills; only a room whose cache
+    /// holds no message yet costs one request for its newest message. Works offline.
+    pub async fn chats(&self) -> Result<Vec<ChatSummary>> {
+        let own = self.client.user_id().map(|u| u.to_owned());
+        let mut out = Vec::new();
+        for room in self.client.joined_rooms() {
+            let room_id = room.room_id().to_string();
+            let peer = peer_of(&room, own.as_deref()).await;
+            let name = match room.display_name().await {
+                Ok(n) => n.to_string(),
+                Err(_) => peer.clone().unwrap_or_else(|| room_id.clone()),
+            };
+            let mut last = self
+                .cached_messages(&room, 1, own.as_deref())
+                .await
+                .and_then(|mut v| v.pop());
+            if last.is_none() {
+                last = self
+                    .history_page(&room, None, 1, own.as_deref())
+                    .await
+                    .ok()
+                    .and_then(|p| p.messages.into_iter().last());
+            }
+            let peer_read_up_to = match peer.as_deref().and_then(|p| UserId::parse(p).ok()) {
+                Some(p) => room
+                    .load_user_receipt(ReceiptType::Read, ReceiptThread::Unthreaded, &p)
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|(event, _)| event.to_string()),
+                None => None,
+            };
+            out.push(ChatSummary {
+                room_id,
+                name,
+                peer,
+                last,
+                unread: room.unread_notification_counts().notification_count,
+                peer_read_up_to,
+            });
+        }
+        out.sort_by_key(|c| std::cmp::Reverse(c.last.as_ref().map_or(0, |m| m.timestamp_ms)));
+        Ok(out)
+    }
+
+    /// One page of a chat's history going back in time: the newest `limit` messages when
+    /// `before` is `None`, else the `limit` messages before that token (from an earlier
+    /// [`Page::older`]). Messages are decrypted as they arrive; events that are not
+    /// messages (membership, encryption setup) are skipped and do not count.
+    ///
+    /// While the homeserver is unreachable the newest page falls back to the messages
+    /// the sync stored locally ([`Page::offline`]); older pages then fail with
+    /// [`Error::Unreachable`].
+    pub async fn messages_page(
+        &self,
+        room_id: &str,
+        before: Option<&PageToken>,
+        limit: u32,
+    ) -> Result<Page> {
+        let room = self.joined_room(room_id)?;
+        if let Some(t) = before
+            && t.room_id != room_id
+        {
+            return Err(Error::ForeignPageToken(room_id.to_owned()));
+        }
+        let own = self.client.user_id().map(|u| u.to_owned());
+        let mut page = match self
+            .history_page(
+                &room,
+                before.map(|t| t.from.as_str()),
+                limit,
+                own.as_deref(),
+            )
+            .await
+        {
+            Err(Error::Unreachable(reason)) if before.is_none() => Page {
+                messages: self
+                    .cached_messages(&room, limit, own.as_deref())
+                    .await
+                    .ok_or(Error::Unreachable(reason))?,
+                older: None,
+                offline: true,
+            },
+            other => other?,
+        };
+        if before.is_none() {
+            page.messages.extend(self.outbox_messages(room_id).await?);
+        }
+        Ok(page)
+    }
+
+    /// Server history before `from` (or from the newest event), as a page of up to
+    /// `limit` messages. Asks for exactly the number still missing each time, so no
+    /// message is fetched and then dropped, and the returned token continues right
+    /// after the oldest message returned.
+    pub(crate) async fn history_page(
+        &self,
+        room: &Room,
+        from: Option<&str>,
+        limit: u32,
+        own: Option<&UserId>,
+    ) -> Result<Page> {
+        let mut newest_first: Vec<Message> = Vec::new();
+        let mut token: Option<String> = from.map(str::to_owned);
+        let limit = limit as usize;
+        while newest_first.len() < limit {
+            let mut opts = MessagesOptions::backward().from(token.as_deref());
+            opts.limit = UInt::try_from(limit - newest_first.len()).unwrap_or(UInt::MAX);
+            let resp = room.messages(opts).await?;
+            newest_first.extend(resp.chunk.iter().filter_map(|ev| to_message(room, ev, own)));
+            match resp.end {
+                Some(end) if !resp.chunk.is_empty() => token = Some(end),
+                // No `end`, or nothing left: the beginning of the room.
+                _ => {
+                    token = None;
+                    break;
+                }
+            }
+        }
+        newest_first.reverse();
+        Ok(Page {
+            messages: newest_first,
+            older: token.map(|from| PageToken {
+                room_id: room.room_id().to_string(),
+                from,
+            }),
+            offline: false,
+        })
+    }
+
+    /// Marks a chat as read up to `event_id`: sends a public read receipt (so the other
+    /// side sees that we read it) and waits until the homeserver's new unread count is
+    /// in the local store, so the count is 0 right after this returns and stays 0 after
+    /// a restart, also offline.
+    ///
+    /// With the background sync running, its next round trip brings the count (waiting
+    /// at most a few seconds); without it, this does one sync itself.
+    pub async fn mark_read(&self, room_id: &str, event_id: &str) -> Result<()> {
+        let room = self.joined_room(room_id)?;
+        let event =
+            EventId::parse(event_id).map_err(|_| Error::EventNotFound(event_id.to_owned()))?;
+        let mut synced = self.synced.subscribe();
+        room.send_single_receipt(SendReceiptType::Read, ReceiptThread::Unthreaded, event)
+            .await?;
+        if !self.sync_running() {
+            return self.sync_once().await;
+        }
+        // A sync already on its way may have been answered before the receipt: allow a
+        // second one. More than that means new messages came in after `event_id`.
+        let deadline = tokio::time::Instant::now() + READ_SYNC_WAIT;
+        for _ in 0..2 {
+            if room.unread_notification_counts().notification_count == 0 {
+                break;
+            }
+            match tokio::time::timeout_at(deadline, synced.changed()).await {
+                Ok(Ok(())) => {}
+                _ => break,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The other member of a direct chat: the SDK's DM target, else the one other member of a
+/// two-person room (an invite accepted from a client that did not mark it direct).
+async fn peer_of(room: &Room, own: Option<&UserId>) -> Option<String> {
+    let targets = room.direct_targets();
+    if let Some(user) = targets
+        .iter()
+        .filter_map(|t| t.as_user_id())
+        .find(|u| Some(*u) != own)
+    {
+        return Some(user.to_string());
+    }
+    if room.active_members_count() + room.invited_members_count() != 2 {
+        return None;
+    }
+    let members = room
+        .members_no_sync(matrix_sdk::RoomMemberships::ACTIVE)
+        .await
+        .ok()?;
+    members
+        .iter()
+        .map(|m| m.user_id())
+        .find(|u| Some(*u) != own)
+        .map(|u| u.to_string())
+}
