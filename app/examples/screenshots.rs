@@ -8,7 +8,8 @@ use std::{path::PathBuf, rc::Rc};
 use i_slint_backend_testing::{TestingBackend, TestingBackendOptions};
 use kontor::ui::{
     AppWindow, ChatItem, Chats, ConsentKind, ConsentLine, ContactItem, Contacts, Conversation,
-    Delivery, ErrorKind, MessageItem, MessageKind, Screen, Session,
+    Delivery, ErrorKind, ImportConsent, ImportPhase, ImportProblem, ImportRow, ImportStep,
+    ImportWizard, MessageItem, MessageKind, ProblemKind, Screen, Session,
 };
 use slint::{ComponentHandle, ModelRc, VecModel};
 
@@ -41,6 +42,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             setup(&ui);
             let path = out.join(format!("{name}-{lang}.png"));
             save(&ui, &path)?;
+            // A screen may need more height to show everything (the erase confirmation).
+            ui.window()
+                .set_size(slint::PhysicalSize::new(SIZE.0, SIZE.1));
             println!("{}", path.display());
         }
     }
@@ -79,6 +83,42 @@ fn screens() -> Vec<(&'static str, Setup)> {
         }),
         ("contact", |ui| {
             ui.global::<Session>().set_screen(Screen::ContactDetail);
+        }),
+        ("import-file", |ui| {
+            let w = ui.global::<ImportWizard>();
+            w.set_step(ImportStep::Choose);
+            w.set_consent(ImportConsent::Granted);
+            w.set_purpose("Terminabsprachen per Chat".into());
+            ui.global::<Session>().set_screen(Screen::ImportWizard);
+        }),
+        ("import-preview", |ui| {
+            let w = ui.global::<ImportWizard>();
+            w.set_consent(ImportConsent::FromFile);
+            w.set_step(ImportStep::Preview);
+            ui.global::<Session>().set_screen(Screen::ImportWizard);
+        }),
+        ("import-running", |ui| {
+            let w = ui.global::<ImportWizard>();
+            w.set_phase(ImportPhase::Writing);
+            w.set_progress(0.64);
+            w.set_step(ImportStep::Running);
+            ui.global::<Session>().set_screen(Screen::ImportWizard);
+        }),
+        ("import-report", |ui| {
+            let w = ui.global::<ImportWizard>();
+            w.set_cancelled(false);
+            w.set_step(ImportStep::Report);
+            ui.global::<Session>().set_screen(Screen::ImportWizard);
+        }),
+        ("contact-erase", |ui| {
+            ui.window().set_size(slint::PhysicalSize::new(SIZE.0, 1200));
+            ui.global::<Session>().set_screen(Screen::ContactDetail);
+            for label in ["Erase contact", "Kontakt löschen"] {
+                for e in i_slint_backend_testing::ElementHandle::find_by_accessible_label(ui, label)
+                {
+                    e.invoke_accessible_default_action();
+                }
+            }
         }),
         ("offline", |ui| {
             ui.global::<Session>().set_online(false);
@@ -244,6 +284,52 @@ fn fill(ui: &AppWindow) {
         ),
     ];
     k.set_selected_history(ModelRc::from(Rc::new(VecModel::from(history))));
+    k.set_selected_matrix_id("@ben:praxis-berger.de".into());
+    k.set_export_path("/home/anna/Downloads".into());
+    k.set_discovery_looked_up(3);
+    k.set_discovery_found(1);
+    k.set_identity_server("https://vector.im".into());
+
+    let w = ui.global::<ImportWizard>();
+    w.set_path("/home/anna/Downloads/kontakte-2025.vcf".into());
+    w.set_format("vCard".into());
+    w.set_encoding("UTF-8".into());
+    w.set_records(214);
+    w.set_consent_fields("X-KONTOR-CONSENT, X-KONTOR-CONSENT-PURPOSE".into());
+    w.set_to_work(37);
+    w.set_to_private(175);
+    let row = |line, name: &str, consent, rejected| ImportRow {
+        line,
+        name: name.into(),
+        consent,
+        rejected,
+    };
+    w.set_rows(ModelRc::from(Rc::new(VecModel::from(vec![
+        row(1, "Ben Hoffmann", ConsentKind::Granted, false),
+        row(9, "Dr. Carla Weiß", ConsentKind::Granted, false),
+        row(18, "Jonas Schmidt-Übelhör", ConsentKind::None, false),
+        row(26, "Schreinerei Lutz", ConsentKind::Withdrawn, false),
+        row(35, "Vera Vielleicht", ConsentKind::None, true),
+    ]))));
+    let problem = |line, kind, detail: &str, rejected| ImportProblem {
+        line,
+        kind,
+        detail: detail.into(),
+        rejected,
+    };
+    let problems = vec![
+        problem(35, ProblemKind::UnknownConsent, "vielleicht", true),
+        problem(112, ProblemKind::InvalidPhone, "\"0171 12\"", false),
+        problem(1290, ProblemKind::EmptyRecord, "", true),
+    ];
+    w.set_problems(ModelRc::from(Rc::new(VecModel::from(problems.clone()))));
+    w.set_added_work(36);
+    w.set_added_private(171);
+    w.set_updated(2);
+    w.set_merged(3);
+    w.set_warnings(1);
+    w.set_rejected(2);
+    w.set_report_problems(ModelRc::from(Rc::new(VecModel::from(problems))));
 }
 
 fn save(ui: &AppWindow, path: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
