@@ -8,8 +8,9 @@ use std::{path::PathBuf, rc::Rc};
 use i_slint_backend_testing::{TestingBackend, TestingBackendOptions};
 use kontor::ui::{
     AppWindow, ChatItem, Chats, ConsentKind, ConsentLine, ContactItem, Contacts, Conversation,
-    Delivery, DeviceItem, EmojiItem, ErrorKind, FilePicker, FileType, MessageItem, MessageKind,
-    Notices, PickerEntry, PickerMode, Prefs, RecoveryState, SasState, Screen, Session,
+    Delivery, DeviceItem, EmojiItem, ErrorKind, FilePicker, FileType, ImportConsent, ImportPhase,
+    ImportProblem, ImportRow, ImportStep, ImportWizard, MessageItem, MessageKind, Notices,
+    PickerEntry, PickerMode, Prefs, ProblemKind, RecoveryState, SasState, Screen, Session,
 };
 use kontor::ui::{
     Language,
@@ -56,6 +57,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             setup(&ui);
             let path = out.join(format!("{name}-{lang}.png"));
             save(&ui, &path)?;
+            // A screen may need more height to show everything (the erase confirmation).
+            ui.window()
+                .set_size(slint::PhysicalSize::new(SIZE.0, SIZE.1));
             println!("{}", path.display());
         }
     }
@@ -130,6 +134,42 @@ fn screens() -> Vec<(&'static str, Setup)> {
             let c = ui.global::<Conversation>();
             c.set_upload_name("kostenvoranschlag-praxisumbau-2025.pdf".into());
             c.set_upload_progress(0.42);
+        }),
+        ("import-file", |ui| {
+            let w = ui.global::<ImportWizard>();
+            w.set_step(ImportStep::Choose);
+            w.set_consent(ImportConsent::Granted);
+            w.set_purpose("Terminabsprachen per Chat".into());
+            ui.global::<Session>().set_screen(Screen::ImportWizard);
+        }),
+        ("import-preview", |ui| {
+            let w = ui.global::<ImportWizard>();
+            w.set_consent(ImportConsent::FromFile);
+            w.set_step(ImportStep::Preview);
+            ui.global::<Session>().set_screen(Screen::ImportWizard);
+        }),
+        ("import-running", |ui| {
+            let w = ui.global::<ImportWizard>();
+            w.set_phase(ImportPhase::Writing);
+            w.set_progress(0.64);
+            w.set_step(ImportStep::Running);
+            ui.global::<Session>().set_screen(Screen::ImportWizard);
+        }),
+        ("import-report", |ui| {
+            let w = ui.global::<ImportWizard>();
+            w.set_cancelled(false);
+            w.set_step(ImportStep::Report);
+            ui.global::<Session>().set_screen(Screen::ImportWizard);
+        }),
+        ("contact-erase", |ui| {
+            ui.window().set_size(slint::PhysicalSize::new(SIZE.0, 1200));
+            ui.global::<Session>().set_screen(Screen::ContactDetail);
+            for label in ["Erase contact", "Kontakt löschen"] {
+                for e in i_slint_backend_testing::ElementHandle::find_by_accessible_label(ui, label)
+                {
+                    e.invoke_accessible_default_action();
+                }
+            }
         }),
         ("offline", |ui| {
             ui.global::<Session>().set_online(false);
@@ -347,45 +387,13 @@ fn fill(ui: &AppWindow) {
         ),
     ];
     k.set_selected_history(ModelRc::from(Rc::new(VecModel::from(history))));
-
-    let p = ui.global::<Prefs>();
-    p.set_language_choice("system".into());
-    p.set_homeserver("https://matrix.praxis-berger.de".into());
-    p.set_device_id("KQWERTZUIO".into());
-    p.set_identity_server("https://vector.im".into());
-    let device = |id: &str, name: &str, verified, current| DeviceItem {
-        id: id.into(),
-        name: name.into(),
-        verified,
-        current,
-    };
-    let devices = vec![
-        device("KQWERTZUIO", "Kontor (Telefon)", true, true),
-        device("PLMOKNIJBU", "Kontor (Laptop)", false, false),
-        device("ZTGBHNUJMK", "Element Web", true, false),
-    ];
-    p.set_devices(ModelRc::from(Rc::new(VecModel::from(devices))));
-    p.set_recovery_key("EsTc 1a2B 3c4D 5e6F 7g8H 9i0J kLmN oPqR sTuV wXyZ aBcD eFgH".into());
-    p.set_sas_device("PLMOKNIJBU".into());
-    let emojis = [
-        ("🐶", "Dog"),
-        ("🔑", "Key"),
-        ("☂️", "Umbrella"),
-        ("🎧", "Headphones"),
-        ("👍", "Thumbs Up"),
-        ("🚀", "Rocket"),
-        ("🏁", "Flag"),
-    ]
-    .iter()
-    .map(|(s, n)| EmojiItem {
-        symbol: (*s).into(),
-        name: (*n).into(),
-    })
-    .collect::<Vec<_>>();
-    p.set_sas_emojis(ModelRc::from(Rc::new(VecModel::from(emojis))));
-    let n = ui.global::<Notices>();
-    n.set_sender("Ben Hoffmann".into());
-    n.set_body(Default::default());
+    Delivery, DeviceItem, EmojiItem, ErrorKind, FilePicker, FileType, ImportConsent, ImportPhase,
+    ImportProblem, ImportRow, ImportStep, ImportWizard, MessageItem, MessageKind, Notices,
+    PickerEntry, PickerMode, Prefs, ProblemKind, RecoveryState, SasState, Screen, Session,
+};
+use kontor::ui::{
+    Language,
+    units::{badge, human_size},
 }
 
 fn save(ui: &AppWindow, path: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
