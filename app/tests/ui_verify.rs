@@ -29,6 +29,11 @@ fn verify_a_second_device_and_set_up_recovery() {
     let h = Harness::new();
     i_slint_backend_testing::init_integration_test_with_system_time();
     let app = h.app(Language::English);
+    // Phone width, and tall enough that the whole settings screen is in view: the
+    // element lookup finds only what is not scrolled out of sight.
+    app.window
+        .window()
+        .set_size(slint::LogicalSize::new(360.0, 2000.0));
 
     run_story(async move {
         onboard(&app, &url, &anna.user_id, &anna.password, "anna passphrase").await;

@@ -199,9 +199,14 @@ pub fn save(data_dir: &Path, settings: &Settings) -> Result<(), SettingsError> {
     write().map_err(|source| SettingsError::Write { path, source })
 }
 
+/// An identity server address that is not an `http(s)://host…` URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("not an http:// or https:// URL with a host")]
+pub struct InvalidUrl;
+
 /// Checks an identity server URL as typed: `http://` or `https://` and a host, no
 /// spaces. Returns it trimmed, without a trailing slash. Empty means "none".
-pub fn validate_identity_server(input: &str) -> Result<Option<String>, ()> {
+pub fn validate_identity_server(input: &str) -> Result<Option<String>, InvalidUrl> {
     let s = input.trim();
     if s.is_empty() {
         return Ok(None);
@@ -209,7 +214,7 @@ pub fn validate_identity_server(input: &str) -> Result<Option<String>, ()> {
     let rest = s
         .strip_prefix("https://")
         .or_else(|| s.strip_prefix("http://"))
-        .ok_or(())?;
+        .ok_or(InvalidUrl)?;
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
     let host_name = host.rsplit_once(':').map_or(host, |(h, port)| {
         if port.chars().all(|c| c.is_ascii_digit()) && !port.is_empty() {
@@ -225,7 +230,7 @@ pub fn validate_identity_server(input: &str) -> Result<Option<String>, ()> {
             .chars()
             .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':'))
     {
-        return Err(());
+        return Err(InvalidUrl);
     }
     Ok(Some(s.trim_end_matches('/').to_owned()))
 }
@@ -339,7 +344,7 @@ mod tests {
             "https://exa mple.org",
             "https://user@host",
         ] {
-            assert_eq!(validate_identity_server(bad), Err(()), "{bad}");
+            assert_eq!(validate_identity_server(bad), Err(InvalidUrl), "{bad}");
         }
     }
 }

@@ -324,7 +324,7 @@ pub(crate) fn wire(window: &AppWindow, shared: &Arc<Shared>) {
                     p.set_identity_server_saved(true);
                     change(&sh, &weak, |s| s.identity_server = server);
                 }
-                Err(()) => {
+                Err(_) => {
                     p.set_identity_server_invalid(true);
                     p.set_identity_server_saved(false);
                 }
