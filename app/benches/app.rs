@@ -23,9 +23,9 @@
 //!    the chat list's `open` callback and times until the first page is in the model and
 //!    until the frame showing it was presented; then reopens it a few times.
 //! 4. The peer: iamb 0.0.12 (matrix-sdk, a TUI) logs in to the same account as a new
-//!    device through a pty; its first sync is done when Synapse logs its first `/sync`
-//!    with a `since` token, then the bench waits until its background `/messages`
-//!    requests stop and reads its RSS.
+//!    device through a pty; its first sync is done when Synapse logs the answer to its
+//!    `/sync` without a `since` token, then the bench waits until its background
+//!    `/messages` requests stop (3 s without one) and reads its RSS.
 
 use std::{
     io::{BufRead, BufReader, Write},
@@ -883,7 +883,8 @@ downloads = "{d}/downloads"
             );
             break None;
         }
-        if synced.is_none() && requests(&["/sync?", "since="]) > 0 {
+        // The initial sync has no `since`; Synapse logs a request when it is answered.
+        if synced.is_none() && requests(&["/sync?"]) > requests(&["/sync?", "since="]) {
             synced = Some(t.elapsed().as_secs_f64());
             stable_since = Instant::now();
         }
