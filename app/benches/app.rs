@@ -42,9 +42,7 @@ use futures_util::{StreamExt, stream};
 use kontor::ui::{App, Chats, Config, Conversation};
 use kontor_core::{ConnectionState, CoreEvent, KdfParams, Kontor, Profile};
 use kontor_testkit::Synapse;
-use matrix_sdk::ruma::{
-    OwnedRoomId, RoomId, UserId, events::room::message::RoomMessageEventContent,
-};
+use matrix_sdk::ruma::{OwnedRoomId, UserId, events::room::message::RoomMessageEventContent};
 use slint::{ComponentHandle, Model};
 
 /// The profile passphrase; anna's profile uses the real Argon2id cost (64 MiB), like a user's.
