@@ -8,8 +8,8 @@
 //!
 //! What it does, in one run against one Synapse (kontor-testkit):
 //! 1. Seeds "anna": 100 encrypted DMs with distinct customers; in one of them anna and the
-//!    customer exchange 10,000 messages (sent concurrently by both sides: the rooms' sends
-//!    are independent requests, so 2 × 8 in flight instead of one at a time). Seeding runs
+//!    customer exchange 10,000 messages (both sides at once, each one at a time: concurrent
+//!    sends into one room crash matrix-sdk-crypto 0.18 at the session rotation). Seeding runs
 //!    in a child process and is timed; nothing is cached between runs, so every figure
 //!    comes from a fresh server and a fresh store.
 //! 2. Cold start: the release `kontor` binary on anna's profile under Xvfb, with
@@ -449,8 +449,8 @@ async fn login(env: &Env, profile: &Path, user: &str, pw: &str, kdf: KdfParams) 
         .expect("login")
 }
 
-/// `per_room` encrypted texts into each room, `IN_FLIGHT` requests at a time, straight
-/// through the SDK's `Room::send` (the send queue would send one at a time per room).
+/// `per_room` encrypted texts into each room, straight through the SDK's `Room::send`,
+/// up to `IN_FLIGHT` rooms at a time.
 async fn send_many(k: &Kontor, rooms: &[OwnedRoomId], per_room: usize, who: &str) {
     let client = k.sdk_client().clone();
     let jobs = rooms
@@ -459,7 +459,11 @@ async fn send_many(k: &Kontor, rooms: &[OwnedRoomId], per_room: usize, who: &str
     let sent = std::sync::atomic::AtomicUsize::new(0);
     let total = rooms.len() * per_room;
     stream::iter(jobs)
-        .for_each_concurrent(IN_FLIGHT, |(room_id, i)| {
+        // One send at a time per room: matrix-sdk-crypto 0.18 panics ("Session expired",
+        // group_sessions/mod.rs:220) when concurrent sends in one room race the megolm
+        // session's rotation after 100 messages. So the big chat goes at 2 in flight (one
+        // per side), the small chats at `IN_FLIGHT`.
+        .for_each_concurrent(rooms.len().min(IN_FLIGHT), |(room_id, i)| {
             let room = client.get_room(&room_id).expect("joined room");
             let sent = &sent;
             async move {
