@@ -164,10 +164,44 @@ pub fn run(config: Config) -> Result<(), UiError> {
         .enable_all()
         .build()?;
     let app = App::new(config, runtime.handle().clone())?;
+    if std::env::var_os("KONTOR_EXIT_AFTER_FIRST_FRAME").is_some() {
+        exit_after_first_frame(&app.window);
+    }
     let result = app.window.run();
     runtime.block_on(async {
         let _ = tokio::time::timeout(Duration::from_secs(5), app.shutdown()).await;
     });
     runtime.shutdown_timeout(Duration::from_secs(2));
     result.map_err(Into::into)
+}
+
+/// Benchmark hook (BENCHMARKS.md, "App"): with `KONTOR_EXIT_AFTER_FIRST_FRAME` set, the
+/// window writes `kontor: first frame` to stderr once its first frame is drawn, then
+/// `kontor: first screen` at the first frame that shows a real screen (not the blank
+/// `loading` one), and quits; the bench times both lines from outside the process.
+///
+/// Slint's software renderer has no rendering notifier, so this watches winit's
+/// `RedrawRequested` (handled synchronously by Slint's draw) and reports from a closure
+/// queued behind it, i.e. after the frame was presented.
+fn exit_after_first_frame(window: &AppWindow) {
+    use slint::winit_030::{EventResult, WinitWindowAccessor, winit::event::WindowEvent};
+    let weak = window.as_weak();
+    let mut first = true;
+    window.window().on_winit_window_event(move |_, event| {
+        if matches!(event, WindowEvent::RedrawRequested) {
+            let (weak, was_first) = (weak.clone(), std::mem::take(&mut first));
+            let _ = slint::invoke_from_event_loop(move || {
+                if was_first {
+                    eprintln!("kontor: first frame");
+                }
+                if let Some(w) = weak.upgrade()
+                    && w.global::<Session>().get_screen() != Screen::Loading
+                {
+                    eprintln!("kontor: first screen");
+                    let _ = slint::quit_event_loop();
+                }
+            });
+        }
+        EventResult::Propagate
+    });
 }
