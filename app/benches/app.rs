@@ -475,7 +475,7 @@ async fn send_many(k: &Kontor, rooms: &[OwnedRoomId], per_room: usize, who: &str
                     .await
                     .expect("send");
                 let n = sent.fetch_add(1, Ordering::Relaxed) + 1;
-                if total >= 1000 && n % 2000 == 0 {
+                if total >= 1000 && n.is_multiple_of(2000) {
                     println!("{who}: {n}/{total} sent");
                 }
             }

@@ -387,13 +387,91 @@ fn fill(ui: &AppWindow) {
         ),
     ];
     k.set_selected_history(ModelRc::from(Rc::new(VecModel::from(history))));
-    Delivery, DeviceItem, EmojiItem, ErrorKind, FilePicker, FileType, ImportConsent, ImportPhase,
-    ImportProblem, ImportRow, ImportStep, ImportWizard, MessageItem, MessageKind, Notices,
-    PickerEntry, PickerMode, Prefs, ProblemKind, RecoveryState, SasState, Screen, Session,
-};
-use kontor::ui::{
-    Language,
-    units::{badge, human_size},
+    k.set_selected_matrix_id("@ben:praxis-berger.de".into());
+    k.set_export_path("/home/anna/Downloads".into());
+    k.set_discovery_looked_up(3);
+    k.set_discovery_found(1);
+    k.set_identity_server("https://vector.im".into());
+
+    let w = ui.global::<ImportWizard>();
+    w.set_path("/home/anna/Downloads/kontakte-2025.vcf".into());
+    w.set_format("vCard".into());
+    w.set_encoding("UTF-8".into());
+    w.set_records(214);
+    w.set_consent_fields("X-KONTOR-CONSENT, X-KONTOR-CONSENT-PURPOSE".into());
+    w.set_to_work(37);
+    w.set_to_private(175);
+    let row = |line, name: &str, consent, rejected| ImportRow {
+        line,
+        name: name.into(),
+        consent,
+        rejected,
+    };
+    w.set_rows(ModelRc::from(Rc::new(VecModel::from(vec![
+        row(1, "Ben Hoffmann", ConsentKind::Granted, false),
+        row(9, "Dr. Carla Weiß", ConsentKind::Granted, false),
+        row(18, "Jonas Schmidt-Übelhör", ConsentKind::None, false),
+        row(26, "Schreinerei Lutz", ConsentKind::Withdrawn, false),
+        row(35, "Vera Vielleicht", ConsentKind::None, true),
+    ]))));
+    let problem = |line, kind, detail: &str, rejected| ImportProblem {
+        line,
+        kind,
+        detail: detail.into(),
+        rejected,
+    };
+    let problems = vec![
+        problem(35, ProblemKind::UnknownConsent, "vielleicht", true),
+        problem(112, ProblemKind::InvalidPhone, "\"0171 12\"", false),
+        problem(1290, ProblemKind::EmptyRecord, "", true),
+    ];
+    w.set_problems(ModelRc::from(Rc::new(VecModel::from(problems.clone()))));
+    w.set_added_work(36);
+    w.set_added_private(171);
+    w.set_updated(2);
+    w.set_merged(3);
+    w.set_warnings(1);
+    w.set_rejected(2);
+    w.set_report_problems(ModelRc::from(Rc::new(VecModel::from(problems))));
+
+    let p = ui.global::<Prefs>();
+    p.set_language_choice("system".into());
+    p.set_homeserver("https://matrix.praxis-berger.de".into());
+    p.set_device_id("KQWERTZUIO".into());
+    p.set_identity_server("https://vector.im".into());
+    let device = |id: &str, name: &str, verified, current| DeviceItem {
+        id: id.into(),
+        name: name.into(),
+        verified,
+        current,
+    };
+    let devices = vec![
+        device("KQWERTZUIO", "Kontor (Telefon)", true, true),
+        device("PLMOKNIJBU", "Kontor (Laptop)", false, false),
+        device("ZTGBHNUJMK", "Element Web", true, false),
+    ];
+    p.set_devices(ModelRc::from(Rc::new(VecModel::from(devices))));
+    p.set_recovery_key("EsTc 1a2B 3c4D 5e6F 7g8H 9i0J kLmN oPqR sTuV wXyZ aBcD eFgH".into());
+    p.set_sas_device("PLMOKNIJBU".into());
+    let emojis = [
+        ("🐶", "Dog"),
+        ("🔑", "Key"),
+        ("☂️", "Umbrella"),
+        ("🎧", "Headphones"),
+        ("👍", "Thumbs Up"),
+        ("🚀", "Rocket"),
+        ("🏁", "Flag"),
+    ]
+    .iter()
+    .map(|(s, n)| EmojiItem {
+        symbol: (*s).into(),
+        name: (*n).into(),
+    })
+    .collect::<Vec<_>>();
+    p.set_sas_emojis(ModelRc::from(Rc::new(VecModel::from(emojis))));
+    let n = ui.global::<Notices>();
+    n.set_sender("Ben Hoffmann".into());
+    n.set_body(Default::default());
 }
 
 fn save(ui: &AppWindow, path: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {

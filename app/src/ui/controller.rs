@@ -286,6 +286,21 @@ pub(crate) fn clear_views(w: &AppWindow) {
     k.set_selected_history(ModelRc::from(Rc::new(
         VecModel::<super::ConsentLine>::default(),
     )));
+    k.set_selected_matrix_id(SharedString::new());
+    // The import wizard shows names from the file; the picker shows the user's folders.
+    let i = w.global::<super::ImportWizard>();
+    i.set_step(super::ImportStep::Choose);
+    i.set_path(SharedString::new());
+    i.set_rows(ModelRc::from(Rc::new(
+        VecModel::<super::ImportRow>::default(),
+    )));
+    i.set_problems(ModelRc::from(Rc::new(
+        VecModel::<super::ImportProblem>::default(),
+    )));
+    i.set_report_problems(ModelRc::from(Rc::new(
+        VecModel::<super::ImportProblem>::default(),
+    )));
+    w.global::<super::FilePicker>().set_visible(false);
 }
 
 /// Picks the first screen: unlock when a profile exists, else onboarding (a stat, so
