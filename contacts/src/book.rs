@@ -238,8 +238,14 @@ impl Store {
     }
 
     /// Ids of contacts with this index term.
+    #[cfg(test)]
     pub(crate) fn lookup(&self, kind: &str, value: &str) -> Result<Vec<ContactId>> {
-        let h = self.hash(kind, value);
+        self.lookup_hash(&self.hash(kind, value))
+    }
+
+    /// Ids of contacts with the index term whose keyed hash is `h`.
+    pub(crate) fn lookup_hash(&self, h: &[u8; 32]) -> Result<Vec<ContactId>> {
+        let h = *h;
         Ok(self
             .shard(&layout::shard_key(&h))?
             .into_iter()
@@ -326,6 +332,18 @@ pub(crate) struct Sealed {
     entry: Entry,
 }
 
+impl Sealed {
+    /// The contact's id.
+    pub(crate) fn id(&self) -> &ContactId {
+        &self.id
+    }
+
+    /// Its index hashes under the store's index key, in the order of its terms.
+    pub(crate) fn refs(&self) -> &[[u8; 32]] {
+        &self.entry.refs
+    }
+}
+
 /// Collects puts and deletes for one store; [`Writer::finish`] turns them into
 /// one write per touched bucket and shard.
 pub(crate) struct Writer<'a> {
@@ -389,6 +407,17 @@ impl Writer<'_> {
             id: id.to_owned(),
             entry: Entry { refs, blob },
         }
+    }
+
+    /// The contact in a record sealed by a writer of this store (an import
+    /// opens again only the few records it merges).
+    pub(crate) fn open(&self, sealed: &Sealed) -> Result<Contact> {
+        self.store.decode(&sealed.id, &sealed.entry.blob)
+    }
+
+    /// The keyed hash of an index term in this store.
+    pub(crate) fn hash(&self, kind: &str, value: &str) -> [u8; 32] {
+        self.store.hash(kind, value)
     }
 
     /// Writes (or replaces) a contact.
