@@ -19,6 +19,7 @@ use zeroize::Zeroizing;
 
 use crate::crypto::{self, Indexer, KdfParams, Opener, Sealer};
 use crate::error::{Error, Result};
+use crate::journal::Write;
 use crate::layout::{self, Bucket, Entry, Shard};
 use crate::model::{Book, Contact, ContactId};
 use crate::store::{ContactStore, Op};
@@ -447,25 +448,33 @@ impl Writer<'_> {
         Ok(())
     }
 
-    /// The ops that write every touched bucket and shard. Each bucket is
-    /// freed as it is encoded, so a large import holds its sealed records
-    /// once, not twice.
+    /// The ops that write every touched bucket and shard.
     pub(crate) fn finish(self) -> Vec<Op> {
+        self.finish_later()
+            .into_iter()
+            .map(Write::into_op)
+            .collect()
+    }
+
+    /// [`Writer::finish`] for the journal, which encodes each bucket and
+    /// shard just before it writes it: a large import holds its sealed
+    /// records once, not as entries and as encoded bytes at the same time.
+    pub(crate) fn finish_later(self) -> Vec<Write> {
         let mut ops = Vec::with_capacity(self.buckets.len() + self.shards.len());
         for (b, bucket) in self.buckets {
             let key = layout::bucket_key(b);
             ops.push(if bucket.is_empty() {
-                Op::Del(key)
+                Op::Del(key).into()
             } else {
-                Op::Put(key, layout::encode_bucket_owned(bucket))
+                Write::bucket(key, bucket)
             });
         }
         for (b, shard) in self.shards {
             let key = [layout::IDX, &[b]].concat();
             ops.push(if shard.is_empty() {
-                Op::Del(key)
+                Op::Del(key).into()
             } else {
-                Op::Put(key, layout::encode_shard(&shard))
+                Write::shard(key, shard)
             });
         }
         ops

@@ -487,8 +487,8 @@ impl ContactBook {
         }
         let [w, p] = writers;
         let plan = Plan {
-            work: w.finish(),
-            private: p.finish(),
+            work: w.finish_later(),
+            private: p.finish_later(),
         };
         check()?;
         progress(Progress {
