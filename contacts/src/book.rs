@@ -19,6 +19,7 @@ use zeroize::Zeroizing;
 
 use crate::crypto::{self, Indexer, KdfParams, Opener, Sealer};
 use crate::error::{Error, Result};
+use crate::journal::Write;
 use crate::layout::{self, Bucket, Entry, Shard};
 use crate::model::{Book, Contact, ContactId};
 use crate::store::{ContactStore, Op};
@@ -238,8 +239,14 @@ impl Store {
     }
 
     /// Ids of contacts with this index term.
+    #[cfg(test)]
     pub(crate) fn lookup(&self, kind: &str, value: &str) -> Result<Vec<ContactId>> {
-        let h = self.hash(kind, value);
+        self.lookup_hash(&self.hash(kind, value))
+    }
+
+    /// Ids of contacts with the index term whose keyed hash is `h`.
+    pub(crate) fn lookup_hash(&self, h: &[u8; 32]) -> Result<Vec<ContactId>> {
+        let h = *h;
         Ok(self
             .shard(&layout::shard_key(&h))?
             .into_iter()
@@ -326,6 +333,18 @@ pub(crate) struct Sealed {
     entry: Entry,
 }
 
+impl Sealed {
+    /// The contact's id.
+    pub(crate) fn id(&self) -> &ContactId {
+        &self.id
+    }
+
+    /// Its index hashes under the store's index key, in the order of its terms.
+    pub(crate) fn refs(&self) -> &[[u8; 32]] {
+        &self.entry.refs
+    }
+}
+
 /// Collects puts and deletes for one store; [`Writer::finish`] turns them into
 /// one write per touched bucket and shard.
 pub(crate) struct Writer<'a> {
@@ -391,6 +410,17 @@ impl Writer<'_> {
         }
     }
 
+    /// The contact in a record sealed by a writer of this store (an import
+    /// opens again only the few records it merges).
+    pub(crate) fn open(&self, sealed: &Sealed) -> Result<Contact> {
+        self.store.decode(&sealed.id, &sealed.entry.blob)
+    }
+
+    /// The keyed hash of an index term in this store.
+    pub(crate) fn hash(&self, kind: &str, value: &str) -> [u8; 32] {
+        self.store.hash(kind, value)
+    }
+
     /// Writes (or replaces) a contact.
     pub(crate) fn put(&mut self, contact: &Contact) -> Result<()> {
         let sealed = self.seal(contact);
@@ -418,25 +448,33 @@ impl Writer<'_> {
         Ok(())
     }
 
-    /// The ops that write every touched bucket and shard. Each bucket is
-    /// freed as it is encoded, so a large import holds its sealed records
-    /// once, not twice.
+    /// The ops that write every touched bucket and shard.
     pub(crate) fn finish(self) -> Vec<Op> {
+        self.finish_later()
+            .into_iter()
+            .map(Write::into_op)
+            .collect()
+    }
+
+    /// [`Writer::finish`] for the journal, which encodes each bucket and
+    /// shard just before it writes it: a large import holds its sealed
+    /// records once, not as entries and as encoded bytes at the same time.
+    pub(crate) fn finish_later(self) -> Vec<Write> {
         let mut ops = Vec::with_capacity(self.buckets.len() + self.shards.len());
         for (b, bucket) in self.buckets {
             let key = layout::bucket_key(b);
             ops.push(if bucket.is_empty() {
-                Op::Del(key)
+                Op::Del(key).into()
             } else {
-                Op::Put(key, layout::encode_bucket_owned(bucket))
+                Write::bucket(key, bucket)
             });
         }
         for (b, shard) in self.shards {
             let key = [layout::IDX, &[b]].concat();
             ops.push(if shard.is_empty() {
-                Op::Del(key)
+                Op::Del(key).into()
             } else {
-                Op::Put(key, layout::encode_shard(&shard))
+                Write::shard(key, shard)
             });
         }
         ops

@@ -313,8 +313,8 @@ impl ContactBook {
         }
         let [w, p] = writers;
         let plan = Plan {
-            work: w.finish(),
-            private: p.finish(),
+            work: w.finish_later(),
+            private: p.finish_later(),
         };
         self.commit(plan)?;
         Ok(contact)
@@ -329,8 +329,8 @@ impl ContactBook {
         w.delete(&id)?;
         p.delete(&id)?;
         let plan = Plan {
-            work: w.finish(),
-            private: p.finish(),
+            work: w.finish_later(),
+            private: p.finish_later(),
         };
         self.commit(plan)?;
         self.work.store.clear_caches();

@@ -17,7 +17,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
-use zeroize::Zeroizing;
 
 use crate::book::{Sealed, Writer, encode_contact};
 use crate::consent::{Consent, ConsentEvent, ConsentSource, ConsentStatus, DEFAULT_PURPOSE};
@@ -171,39 +170,50 @@ pub fn detect_format(name: &str, bytes: &[u8]) -> Option<Format> {
 
 const CHUNK: usize = 1000;
 
-/// A contact between parsing and sealing, kept as the plaintext of its future
-/// record (compact JSON) plus what the import needs to route and index it.
-/// A 100,000-card import holds every contact until the commit; as structs
-/// with a dozen small strings each they took about twice the memory of the
-/// file's JSON, and were serialised again at sealing anyway.
+/// A contact between parsing and the commit: sealed for its book as soon as
+/// it is built, so its plaintext (as a struct or as JSON) never lives longer
+/// than its chunk of the file. Only the few that are merged are opened again.
 struct Staged {
     /// Line where the (first) record starts.
     line: u64,
-    id: ContactId,
-    status: ConsentStatus,
-    terms: Vec<(&'static str, String)>,
-    plain: Zeroizing<Vec<u8>>,
+    book: Book,
+    /// The kind of each index term (`tel`, `email`), in the order of the
+    /// sealed record's index hashes.
+    kinds: Box<[&'static str]>,
+    /// The terms' hashes under the *other* book's index key, when that book
+    /// held contacts as the import started (to merge with them).
+    other: Option<Box<[[u8; 32]]>>,
+    sealed: Sealed,
 }
 
 impl Staged {
-    fn new(line: u64, contact: &Contact) -> Self {
-        Staged::with_terms(line, contact, contact.index_terms())
-    }
-
-    fn with_terms(line: u64, contact: &Contact, terms: Vec<(&'static str, String)>) -> Self {
+    /// Seals `contact` for its book, with its index `terms`.
+    fn new(
+        writers: &[Writer<'_>; 2],
+        had_records: [bool; 2],
+        line: u64,
+        contact: &Contact,
+        terms: &[(&'static str, String)],
+    ) -> Self {
+        let book = book_for(contact.consent.status());
+        let other = 1 - slot(book);
         Staged {
             line,
-            id: contact.id.clone(),
-            status: contact.consent.status(),
-            terms,
-            plain: encode_contact(contact),
+            book,
+            kinds: terms.iter().map(|(k, _)| *k).collect(),
+            other: had_records[other].then(|| {
+                terms
+                    .iter()
+                    .map(|(k, v)| writers[other].hash(k, v))
+                    .collect()
+            }),
+            sealed: writers[slot(book)].seal_encoded(&contact.id, &encode_contact(contact), terms),
         }
     }
 
     /// The contact back as a struct (only for the few that are merged).
-    fn contact(&self) -> Result<Contact> {
-        serde_json::from_slice(&self.plain)
-            .map_err(|e| Error::InvalidState(format!("staged contact: {e}")))
+    fn contact(&self, writers: &[Writer<'_>; 2]) -> Result<Contact> {
+        writers[slot(self.book)].open(&self.sealed)
     }
 }
 
@@ -306,8 +316,15 @@ impl ContactBook {
         let region = opts.region.unwrap_or(self.region);
         let now = Timestamp::now();
 
-        // Build contacts and merge duplicates inside the file, chunk by chunk
-        // while a second thread parses the rest of the file.
+        // Build contacts, seal them and merge duplicates inside the file,
+        // chunk by chunk while a second thread parses the rest of the file.
+        // The writers only seal until the book's lock is taken below (sealing
+        // needs the public keys, nothing stored).
+        let writers = [self.work.store.writer(), self.private.store.writer()];
+        let had_records = [
+            self.work.store.has_records()?,
+            self.private.store.has_records()?,
+        ];
         let mut batch: Vec<Staged> = Vec::new();
         let mut seen: HashMap<u128, usize> = HashMap::new();
         let keys = TermKeys::new();
@@ -345,43 +362,46 @@ impl ContactBook {
                 }
                 report.read += records.len();
                 let normalised = normalise_all(&records, region, cancel);
-                for (raw, e164s) in records.into_iter().zip(normalised) {
-                    let line = raw.line;
-                    let Some(contact) = build(raw, e164s, file_name, opts, now, &mut report) else {
+                let built: Vec<(u64, Contact)> = records
+                    .into_iter()
+                    .zip(normalised)
+                    .filter_map(|(raw, e164s)| {
+                        let line = raw.line;
+                        build(raw, e164s, file_name, opts, now, &mut report).map(|c| (line, c))
+                    })
+                    .collect();
+                let staged = stage_all(&writers, had_records, &keys, &built);
+                for ((_, contact), (staged, dedup)) in built.into_iter().zip(staged) {
+                    let hit = dedup
+                        .iter()
+                        .zip(&staged.kinds)
+                        .find_map(|(key, kind)| seen.get(key).map(|&j| (j, *kind)));
+                    let Some((j, matched)) = hit else {
+                        for key in dedup {
+                            seen.entry(key).or_insert(batch.len());
+                        }
+                        batch.push(staged);
                         continue;
                     };
-                    let terms = contact.index_terms();
-                    let hit = terms
-                        .iter()
-                        .find_map(|(k, v)| seen.get(&keys.of(k, v)).map(|&j| (j, *k)));
-                    match hit {
-                        Some((j, matched)) => {
-                            let first = &mut batch[j];
-                            report.merged.push(Merge {
-                                line,
-                                into: MergeTarget::Line(first.line),
-                                matched,
-                            });
-                            let mut merged = match first.contact() {
-                                Ok(c) => c,
-                                Err(e) => {
-                                    outcome = Err(e);
-                                    break;
-                                }
-                            };
-                            merge_into(&mut merged, &contact, now);
-                            *first = Staged::new(first.line, &merged);
-                            for (k, v) in &first.terms {
-                                seen.entry(keys.of(k, v)).or_insert(j);
-                            }
+                    let first = &mut batch[j];
+                    report.merged.push(Merge {
+                        line: staged.line,
+                        into: MergeTarget::Line(first.line),
+                        matched,
+                    });
+                    let mut merged = match first.contact(&writers) {
+                        Ok(c) => c,
+                        Err(e) => {
+                            outcome = Err(e);
+                            break;
                         }
-                        None => {
-                            for (k, v) in &terms {
-                                seen.entry(keys.of(k, v)).or_insert(batch.len());
-                            }
-                            batch.push(Staged::with_terms(line, &contact, terms));
-                        }
+                    };
+                    merge_into(&mut merged, &contact, now);
+                    let terms = merged.index_terms();
+                    for (k, v) in &terms {
+                        seen.entry(keys.of(k, v)).or_insert(j);
                     }
+                    *first = Staged::new(&writers, had_records, first.line, &merged, &terms);
                 }
                 if outcome.is_err() {
                     break;
@@ -415,15 +435,15 @@ impl ContactBook {
         });
 
         let _guard = self.lock();
-        let mut writers = [self.work.store.writer(), self.private.store.writer()];
+        let mut writers = writers;
         let check_existing = [
             self.work.store.has_records()?,
             self.private.store.has_records()?,
         ];
         // Existing contacts updated by this import: (book they are in now, new version).
         let mut updates: HashMap<ContactId, (Book, Contact)> = HashMap::new();
-        let mut fresh: Vec<(Book, Staged)> = Vec::new();
         let n = batch.len();
+        report.new_ids.reserve_exact(n);
         for (i, staged) in batch.into_iter().enumerate() {
             if i % CHUNK == 0 {
                 check()?;
@@ -434,14 +454,14 @@ impl ContactBook {
                 });
             }
             if let Some((book, existing, matched)) =
-                self.find_existing(&staged.terms, check_existing, &updates)?
+                self.find_existing(&writers, &staged, check_existing, &updates)?
             {
                 report.merged.push(Merge {
                     line: staged.line,
                     into: MergeTarget::Existing(existing.id.clone()),
                     matched,
                 });
-                let updated = update_existing(existing, &staged.contact()?, now);
+                let updated = update_existing(existing, &staged.contact(&writers)?, now);
                 if updates
                     .insert(updated.id.clone(), (book, updated))
                     .is_none()
@@ -450,22 +470,14 @@ impl ContactBook {
                 }
                 continue;
             }
-            let book = book_for(staged.status);
-            match book {
+            match staged.book {
                 Book::Work => report.added_work += 1,
                 Book::Private => report.added_private += 1,
             }
-            report.new_ids.push(staged.id.clone());
-            fresh.push((book, staged));
+            report.new_ids.push(staged.sealed.id().clone());
+            writers[slot(staged.book)].put_sealed(staged.sealed)?;
         }
         check()?;
-        // In slices, so the plain contacts and their sealed copies are not all in memory at once.
-        while !fresh.is_empty() {
-            let rest = fresh.split_off(fresh.len().saturating_sub(CHUNK * 8));
-            for (book, sealed) in seal_all(&writers, &rest) {
-                writers[slot(book)].put_sealed(sealed)?;
-            }
-        }
         for (from, c) in updates.into_values() {
             let to = book_for(c.consent.status());
             writers[slot(to)].put(&c)?;
@@ -475,8 +487,8 @@ impl ContactBook {
         }
         let [w, p] = writers;
         let plan = Plan {
-            work: w.finish(),
-            private: p.finish(),
+            work: w.finish_later(),
+            private: p.finish_later(),
         };
         check()?;
         progress(Progress {
@@ -493,18 +505,42 @@ impl ContactBook {
         Ok(report)
     }
 
+    /// The stored contact `staged` duplicates, by the first of its index
+    /// terms found in either book.
     fn find_existing(
         &self,
-        terms: &[(&'static str, String)],
+        writers: &[Writer<'_>; 2],
+        staged: &Staged,
         check: [bool; 2],
         updates: &HashMap<ContactId, (Book, Contact)>,
     ) -> Result<Option<(Book, Contact, &'static str)>> {
-        for &(kind, ref value) in terms {
+        let own = slot(staged.book);
+        let mut other: Option<Cow<'_, [[u8; 32]]>> = staged.other.as_deref().map(Cow::Borrowed);
+        for (t, &kind) in staged.kinds.iter().enumerate() {
             for book in [Book::Work, Book::Private] {
                 if !check[slot(book)] {
                     continue;
                 }
-                let Some(id) = self.store(book).lookup(kind, value)?.into_iter().next() else {
+                let h = if slot(book) == own {
+                    staged.sealed.refs()[t]
+                } else {
+                    if other.is_none() {
+                        // The other book was empty when the import started
+                        // and received contacts since: hash the terms now.
+                        let terms = staged.contact(writers)?.index_terms();
+                        other = Some(Cow::Owned(
+                            terms
+                                .iter()
+                                .map(|(k, v)| self.store(book).hash(k, v))
+                                .collect(),
+                        ));
+                    }
+                    match other.as_deref().and_then(|o| o.get(t)) {
+                        Some(h) => *h,
+                        None => continue,
+                    }
+                };
+                let Some(id) = self.store(book).lookup_hash(&h)?.into_iter().next() else {
                     continue;
                 };
                 if let Some((b, pending)) = updates.get(&id) {
@@ -519,29 +555,35 @@ impl ContactBook {
     }
 }
 
-/// Seals new contacts on all cores (encrypting and hashing is
-/// independent per contact), keeping their order.
-fn seal_all(writers: &[Writer<'_>; 2], contacts: &[(Book, Staged)]) -> Vec<(Book, Sealed)> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 8);
+/// Seals a chunk of new contacts on all cores (encrypting and hashing is
+/// independent per contact), keeping their order; with each, the keys of its
+/// index terms in the in-file duplicate map.
+fn stage_all(
+    writers: &[Writer<'_>; 2],
+    had_records: [bool; 2],
+    keys: &TermKeys,
+    contacts: &[(u64, Contact)],
+) -> Vec<(Staged, Vec<u128>)> {
+    let stage = |(line, c): &(u64, Contact)| {
+        let terms = c.index_terms();
+        let dedup = terms.iter().map(|(k, v)| keys.of(k, v)).collect();
+        (Staged::new(writers, had_records, *line, c, &terms), dedup)
+    };
+    let threads = if contacts.len() < 64 {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 8)
+    };
     let per = contacts.len().div_ceil(threads).max(1);
+    if threads == 1 {
+        return contacts.iter().map(stage).collect();
+    }
     std::thread::scope(|s| {
         let handles: Vec<_> = contacts
             .chunks(per)
-            .map(|chunk| {
-                s.spawn(move || {
-                    chunk
-                        .iter()
-                        .map(|(b, c)| {
-                            (
-                                *b,
-                                writers[slot(*b)].seal_encoded(&c.id, &c.plain, &c.terms),
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
+            .map(|chunk| s.spawn(move || chunk.iter().map(stage).collect::<Vec<_>>()))
             .collect();
         handles
             .into_iter()

@@ -18,6 +18,7 @@
 
 use crate::crypto::random;
 use crate::error::{Error, Result};
+use crate::layout::{self, Bucket, Shard};
 use crate::store::{ContactStore, Op};
 
 const TXN: &[u8] = b"t/";
@@ -30,8 +31,68 @@ fn key(prefix: &[u8], id: &[u8]) -> Vec<u8> {
 /// Ops for each store, to be applied together or not at all.
 #[derive(Debug, Default)]
 pub(crate) struct Plan {
-    pub(crate) work: Vec<Op>,
-    pub(crate) private: Vec<Op>,
+    pub(crate) work: Vec<Write>,
+    pub(crate) private: Vec<Write>,
+}
+
+/// One write of a plan: an op, or a record bucket or index shard that is
+/// encoded only just before its chunk is written. A large import so never
+/// holds its sealed records and their encoded copies at once.
+#[derive(Debug)]
+pub(crate) enum Write {
+    /// An op ready to apply.
+    Now(Op),
+    /// `Put(key, encoded bucket)`, with the encoded size.
+    Bucket(Vec<u8>, Bucket, usize),
+    /// `Put(key, encoded shard)`, with the encoded size.
+    Shard(Vec<u8>, Shard, usize),
+}
+
+impl Write {
+    /// Writes `bucket` under `key` (its encoding is sized now, built later).
+    pub(crate) fn bucket(key: Vec<u8>, bucket: Bucket) -> Self {
+        let size = layout::bucket_size(&bucket);
+        Write::Bucket(key, bucket, size)
+    }
+
+    /// Writes `shard` under `key`.
+    pub(crate) fn shard(key: Vec<u8>, shard: Shard) -> Self {
+        let size = layout::shard_size(&shard);
+        Write::Shard(key, shard, size)
+    }
+
+    fn key(&self) -> &[u8] {
+        match self {
+            Write::Now(op) => op.key(),
+            Write::Bucket(k, ..) | Write::Shard(k, ..) => k,
+        }
+    }
+
+    fn size(&self) -> usize {
+        match self {
+            Write::Now(op) => op_size(op),
+            Write::Bucket(k, _, n) | Write::Shard(k, _, n) => k.len() + n,
+        }
+    }
+
+    /// The op, encoding a bucket or shard now (and freeing its entries).
+    pub(crate) fn into_op(self) -> Op {
+        match self {
+            Write::Now(op) => op,
+            Write::Bucket(k, b, _) => Op::Put(k, layout::encode_bucket_owned(b)),
+            Write::Shard(k, s, _) => Op::Put(k, layout::encode_shard(&s)),
+        }
+    }
+}
+
+impl From<Op> for Write {
+    fn from(op: Op) -> Self {
+        Write::Now(op)
+    }
+}
+
+fn ops(writes: Vec<Write>) -> Vec<Op> {
+    writes.into_iter().map(Write::into_op).collect()
 }
 
 /// Bytes per write: a big import is written in chunks so memory stays bounded;
@@ -47,13 +108,13 @@ fn op_size(op: &Op) -> usize {
 
 /// How many of the first ops make one write of at most about [`CHUNK_BYTES`]
 /// (at least one op).
-fn chunk_len(ops: &[Op]) -> usize {
+fn chunk_len(ops: &[Write]) -> usize {
     let mut size = 0;
     for (i, op) in ops.iter().enumerate() {
-        if size > 0 && size + op_size(op) > CHUNK_BYTES {
+        if size > 0 && size + op.size() > CHUNK_BYTES {
             return i;
         }
-        size += op_size(op);
+        size += op.size();
     }
     ops.len()
 }
@@ -67,7 +128,7 @@ pub(crate) fn commit(
     if plan.work.is_empty() && plan.private.is_empty() {
         return Ok(());
     }
-    let size: usize = plan.work.iter().chain(&plan.private).map(op_size).sum();
+    let size: usize = plan.work.iter().chain(&plan.private).map(Write::size).sum();
     if size <= CHUNK_BYTES && (plan.work.is_empty() || plan.private.is_empty()) {
         // One atomic write to one store needs no journal.
         let (store, ops) = if plan.work.is_empty() {
@@ -75,24 +136,29 @@ pub(crate) fn commit(
         } else {
             (work, plan.work)
         };
-        return store.apply(ops);
+        return store.apply(self::ops(ops));
     }
     let id = random::<16>();
     let txn = key(TXN, &id);
-    let mut parts: Vec<(&dyn ContactStore, Vec<Op>)> = [(work, plan.work), (private, plan.private)]
-        .into_iter()
-        .filter(|(_, ops)| !ops.is_empty())
-        .collect();
+    let mut parts: Vec<(&dyn ContactStore, Vec<Write>)> =
+        [(work, plan.work), (private, plan.private)]
+            .into_iter()
+            .filter(|(_, ops)| !ops.is_empty())
+            .collect();
     // Phase 1: undo logs first, then the ops (possibly in several writes).
     for (store, ops) in &parts {
-        store.apply(vec![Op::Put(txn.clone(), undo_log(*store, ops)?)])?;
+        store.apply(vec![Op::Put(
+            txn.clone(),
+            undo_log(*store, ops.iter().map(Write::key))?,
+        )])?;
     }
     for (store, ops) in parts.iter_mut() {
         // Each write takes its ops, so what is written is freed as it goes.
         let mut rest = std::mem::take(ops);
         while !rest.is_empty() {
             let tail = rest.split_off(chunk_len(&rest));
-            store.apply(std::mem::replace(&mut rest, tail))?;
+            // Encoded only now: the chunk's buckets are freed as they are encoded.
+            store.apply(self::ops(std::mem::replace(&mut rest, tail)))?;
         }
     }
     // Phase 2: the decision, always in the work store.
@@ -160,11 +226,10 @@ pub(crate) fn recover_work_only(work: &dyn ContactStore) -> Result<()> {
 }
 
 /// Encodes the current value (or absence) of every key the ops touch.
-fn undo_log(store: &dyn ContactStore, ops: &[Op]) -> Result<Vec<u8>> {
+fn undo_log<'a>(store: &dyn ContactStore, keys: impl Iterator<Item = &'a [u8]>) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for op in ops {
-        let k = op.key();
+    for k in keys {
         if !seen.insert(k) {
             continue;
         }
@@ -220,6 +285,10 @@ mod tests {
         Op::Put(k.as_bytes().to_vec(), v.as_bytes().to_vec())
     }
 
+    fn now(ops: Vec<Op>) -> Vec<Write> {
+        ops.into_iter().map(Write::from).collect()
+    }
+
     fn setup() -> (MemoryStore, MemoryStore) {
         let (w, p) = (MemoryStore::new(), MemoryStore::new());
         p.apply(vec![put("r/1", "old"), put("i/x", "1")]).unwrap();
@@ -228,8 +297,8 @@ mod tests {
 
     fn plan() -> Plan {
         Plan {
-            work: vec![put("r/1", "new"), put("i/y", "1")],
-            private: vec![Op::Del(b"r/1".to_vec()), Op::Del(b"i/x".to_vec())],
+            work: now(vec![put("r/1", "new"), put("i/y", "1")]),
+            private: now(vec![Op::Del(b"r/1".to_vec()), Op::Del(b"i/x".to_vec())]),
         }
     }
 
@@ -266,8 +335,8 @@ mod tests {
     #[test]
     fn undo_log_round_trip_and_truncation() {
         let (_, p) = setup();
-        let ops = vec![Op::Del(b"r/1".to_vec()), put("r/2", "z")];
-        let log = undo_log(&p, &ops).unwrap();
+        let ops = [Op::Del(b"r/1".to_vec()), put("r/2", "z")];
+        let log = undo_log(&p, ops.iter().map(Op::key)).unwrap();
         assert_eq!(
             decode_undo(&log).unwrap(),
             vec![put("r/1", "old"), Op::Del(b"r/2".to_vec())]
@@ -279,11 +348,26 @@ mod tests {
     fn chunk_len_bounds_writes() {
         let big = |k: &str| Op::Put(k.as_bytes().to_vec(), vec![0; CHUNK_BYTES / 2]);
         assert_eq!(chunk_len(&[]), 0);
-        assert_eq!(chunk_len(&[big("a"), big("b"), big("c")]), 1);
-        assert_eq!(chunk_len(&[put("a", "1"), put("b", "2")]), 2);
+        assert_eq!(chunk_len(&now(vec![big("a"), big("b"), big("c")])), 1);
+        assert_eq!(chunk_len(&now(vec![put("a", "1"), put("b", "2")])), 2);
         // An op larger than a chunk still goes, alone.
         let huge = Op::Put(b"h".to_vec(), vec![0; CHUNK_BYTES * 2]);
-        assert_eq!(chunk_len(&[huge, put("a", "1")]), 1);
+        assert_eq!(chunk_len(&now(vec![huge, put("a", "1")])), 1);
+        // A bucket is counted at its encoded size before it is encoded.
+        let mut bucket = Bucket::new();
+        bucket.insert(
+            "id".into(),
+            layout::Entry {
+                refs: vec![[1; 32]],
+                blob: vec![0; CHUNK_BYTES / 2],
+            },
+        );
+        let w = Write::bucket(b"r/1".to_vec(), bucket);
+        let size = w.size();
+        match w.into_op() {
+            Op::Put(k, v) => assert_eq!(size, k.len() + v.len()),
+            Op::Del(_) => panic!("a bucket is a put"),
+        }
     }
 
     /// A plan too large for one write is split into several, and a crash
@@ -292,9 +376,9 @@ mod tests {
     fn crash_between_chunks_is_all_or_nothing() {
         let big_plan = || Plan {
             work: (0..3u8)
-                .map(|i| Op::Put(vec![b'r', i], vec![i; CHUNK_BYTES / 2 + 1]))
+                .map(|i| Op::Put(vec![b'r', i], vec![i; CHUNK_BYTES / 2 + 1]).into())
                 .collect(),
-            private: vec![Op::Del(b"r/1".to_vec())],
+            private: now(vec![Op::Del(b"r/1".to_vec())]),
         };
         let (w0, p0) = setup();
         let before = (w0.snapshot(), p0.snapshot());

@@ -108,13 +108,21 @@ pub(crate) fn encode_bucket(b: &Bucket) -> Vec<u8> {
     out
 }
 
+/// The exact length of a bucket's encoding.
+pub(crate) fn bucket_size(b: &Bucket) -> usize {
+    b.iter()
+        .map(|(id, e)| 1 + id.len() + 2 + 32 * e.refs.len() + 4 + e.blob.len())
+        .sum()
+}
+
+/// The exact length of a shard's encoding.
+pub(crate) fn shard_size(s: &Shard) -> usize {
+    s.iter().map(|(_, id)| 32 + 1 + id.len()).sum()
+}
+
 /// [`encode_bucket`], dropping each record as soon as it is copied.
 pub(crate) fn encode_bucket_owned(b: Bucket) -> Vec<u8> {
-    let mut out = Vec::with_capacity(
-        b.values()
-            .map(|e| e.blob.len() + 40 + 32 * e.refs.len())
-            .sum(),
-    );
+    let mut out = Vec::with_capacity(bucket_size(&b));
     for (id, e) in b {
         write_entry(&mut out, &id, &e);
     }
@@ -144,7 +152,7 @@ pub(crate) fn decode_shard(v: &[u8]) -> Result<Shard> {
 }
 
 pub(crate) fn encode_shard(s: &Shard) -> Vec<u8> {
-    let mut out = Vec::with_capacity(s.len() * 50);
+    let mut out = Vec::with_capacity(shard_size(s));
     for (h, id) in s {
         out.extend_from_slice(h);
         out.push(id.len() as u8);
@@ -177,9 +185,11 @@ mod tests {
         let enc = encode_bucket(&b);
         assert_eq!(decode_bucket(&enc).unwrap(), b);
         assert_eq!(encode_bucket_owned(b.clone()), enc);
+        assert_eq!(bucket_size(&b), enc.len());
         assert!(decode_bucket(&enc[..enc.len() - 1]).is_err());
         let s: Shard = vec![([7; 32], "00aa".into()), ([8; 32], "ffee".into())];
         assert_eq!(decode_shard(&encode_shard(&s)).unwrap(), s);
+        assert_eq!(shard_size(&s), encode_shard(&s).len());
         assert!(decode_shard(&[1, 2, 3]).is_err());
     }
 }

@@ -60,11 +60,102 @@ pub fn normalise(raw: &str, region: Region) -> Option<String> {
     if !cleaned.bytes().any(|c| c.is_ascii_digit()) || cleaned.len() > 64 {
         return None;
     }
+    if let Some((code, national)) = fast_parse(&cleaned, region) {
+        return is_valid(code, &national).then(|| format!("+{code}{national}"));
+    }
     let parsed = phonenumber::parse(Some(region.0), &*cleaned).ok()?;
     let code = parsed.code().value();
     // With Italian-style leading zeros, as E.164 and the crate's validator want it.
     let national = parsed.national().to_string();
     is_valid(code, &national).then(|| format!("+{code}{national}"))
+}
+
+/// What `phonenumber::parse` answers (country code, national number) for the
+/// two shapes nearly every address book consists of, without its parser:
+/// `+CC` followed by the number, and a national number with the default
+/// region's national prefix `0`, both written as digit groups separated by
+/// single spaces. `None` means "not sure": the caller then asks
+/// the crate. The conditions mirror the crate's parser step by step (see the
+/// comments); the `same_as_phonenumber_crate` tests compare the two.
+fn fast_parse(number: &str, region: Region) -> Option<(u16, String)> {
+    let (plus, rest) = match number.strip_prefix('+') {
+        Some(rest) => (true, rest),
+        None => (false, number),
+    };
+    // Digit groups with single spaces, starting and ending with a digit: no
+    // extension, letters, IDD or punctuation the crate's parsers treat
+    // specially (with `-` a `+` number is RFC 3966 syntax to them, and
+    // `+12012-000000` has no valid country code there).
+    let bytes = rest.as_bytes();
+    if !bytes.first().is_some_and(u8::is_ascii_digit)
+        || !bytes.last().is_some_and(u8::is_ascii_digit)
+    {
+        return None;
+    }
+    let mut digits = String::with_capacity(bytes.len());
+    let mut after_sep = false;
+    for &b in bytes {
+        match b {
+            b'0'..=b'9' => {
+                digits.push(char::from(b));
+                after_sep = false;
+            }
+            b' ' if !after_sep => after_sep = true,
+            _ => return None,
+        }
+    }
+    let db = &*DATABASE;
+    let meta = db.by_id(region.0.as_ref())?;
+    // The crate strips the default region's national prefix from every
+    // number, `+CC` ones included (`helper::national_number`); only regions
+    // with a plain prefix and no parsing pattern are handled here.
+    if meta.national_prefix_for_parsing().is_some() {
+        return None;
+    }
+    let prefix = meta.national_prefix();
+    let (code, national) = if plus {
+        // `helper::country_code`, source `Plus`: more than two digits, no
+        // leading 0, the first 1–3 digits that are a known code.
+        if digits.len() <= 2 || digits.starts_with('0') {
+            return None;
+        }
+        let (code, len) = (1..=3).find_map(|len| {
+            let code: u16 = digits[..len].parse().ok()?;
+            db.by_code(&code).is_some().then_some((code, len))
+        })?;
+        (code, digits.split_off(len))
+    } else {
+        // Source `Default`: the region's code, then its national prefix `0`
+        // stripped (the IDD `00` and numbers starting with the code are left
+        // to the crate).
+        if prefix != Some("0") || !digits.starts_with('0') || digits.starts_with("00") {
+            return None;
+        }
+        let code = meta.country_code();
+        if digits.starts_with(&code.to_string()) {
+            return None;
+        }
+        let national = digits.split_off(1);
+        // The crate keeps the prefix if the rest is too short for the region
+        // (`validator::length` says `TooShort` only below the first of the
+        // general possible lengths; without any, never).
+        if let Some(&min) = meta.descriptors().general().possible_length().first()
+            && national.len() < usize::from(min)
+        {
+            return None;
+        }
+        (code, national)
+    };
+    // No (further) national prefix to strip, no Italian leading zero, and
+    // well inside the crate's length limits (its parser refuses some very
+    // short numbers before counting their digits, e.g. `+49-10`).
+    if national.starts_with('0')
+        || prefix.is_some_and(|p| national.starts_with(p))
+        || !(4..=17).contains(&national.len())
+    {
+        return None;
+    }
+    Some((code, national))
 }
 
 /// At most this many compiled patterns are kept (a few hundred kilobytes);
@@ -290,8 +381,64 @@ mod tests {
         assert_eq!(normalise("+8810408901680", de), None);
     }
 
+    /// What the crate's parser answers, as (country code, national number).
+    fn crate_parse(raw: &str, region: Region) -> Option<(u16, String)> {
+        let parsed = phonenumber::parse(Some(region.0), raw).ok()?;
+        Some((parsed.code().value(), parsed.national().to_string()))
+    }
+
+    #[test]
+    fn fast_path_takes_the_common_shapes() {
+        let de = Region::default();
+        for (raw, code, national) in [
+            ("+49 171 1234567", 49, "1711234567"),
+            ("+43 664 1234567", 43, "6641234567"),
+            ("+41 79 123 45 67", 41, "791234567"),
+            ("+44 7700 900123", 44, "7700900123"),
+            ("+1 415 234 5678", 1, "4152345678"),
+            ("0151 12345678", 49, "15112345678"),
+            ("030 1234567", 49, "301234567"),
+        ] {
+            let fast = fast_parse(raw, de);
+            assert_eq!(fast, Some((code, national.to_owned())), "{raw}");
+            assert_eq!(fast, crate_parse(raw, de), "{raw}");
+        }
+        // Left to the crate: IDD, letters, doubled separators, Italian zeros.
+        for raw in [
+            "0049 171 1234567",
+            "+49 171 CALL",
+            "0151  1234",
+            "+39 06 6982",
+            "+49 0171 123",
+        ] {
+            assert_eq!(fast_parse(raw, de), None, "{raw}");
+        }
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
+
+        /// Whenever the fast path answers, the crate's parser answers the same.
+        #[test]
+        fn fast_path_same_as_crate_parse(
+            prefix in proptest::sample::select(vec![
+                "", "0", "00", "+", "+1", "+4", "+49", "+43", "+41", "+44", "+7", "+39",
+                "+33", "+262", "+800", "+881", "+979", "+0",
+            ]),
+            groups in proptest::collection::vec(("[0-9]{1,5}", proptest::sample::select(vec![" ", "-", "/", "", "  ", "."])), 1..5),
+            region in proptest::sample::select(vec!["DE", "AT", "CH", "US", "IT", "GB", "FR", "NL", "RU"]),
+        ) {
+            let mut raw = prefix.to_owned();
+            for (digits, sep) in &groups {
+                raw.push_str(sep);
+                raw.push_str(digits);
+            }
+            let region: Region = region.parse().unwrap();
+            if let Some(fast) = fast_parse(&raw, region) {
+                proptest::prop_assert_eq!(Some(fast), crate_parse(&raw, region), "{}", raw);
+            }
+            proptest::prop_assert_eq!(normalise(&raw, region), reference(&raw, region), "{}", raw);
+        }
 
         #[test]
         fn never_panics(raw in ".{0,80}") {
