@@ -142,8 +142,12 @@ fn settings_persist_across_restarts() {
         let app = start(&h);
         let s = app.window.global::<Session>();
         let p = app.window.global::<Prefs>();
-        wait_for("German from LANG", 10, || {
-            (s.get_language() == "de" && p.get_discovery_enabled()).then_some(())
+        // The saved settings load off the UI thread: wait for them, not for defaults.
+        wait_for("German from LANG and the saved settings", 10, || {
+            (s.get_language() == "de"
+                && p.get_discovery_enabled()
+                && app.discovery_server().is_some())
+            .then_some(())
         })
         .await;
         assert_eq!(p.get_language_choice(), "system");

@@ -79,12 +79,13 @@ fn start_newest(shared: &Arc<Shared>, weak: &Weak<AppWindow>, room_id: String) {
                     let newest = newest_event(&page);
                     c.set_history_complete(page.older.is_none() && !page.offline);
                     PAGING.with(|p| p.borrow_mut().older = page.older);
-                    models().messages.set_vec(
-                        page.messages
-                            .iter()
-                            .map(|m| rules::message_item(m, lang))
-                            .collect::<Vec<_>>(),
-                    );
+                    let mut items: Vec<_> = page
+                        .messages
+                        .iter()
+                        .map(|m| rules::message_item(m, lang))
+                        .collect();
+                    keep_newer_echoes(&models().messages, &mut items);
+                    models().messages.set_vec(items);
                     if let Some(event_id) = newest {
                         mark_read(&sh2, &weak2, room_id, event_id);
                     }
@@ -187,4 +188,30 @@ fn show(w: &AppWindow, e: &kontor_core::Error) {
     let s = w.global::<Session>();
     s.set_error(kind);
     s.set_error_detail(detail.into());
+}
+
+/// A reload can race the sync: a message (e.g. our own file, just uploaded) may already
+/// have been appended live while the page was fetched from a store that did not have it
+/// yet. Keeps the shown messages that come after the newest one the page also has, so
+/// the reload never takes a delivered message off the screen; the sync will not deliver
+/// it a second time.
+fn keep_newer_echoes(
+    shown: &slint::VecModel<crate::ui::MessageItem>,
+    page: &mut Vec<crate::ui::MessageItem>,
+) {
+    let known: std::collections::HashSet<slint::SharedString> = page
+        .iter()
+        .filter(|i| !i.event_id.is_empty())
+        .map(|i| i.event_id.clone())
+        .collect();
+    let shown: Vec<_> = shown.iter().collect();
+    let Some(last) = shown.iter().rposition(|i| known.contains(&i.event_id)) else {
+        return;
+    };
+    page.extend(
+        shown[last + 1..]
+            .iter()
+            .filter(|i| !i.event_id.is_empty() && !known.contains(&i.event_id))
+            .cloned(),
+    );
 }
