@@ -11,7 +11,7 @@
 //! the UI tests drive it through accessible labels like every other screen.
 //!
 //! # Using it from another screen
-//! ```ignore
+//! ```text
 //! file_picker::open(&window, Mode::Open { filters: vec!["vcf".into(), "csv".into()] },
 //!     None, move |picked| if let Some(path) = picked { /* start the import */ });
 //! ```
