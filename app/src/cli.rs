@@ -332,10 +332,14 @@ pub enum ContactsAction {
         out: Option<PathBuf>,
     },
     /// Find which consented contacts use Matrix (work book only; needs a login).
+    ///
+    /// Follows the app's settings (`<data-dir>/settings.json`): refused when discovery is
+    /// turned off there, and uses the identity server saved there when neither the flag
+    /// nor `KONTOR_IDENTITY_SERVER` names one.
     Discover {
         /// Identity server base URL, e.g. https://vector.im
         #[arg(long, env = "KONTOR_IDENTITY_SERVER", value_name = "URL", value_parser = http_url)]
-        identity_server: String,
+        identity_server: Option<String>,
     },
 }
 

@@ -656,6 +656,49 @@ fn without_a_book_commands_fail_and_create_nothing() {
     );
 }
 
+/// `contacts discover` follows the app's settings file in the same data directory:
+/// discovery turned off there refuses even with an explicit server, and without a flag
+/// the saved server is the one used (no login here, so that run stops at exit 4 — after
+/// the server was accepted; the login test below shows it is really contacted).
+#[test]
+fn discover_follows_the_apps_settings() {
+    let env = Env::new();
+    let out = env.run(Some(PASS), &["contacts", "discover"], "");
+    assert!(
+        fails(&out, 2).contains("no identity server"),
+        "nothing configured: a usage error"
+    );
+    let settings = env.data().join("settings.json");
+    std::fs::write(&settings, r#"{"discovery": false}"#).unwrap();
+    let out = env.run(
+        Some(PASS),
+        &[
+            "contacts",
+            "discover",
+            "--identity-server",
+            "http://127.0.0.1:9",
+        ],
+        "",
+    );
+    assert!(fails(&out, 1).contains("turned off in the settings"));
+    std::fs::write(
+        &settings,
+        r#"{"discovery": true, "identity_server": "http://127.0.0.1:9"}"#,
+    )
+    .unwrap();
+    let out = env.run(Some(PASS), &["contacts", "discover"], "");
+    assert!(fails(&out, 4).contains("not logged in"));
+    // A damaged file: the defaults (no server), with a warning naming the file.
+    std::fs::write(&settings, "{ not json").unwrap();
+    let out = env.run(Some(PASS), &["contacts", "discover"], "");
+    assert!(fails(&out, 2).contains("no identity server"));
+    let warning = stderr(&out);
+    assert!(
+        warning.contains("warning:") && warning.contains("settings.json"),
+        "{warning}"
+    );
+}
+
 /// Discovery's error paths with a real login. The successful run against a real Sydent
 /// lives with the end-to-end suites (tests/tests/e2e/).
 #[test]
@@ -709,6 +752,15 @@ fn discover_with_an_unreachable_identity_server_exits_5() {
     );
     let err = fails(&out, 5);
     assert!(err.contains("identity server"), "{err}");
+    assert!(err.contains(&url), "{err}");
+    // The server saved in the app's settings is used when no flag names one.
+    std::fs::write(
+        env.data().join("settings.json"),
+        format!(r#"{{"identity_server": "{url}"}}"#),
+    )
+    .unwrap();
+    let out = env.run(Some(PASS), &["contacts", "discover"], "");
+    let err = fails(&out, 5);
     assert!(err.contains(&url), "{err}");
     // Wrong passphrase: exit 3, as everywhere.
     let out = env.run(

@@ -77,7 +77,7 @@ pub async fn contacts(ctx: &Ctx, action: ContactsAction) -> Result<()> {
         ContactsAction::Erase { id, yes } => erase(ctx, &id, yes),
         ContactsAction::Report { format, out } => report(ctx, format, out.as_deref()),
         ContactsAction::Discover { identity_server } => {
-            discover::discover(ctx, &identity_server).await
+            discover::discover(ctx, identity_server).await
         }
     }
 }

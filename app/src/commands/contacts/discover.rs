@@ -11,11 +11,43 @@ use kontor_contacts::{Discovery, HttpIdentityService, OpenIdToken, WorkBook};
 use serde_json::json;
 
 use super::{Ctx, passphrase, require_book};
+use crate::exit::{FAILURE, Fail, USAGE};
 use crate::output;
+use kontor::ui::prefs;
 
-/// `kontor contacts discover [--identity-server URL]`
-pub async fn discover(ctx: &Ctx, identity_server: &str) -> Result<()> {
+/// The identity server to ask, honouring the app's settings: the CLI and the app share
+/// one data directory, so "discovery off" in the app must also stop a script (it is the
+/// user's decision about their customers' data, not a per-program preference). An
+/// explicit flag or `KONTOR_IDENTITY_SERVER` wins over the saved server, as in the app.
+fn identity_server_for(ctx: &Ctx, given: Option<String>) -> Result<String> {
+    let (settings, problem) = prefs::load(&ctx.data_dir);
+    if let Some(problem) = problem {
+        // A damaged file falls back to the defaults (discovery on, no server), as in the app.
+        eprintln!("warning: {problem}");
+    }
+    if !settings.discovery {
+        return Err(Fail::new(
+            FAILURE,
+            "contact discovery is turned off in the settings; turn it on in the app \
+             (Settings → Contact discovery) to look contacts up",
+        )
+        .into());
+    }
+    given.or(settings.identity_server).ok_or_else(|| {
+        Fail::new(
+            USAGE,
+            "no identity server: pass --identity-server URL, set KONTOR_IDENTITY_SERVER, \
+             or choose one in the app's settings",
+        )
+        .into()
+    })
+}
+
+/// `kontor contacts discover [--identity-server URL]`; `identity_server` is the flag or
+/// `KONTOR_IDENTITY_SERVER`.
+pub async fn discover(ctx: &Ctx, identity_server: Option<String>) -> Result<()> {
     // Cheap checks first, before any passphrase is asked for.
+    let identity_server = &identity_server_for(ctx, identity_server)?;
     if !ctx.has_profile() {
         return Err(kontor_core::Error::NotLoggedIn.into());
     }
