@@ -816,6 +816,28 @@ os.kill(pid, signal.SIGKILL)
 os.waitpid(pid, 0)
 "#;
 
+/// The last `max` bytes of a file as text, terminal escapes removed (iamb's screen log
+/// is full of them).
+fn tail_text(path: &Path, max: usize) -> String {
+    let bytes = std::fs::read(path).unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes[bytes.len().saturating_sub(max)..]).into_owned();
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // CSI: ESC [ params final-byte; other escapes: ESC + one char.
+            if chars.next_if_eq(&'[').is_some() {
+                while chars.next().is_some_and(|c| !('@'..='~').contains(&c)) {}
+            } else {
+                chars.next();
+            }
+        } else if c == '\n' || !c.is_control() {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Runs iamb as anna (a new device) until its first sync and background loads are done;
 /// (RSS MiB, peak MiB, seconds to the first sync).
 fn run_iamb(bin: &Path, hs: &Synapse, env: &Env) -> Option<(f64, f64, f64)> {
@@ -879,10 +901,13 @@ downloads = "{d}/downloads"
     let outcome = loop {
         std::thread::sleep(Duration::from_millis(250));
         if !Path::new(&format!("/proc/{pid}")).exists() {
-            eprintln!(
-                "peer: iamb exited; screen log in {}",
-                dir.join("pty.log").display()
-            );
+            // The temporary directory goes with the bench, so say why here.
+            eprintln!("peer: iamb exited; the end of its screen and of its logs:");
+            eprintln!("{}", tail_text(&dir.join("pty.log"), 1500));
+            for entry in std::fs::read_dir(dir.join("logs")).into_iter().flatten() {
+                let path = entry.map(|e| e.path()).unwrap_or_default();
+                eprintln!("--- {}\n{}", path.display(), tail_text(&path, 1500));
+            }
             break None;
         }
         // The initial sync has no `since`; Synapse logs a request when it is answered.

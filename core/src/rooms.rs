@@ -129,6 +129,22 @@ impl Kontor {
         Ok(out)
     }
 
+    /// The newest messages of a chat (up to `limit`, plus our queued ones) that this
+    /// device already holds: what the sync stored in the event cache. Never touches the
+    /// network, so a chat can be shown the moment it is opened; [`Self::messages_page`]
+    /// then brings the authoritative page and the token for older ones. Fewer than
+    /// `limit` (or none) when the sync delivered fewer (e.g. right after a gap).
+    pub async fn cached_page(&self, room_id: &str, limit: u32) -> Result<Vec<Message>> {
+        let room = self.joined_room(room_id)?;
+        let own = self.client.user_id().map(|u| u.to_owned());
+        let mut messages = self
+            .cached_messages(&room, limit, own.as_deref())
+            .await
+            .unwrap_or_default();
+        messages.extend(self.outbox_messages(room_id).await?);
+        Ok(messages)
+    }
+
     /// One page of a chat's history going back in time: the newest `limit` messages when
     /// `before` is `None`, else the `limit` messages before that token (from an earlier
     /// [`Page::older`]). Messages are decrypted as they arrive; events that are not

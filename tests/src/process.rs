@@ -118,9 +118,25 @@ impl Server {
         }
     }
 
-    /// SIGTERM to the group, up to 10 s grace, then SIGKILL.
+    /// Sends `signal` (e.g. `STOP`, `CONT`) to the whole process group.
+    pub(crate) fn signal(&self, signal: &str) -> Result<()> {
+        let pgid = format!("-{}", self.child.id());
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), "--", &pgid])
+            .status()
+            .map_err(|e| Error::Start(format!("kill -{signal}: {e}")))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(Error::Start(format!("kill -{signal} {pgid}: {status}")))
+        }
+    }
+
+    /// SIGTERM to the group, up to 10 s grace, then SIGKILL. A stopped (paused) group is
+    /// continued first, or it would sit on the SIGTERM until the SIGKILL.
     pub(crate) fn kill(mut self) {
         let pgid = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-CONT", "--", &pgid]).status();
         let _ = Command::new("kill").args(["-TERM", "--", &pgid]).status();
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {

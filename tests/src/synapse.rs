@@ -135,6 +135,24 @@ impl Synapse {
         self.kill();
     }
 
+    /// Freezes the server (SIGSTOP): connections are accepted by the kernel but never
+    /// answered, the way a homeserver behind a dead mobile link looks to a client. Used to
+    /// show that something works without waiting for the network.
+    pub fn pause(&self) -> Result<()> {
+        match &self.server {
+            Some(server) => server.signal("STOP"),
+            None => Err(Error::Start("the server is not running".into())),
+        }
+    }
+
+    /// Lets a [`pause`](Self::pause)d server run on.
+    pub fn resume(&self) -> Result<()> {
+        match &self.server {
+            Some(server) => server.signal("CONT"),
+            None => Err(Error::Start("the server is not running".into())),
+        }
+    }
+
     /// Starts the stopped server again on the same ports with the same data.
     pub fn restart(&mut self) -> Result<()> {
         self.kill();

@@ -1,6 +1,7 @@
-//! The open conversation's timeline, page by page: it opens with the newest page only (a
-//! chat with 10,000 messages costs one small request) and puts the page before on top
-//! when the view asks (`Conversation.load-older`, raised near the top).
+//! The open conversation's timeline, page by page: it opens with what the device already
+//! has (no network), then the newest page from the homeserver only (a chat with 10,000
+//! messages costs one small request), and puts the page before on top when the view asks
+//! (`Conversation.load-older`, raised near the top).
 //!
 //! The paging state lives on the UI thread (the models are there too); the fetch runs on
 //! tokio and comes back through [`on_ui`]. One page at a time: a request while one is
@@ -29,6 +30,9 @@ struct Paging {
     older: Option<PageToken>,
     /// A page is on its way.
     busy: bool,
+    /// The newest page came from the homeserver (so the locally cached one, which is
+    /// shown first because it needs no network, must not overwrite it when late).
+    server_page: bool,
     /// Bumped on every (re)open, so late answers for an earlier one are dropped.
     generation: u64,
 }
@@ -55,6 +59,7 @@ fn start_newest(shared: &Arc<Shared>, weak: &Weak<AppWindow>, room_id: String) {
         p.room_id = room_id.clone();
         p.older = None;
         p.busy = true;
+        p.server_page = false;
         p.generation
     });
     if let Some(w) = weak.upgrade() {
@@ -62,6 +67,7 @@ fn start_newest(shared: &Arc<Shared>, weak: &Weak<AppWindow>, room_id: String) {
         c.set_loading_older(false);
         c.set_history_complete(false);
     }
+    show_cached(shared, weak, &room_id, generation);
     let (sh, weak) = (shared.clone(), weak.clone());
     shared.runtime().spawn(async move {
         let result = kontor.messages_page(&room_id, None, PAGE).await;
@@ -73,7 +79,11 @@ fn start_newest(shared: &Arc<Shared>, weak: &Weak<AppWindow>, room_id: String) {
             }
             let c = w.global::<Conversation>();
             c.set_loading(false);
-            PAGING.with(|p| p.borrow_mut().busy = false);
+            PAGING.with(|p| {
+                let mut p = p.borrow_mut();
+                p.busy = false;
+                p.server_page = true;
+            });
             match result {
                 Ok(page) => {
                     let newest = newest_event(&page);
@@ -92,6 +102,37 @@ fn start_newest(shared: &Arc<Shared>, weak: &Weak<AppWindow>, room_id: String) {
                 }
                 Err(e) => show(&w, &e),
             }
+        });
+    });
+}
+
+/// Shows what this device already has of the chat while the homeserver's page is on
+/// its way: opening a chat then costs a local read (milliseconds), not a round trip,
+/// and works the same on a slow link. Paging back waits for the server's page (only it
+/// carries the token), and that page replaces this one when it arrives.
+fn show_cached(shared: &Arc<Shared>, weak: &Weak<AppWindow>, room_id: &str, generation: u64) {
+    let Some(kontor) = shared.kontor() else {
+        return;
+    };
+    let (sh, weak, room_id) = (shared.clone(), weak.clone(), room_id.to_owned());
+    shared.runtime().spawn(async move {
+        let Ok(messages) = kontor.cached_page(&room_id, PAGE).await else {
+            return; // the server's page will tell what is wrong
+        };
+        if messages.is_empty() {
+            return;
+        }
+        let lang = sh.language();
+        on_ui(&weak, move |w| {
+            if !current(generation) || PAGING.with(|p| p.borrow().server_page) {
+                return;
+            }
+            let items: Vec<_> = messages
+                .iter()
+                .map(|m| rules::message_item(m, lang))
+                .collect();
+            models().messages.set_vec(items);
+            w.global::<Conversation>().set_loading(false);
         });
     });
 }

@@ -1,0 +1,144 @@
+//! Opening a chat shows what the device already has at once, without waiting for the
+//! homeserver: headless against a real Synapse that is frozen (SIGSTOP) while the chat
+//! is opened, so a page that needed the network could not arrive.
+
+mod ui_support;
+
+use std::time::Duration;
+
+use kontor::ui::{Chats, Conversation, Language, Screen, Session};
+use kontor_core::{KdfParams, Kontor, Profile, SendState};
+use kontor_testkit::Synapse;
+use slint::{ComponentHandle, Model};
+use ui_support::*;
+
+const FAST: KdfParams = KdfParams {
+    m_kib: 64,
+    t: 1,
+    p: 1,
+};
+
+fn texts(app: &kontor::ui::App) -> Vec<String> {
+    app.window
+        .global::<Conversation>()
+        .get_messages()
+        .iter()
+        .map(|m| m.text.to_string())
+        .collect()
+}
+
+#[test]
+fn a_chat_opens_from_the_device_while_the_homeserver_does_not_answer() {
+    let hs = Synapse::start().expect("synapse");
+    let anna = hs.register_unique("anna").expect("anna");
+    let ben = hs.register_unique("ben").expect("ben");
+    let url = hs.base_url.clone();
+    let h = Harness::new();
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    let app = h.app(Language::English);
+
+    let ben_dir = tempfile::tempdir().expect("ben dir");
+    let ben_client = {
+        let (dir, url, user, pw) = (
+            ben_dir.path().join("profile"),
+            url.clone(),
+            ben.user_id.clone(),
+            ben.password.clone(),
+        );
+        h.rt.spawn(async move {
+            let profile = Profile::open_with(&dir, "ben-pass", FAST).expect("ben profile");
+            Kontor::login(profile, &url, &user, &pw)
+                .await
+                .expect("ben login")
+        })
+    };
+
+    run_story(async move {
+        onboard(&app, &url, &anna.user_id, &anna.password, "anna passphrase").await;
+        let ben_k = ben_client.await.expect("ben task");
+        let (k, anna_id) = (ben_k.clone(), anna.user_id.clone());
+        let room = on_tokio(&h.rt, async move { k.open_dm(&anna_id).await.expect("dm") }).await;
+        let chats = app.window.global::<Chats>().get_chats();
+        wait_for("the invitation", 60, || {
+            chats
+                .iter()
+                .any(|c| c.invite && c.room_id == room.as_str())
+                .then_some(())
+        })
+        .await;
+        app.window
+            .global::<Chats>()
+            .invoke_accept_invite(room.as_str().into());
+
+        // Once anna is in, ben writes three messages; anna's sync brings them.
+        let (k, r, anna_id) = (ben_k.clone(), room.clone(), anna.user_id.clone());
+        on_tokio(&h.rt, async move {
+            let anna_id = kontor_core::parse_user_id(&anna_id).unwrap();
+            let room_id = matrix_sdk::ruma::RoomId::parse(&r).unwrap();
+            for _ in 0..300 {
+                k.sync_once().await.expect("ben sync");
+                let joined = match k.sdk_client().get_room(&room_id) {
+                    Some(room) => matches!(
+                        room.get_member_no_sync(&anna_id).await,
+                        Ok(Some(m)) if *m.membership()
+                            == matrix_sdk::ruma::events::room::member::MembershipState::Join
+                    ),
+                    None => false,
+                };
+                if joined {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            let mut last = String::new();
+            for text in ["Guten Tag", "Haben Sie das Angebot?", "Danke!"] {
+                last = k.send_text(&r, text).await.expect("queue");
+            }
+            match k.wait_sent(&r, &last, Duration::from_secs(120)).await {
+                Ok(SendState::Sent { .. }) => {}
+                other => panic!("not sent: {other:?}"),
+            }
+        })
+        .await;
+        wait_for("the chat with ben's messages", 60, || {
+            chats
+                .iter()
+                .find(|c| !c.invite && c.room_id == room.as_str() && c.last_message == "Danke!")
+        })
+        .await;
+
+        // The homeserver stops answering; the chat still opens with those messages.
+        hs.pause().expect("pause synapse");
+        app.window
+            .global::<Chats>()
+            .invoke_open(room.as_str().into());
+        let conv = app.window.global::<Conversation>();
+        wait_for("the messages this device has", 10, || {
+            (app.window.global::<Session>().get_screen() == Screen::Conversation
+                && !conv.get_loading()
+                && texts(&app).ends_with(&[
+                    "Guten Tag".to_owned(),
+                    "Haben Sie das Angebot?".to_owned(),
+                    "Danke!".to_owned(),
+                ]))
+            .then_some(())
+        })
+        .await;
+        // Paging back needs the server's token: nothing claims the history is complete.
+        assert!(!conv.get_history_complete());
+
+        // Once the server answers again, its page takes over: the same messages, once.
+        hs.resume().expect("resume synapse");
+        wait_for("the server's page", 90, || {
+            let t = texts(&app);
+            (t.iter().filter(|m| *m == "Danke!").count() == 1 && conv.get_history_complete())
+                .then_some(())
+        })
+        .await;
+        assert_eq!(
+            texts(&app),
+            ["Guten Tag", "Haben Sie das Angebot?", "Danke!"],
+            "three messages, oldest first, none twice"
+        );
+    });
+}
