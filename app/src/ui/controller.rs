@@ -41,6 +41,8 @@ pub(crate) struct Shared {
     book: Arc<super::contacts::SharedBook>,
     /// The user's settings (settings.rs).
     pub(crate) prefs: Arc<super::settings::State>,
+    /// Desktop notifications (desktop.rs).
+    desktop: Arc<super::desktop::Desktop>,
 }
 
 /// Locks a mutex even if a panicking task poisoned it: every value here stays
@@ -59,12 +61,17 @@ impl Shared {
             language: Mutex::new(language),
             book: Arc::new(Mutex::new(None)),
             prefs: super::settings::State::new(config.data_dir.clone(), config.language.is_some()),
+            desktop: Arc::new(super::desktop::Desktop::new(config.desktop_bus.clone())),
             config,
         })
     }
 
     pub(crate) fn kontor(&self) -> Option<Arc<Kontor>> {
         lock(&self.kontor).clone()
+    }
+
+    pub(crate) fn desktop(&self) -> Arc<super::desktop::Desktop> {
+        self.desktop.clone()
     }
 
     pub(crate) fn book(&self) -> &Arc<super::contacts::SharedBook> {

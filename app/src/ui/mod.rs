@@ -8,6 +8,7 @@
 mod contact_actions;
 mod contacts;
 mod controller;
+mod desktop;
 pub mod file_picker;
 pub mod files;
 pub mod format;
@@ -47,6 +48,9 @@ pub struct Config {
     /// Where received files are saved; `None`: `~/Downloads`, else
     /// `<data-dir>/downloads`.
     pub download_dir: Option<PathBuf>,
+    /// Where desktop notifications go: the session bus in the app, a private bus in a
+    /// test, or nowhere (only the in-app notice).
+    pub desktop_bus: DesktopBus,
 }
 
 /// Why the UI could not run.
