@@ -187,6 +187,7 @@ pub(crate) fn wire(window: &AppWindow, shared: &Arc<Shared>) {
     super::import_wizard::wire(window, &shared.rt, &shared.book);
     super::contact_actions::wire(window, shared);
     super::settings::wire(window, shared);
+    super::verify_prompt::wire(window, shared);
     super::idle::wire(window, shared);
 
     let session = window.global::<Session>();
@@ -308,6 +309,7 @@ pub(crate) fn clear_views(w: &AppWindow) {
         VecModel::<super::ImportProblem>::default(),
     )));
     w.global::<super::FilePicker>().set_visible(false);
+    super::verify_prompt::clear(w);
 }
 
 /// Picks the first screen: unlock when a profile exists, else onboarding (a stat, so
@@ -588,7 +590,10 @@ fn apply_event(shared: &Arc<Shared>, weak: &Weak<AppWindow>, w: &AppWindow, even
                 c.set_upload_progress((done as f64 / total as f64) as f32);
             }
         }
-        CoreEvent::Transfer { .. } | CoreEvent::VerificationRequest { .. } => {}
+        CoreEvent::VerificationRequest { user_id, flow_id } => {
+            super::verify_prompt::incoming(shared, weak, w, user_id, flow_id);
+        }
+        CoreEvent::Transfer { .. } => {}
     }
 }
 

@@ -19,12 +19,14 @@ pub mod prefs;
 pub mod settings;
 mod timeline;
 pub mod units;
+mod verify_prompt;
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use slint::ComponentHandle;
 use tokio::runtime::Handle;
 
+pub use desktop::DesktopBus;
 pub use format::Language;
 
 /// The Rust side of the `.slint` files (`AppWindow` and the globals it exports).

@@ -405,11 +405,11 @@ pub(crate) fn wire(window: &AppWindow, shared: &Arc<Shared>) {
     }
     {
         let (sh, weak) = (shared.clone(), window.as_weak());
-        p.on_verify_device(move |id| verify(&sh, &weak, Some(id.to_string())));
+        p.on_verify_device(move |id| verify(&sh, &weak, Start::Device(id.to_string())));
     }
     {
         let (sh, weak) = (shared.clone(), window.as_weak());
-        p.on_accept_verification(move || verify(&sh, &weak, None));
+        p.on_accept_verification(move || verify(&sh, &weak, Start::Next));
     }
     {
         let (sh, weak) = (shared.clone(), window.as_weak());
@@ -521,28 +521,55 @@ fn sas_failed(weak: &Weak<AppWindow>, detail: String) {
     });
 }
 
-/// Starts a verification with our device `device`, or (None) accepts the next request
-/// another device of ours sends, and shows the emojis once both sides have them.
-fn verify(shared: &Arc<Shared>, weak: &Weak<AppWindow>, device: Option<String>) {
+/// How a verification begins.
+pub(crate) enum Start {
+    /// We ask our device with this id (its "Verify" button).
+    Device(String),
+    /// We accept the next request another device of ours sends ("Accept a request").
+    Next,
+    /// We accept exactly this request (the prompt, `verify_prompt.rs`).
+    Flow {
+        /// Who asks (our own id).
+        user: String,
+        /// The request.
+        flow_id: String,
+        /// The device that asks, shown while waiting.
+        device: String,
+    },
+}
+
+/// Starts a verification (see [`Start`]) and shows the emojis once both sides have them.
+pub(crate) fn verify(shared: &Arc<Shared>, weak: &Weak<AppWindow>, start: Start) {
     let Some(kontor) = shared.kontor() else {
         return;
     };
     if let Some(w) = weak.upgrade() {
         let p = w.global::<Prefs>();
         p.set_sas_state(SasState::Waiting);
-        p.set_sas_device(device.clone().unwrap_or_default().into());
+        p.set_sas_device(
+            match &start {
+                Start::Device(d) | Start::Flow { device: d, .. } => d.as_str(),
+                Start::Next => "",
+            }
+            .into(),
+        );
         p.set_sas_detail(SharedString::new());
     }
     let (sh, weak) = (shared.clone(), weak.clone());
     shared.runtime().spawn(async move {
         let me = kontor.user_id();
-        let started = match &device {
-            Some(d) => {
+        let started = match &start {
+            Start::Device(d) => {
                 kontor
                     .request_verification(&me, Some(d), VERIFY_TIMEOUT)
                     .await
             }
-            None => kontor.accept_verification(Some(&me), VERIFY_TIMEOUT).await,
+            Start::Next => kontor.accept_verification(Some(&me), VERIFY_TIMEOUT).await,
+            Start::Flow { user, flow_id, .. } => {
+                kontor
+                    .accept_verification_flow(user, flow_id, VERIFY_TIMEOUT)
+                    .await
+            }
         };
         let v = match started {
             Ok(v) => Arc::new(v),
