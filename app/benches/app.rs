@@ -593,6 +593,7 @@ fn ui_child(mode: &str) {
         insecure_fast_kdf: false,
         language: None,
         download_dir: None,
+        desktop_bus: kontor::ui::DesktopBus::Session,
     };
     let app = App::with_session(config, rt.handle().clone(), kontor, None).expect("window");
 

@@ -11,6 +11,7 @@ use kontor::ui::{
     Delivery, DeviceItem, EmojiItem, ErrorKind, FilePicker, FileType, ImportConsent, ImportPhase,
     ImportProblem, ImportRow, ImportStep, ImportWizard, MessageItem, MessageKind, Notices,
     PickerEntry, PickerMode, Prefs, ProblemKind, RecoveryState, SasState, Screen, Session,
+    VerifyPrompt,
 };
 use kontor::ui::{
     Language,
@@ -46,6 +47,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for (name, setup) in screens() {
             ui.global::<Session>().set_online(true);
             ui.global::<Notices>().set_visible(false);
+            ui.global::<VerifyPrompt>().set_visible(false);
             ui.global::<Prefs>().set_sas_state(SasState::Idle);
             ui.global::<Prefs>().set_recovery_state(RecoveryState::Idle);
             // The settings screen scrolls; its full length is shown in one tall image.
@@ -107,6 +109,13 @@ fn screens() -> Vec<(&'static str, Setup)> {
         ("verify", |ui| {
             ui.global::<Prefs>().set_sas_state(SasState::Compare);
             ui.global::<Session>().set_screen(Screen::Settings);
+        }),
+        ("verify-prompt", |ui| {
+            let p = ui.global::<VerifyPrompt>();
+            p.set_device_name("Kontor".into());
+            p.set_device_id("PLMOKNIJBU".into());
+            p.set_visible(true);
+            ui.global::<Session>().set_screen(Screen::Chats);
         }),
         ("notice", |ui| {
             ui.global::<Notices>().set_visible(true);

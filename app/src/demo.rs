@@ -25,7 +25,7 @@ use kontor_core::{CoreEvent, Kontor, MessageBody, Profile};
 use kontor_testkit::{Sydent, Synapse, TestUser};
 use slint::ComponentHandle;
 
-use crate::ui::{App, Config, UiError};
+use crate::ui::{App, Config, DesktopBus, UiError};
 
 /// Why the demo stopped.
 #[derive(Debug, thiserror::Error)]
@@ -199,6 +199,7 @@ impl Demo {
             insecure_fast_kdf: false,
             language: None,
             download_dir: None,
+            desktop_bus: DesktopBus::Session,
         };
         let app = App::with_session(
             config,

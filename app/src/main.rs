@@ -59,6 +59,7 @@ fn run_ui(data_dir: Option<std::path::PathBuf>) -> ExitCode {
         insecure_fast_kdf: std::env::var_os("KONTOR_INSECURE_FAST_KDF").is_some_and(|v| v == "1"),
         language: None,
         download_dir: None,
+        desktop_bus: kontor::ui::DesktopBus::Session,
     };
     match kontor::ui::run(config) {
         Ok(()) => ExitCode::SUCCESS,

@@ -55,22 +55,8 @@ fn notices_hide_content_and_the_idle_lock_hides_everything() {
         let ben_k = ben_client.await.expect("ben task");
 
         // ben opens a chat with anna; she accepts in the app.
-        let (k, anna_id) = (ben_k.clone(), anna.user_id.clone());
-        let room = on_tokio(&h.rt, async move {
-            k.sync_once().await.expect("ben sync");
-            k.open_dm(&anna_id).await.expect("dm")
-        })
-        .await;
-        press(&app, "Accept").await;
+        let (room, _) = chat_from(&h, &app, &ben_k, &anna.user_id).await;
         let chats = app.window.global::<Chats>();
-        wait_for("the joined chat", 30, || {
-            chats
-                .get_chats()
-                .iter()
-                .any(|c| c.room_id == room.as_str() && !c.invite)
-                .then_some(())
-        })
-        .await;
 
         // A message: the notice says who, not what.
         let send = |text: &'static str| {

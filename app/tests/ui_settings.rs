@@ -19,6 +19,7 @@ fn start(h: &Harness) -> App {
             insecure_fast_kdf: true,
             language: None,
             download_dir: None,
+            desktop_bus: kontor::ui::DesktopBus::Off,
         },
         h.rt.handle().clone(),
     )

@@ -3,23 +3,23 @@
 //! the second device: the dialog shows the same seven emojis (with names) as the other
 //! side, "They match" on both ends completes it, and both devices then count each other
 //! as verified. Then she sets up a recovery key and sees it once.
+//!
+//! Then a third device of hers asks to verify the app's device while she is on the chat
+//! list: a prompt names that device. She declines, and the third device sees the
+//! cancellation. It asks again and the app locks: the prompt is gone (also after
+//! unlocking) and the request declined. It asks once more, she accepts from the prompt,
+//! both sides show the same seven emojis and the verification completes.
 
 mod ui_support;
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use i_slint_backend_testing::AccessibleRole;
-use kontor::ui::{Language, Prefs, RecoveryState, SasState, Screen, Session};
-use kontor_core::{KdfParams, Kontor, Profile};
+use kontor::ui::{Language, Prefs, RecoveryState, SasState, Screen, Session, VerifyPrompt};
+use kontor_core::Kontor;
 use kontor_testkit::Synapse;
 use slint::{ComponentHandle, Model};
 use ui_support::*;
-
-const FAST: KdfParams = KdfParams {
-    m_kib: 64,
-    t: 1,
-    p: 1,
-};
 
 #[test]
 fn verify_a_second_device_and_set_up_recovery() {
@@ -50,21 +50,7 @@ fn verify_a_second_device_and_set_up_recovery() {
         app.window.global::<Prefs>().invoke_back();
 
         // anna's second device, logged in with kontor-core and syncing.
-        let dir2 = tempfile::tempdir().expect("dir");
-        let (d, u, user, pw) = (
-            dir2.path().join("profile"),
-            url.clone(),
-            anna.user_id.clone(),
-            anna.password.clone(),
-        );
-        let second = on_tokio(&h.rt, async move {
-            let profile = Profile::open_with(&d, "pass 2", FAST).expect("profile");
-            let k = Kontor::login(profile, &u, &user, &pw).await.expect("login");
-            k.sync_once().await.expect("sync");
-            k.start_sync();
-            k
-        })
-        .await;
+        let second = login_device(&h, &url, &anna.user_id, &anna.password).await;
         let second_id = second.device_id();
 
         // The settings list the second device, not yet verified.
@@ -106,16 +92,7 @@ fn verify_a_second_device_and_set_up_recovery() {
         })
         .await;
         verify.invoke_accessible_default_action();
-        wait_for("the emojis", 90, || {
-            assert_ne!(
-                p.get_sas_state(),
-                SasState::Failed,
-                "{}",
-                p.get_sas_detail()
-            );
-            (p.get_sas_state() == SasState::Compare).then_some(())
-        })
-        .await;
+        wait_sas(&p, SasState::Compare, "the emojis", 90).await;
         let theirs = rx_emojis.await.expect("their emojis");
         let ours = kontor::ui::settings::emojis(&app.window);
         assert_eq!(ours.len(), 7);
@@ -133,26 +110,11 @@ fn verify_a_second_device_and_set_up_recovery() {
 
         press(&app, "They match").await;
         let _ = tx_go.send(());
-        wait_for("verified", 60, || {
-            assert_ne!(
-                p.get_sas_state(),
-                SasState::Failed,
-                "{}",
-                p.get_sas_detail()
-            );
-            (p.get_sas_state() == SasState::Verified).then_some(())
-        })
-        .await;
+        wait_sas(&p, SasState::Verified, "verified", 60).await;
         assert!(shows_text(&app, "Verified: this device can be trusted."));
         other_side.await.expect("other side");
-        let (k2, me, dev1) = (second.clone(), anna.user_id.clone(), first_device.clone());
         assert!(
-            on_tokio(
-                &h.rt,
-                async move { k2.is_device_verified(&me, &dev1).await }
-            )
-            .await
-            .expect("is verified"),
+            trusts(&h, &second, &anna.user_id, &first_device).await,
             "the second device trusts the app's device"
         );
         press(&app, "Close").await;
@@ -186,8 +148,167 @@ fn verify_a_second_device_and_set_up_recovery() {
         press(&app, "I have saved it").await;
         assert_eq!(p.get_recovery_key(), "");
 
+        // A third device asks; the prompt shows on the chat list.
+        p.invoke_back();
+        let s = app.window.global::<Session>();
+        assert_eq!(s.get_screen(), Screen::Chats);
+        let third = login_device(&h, &url, &anna.user_id, &anna.password).await;
+        let third_id = third.device_id();
+        let prompt = app.window.global::<VerifyPrompt>();
+        let ask = |k: std::sync::Arc<Kontor>| {
+            let (me, dev) = (anna.user_id.clone(), first_device.clone());
+            h.rt.spawn(async move {
+                k.request_verification(&me, Some(&dev), Duration::from_secs(90))
+                    .await
+            })
+        };
+
+        // Declined: the third device is told, the prompt goes.
+        let asking = ask(third.clone());
+        wait_for("the prompt", 60, || {
+            (prompt.get_visible() && prompt.get_device_id() == third_id.as_str()).then_some(())
+        })
+        .await;
+        assert!(
+            shows_text(
+                &app,
+                &format!("Your device “Kontor” ({third_id}) asks to verify this device.")
+            ),
+            "the prompt names the device"
+        );
+        assert_eq!(s.get_screen(), Screen::Chats, "shown over the chat list");
+        prompt_button(&app, "Decline", &third_id).await;
+        assert!(!prompt.get_visible());
+        let refused = asking
+            .await
+            .expect("request task")
+            .expect_err("the request was declined");
+        assert!(
+            refused.to_string().contains("cancelled"),
+            "the other side sees a cancellation, not a timeout: {refused}"
+        );
+        assert_eq!(p.get_sas_state(), SasState::Idle, "no comparison started");
+
+        // Locking removes the prompt and declines the request; unlocking does not bring
+        // it back.
+        let pending = ask(third.clone());
+        wait_for("the prompt again", 60, || {
+            (prompt.get_visible() && prompt.get_device_id() == third_id.as_str()).then_some(())
+        })
+        .await;
+        app.lock();
+        assert!(!prompt.get_visible(), "the lock removes the prompt");
+        assert_eq!(prompt.get_device_id(), "");
+        assert!(find(&app, "Verification request", AccessibleRole::Text).is_empty());
+        fill(&app, "Passphrase", "anna passphrase").await;
+        press(&app, "Unlock").await;
+        wait_for("unlocked", 30, || {
+            (s.get_screen() == Screen::Chats).then_some(())
+        })
+        .await;
+        assert!(!prompt.get_visible(), "unlocking does not bring it back");
+        let refused = pending
+            .await
+            .expect("request task")
+            .expect_err("the lock declined the request");
+        assert!(refused.to_string().contains("cancelled"), "{refused}");
+
+        // Accepted from the prompt: the emojis match and the device is verified.
+        let (tx_emojis, rx_emojis) = tokio::sync::oneshot::channel();
+        let (tx_go, rx_go) = tokio::sync::oneshot::channel::<()>();
+        let asking = ask(third.clone());
+        let other_side = h.rt.spawn(async move {
+            let v = asking.await.expect("task").expect("request accepted");
+            let emojis = v.emojis(Duration::from_secs(60)).await.expect("emojis");
+            let _ = tx_emojis.send(emojis);
+            rx_go.await.expect("go");
+            v.confirm(Duration::from_secs(60)).await.expect("confirm");
+        });
+        wait_for("the second prompt", 60, || {
+            (prompt.get_visible() && prompt.get_device_id() == third_id.as_str()).then_some(())
+        })
+        .await;
+        prompt_button(&app, "Accept", &third_id).await;
+        wait_sas(&p, SasState::Compare, "the emojis of the third device", 90).await;
+        assert_eq!(p.get_sas_device(), third_id.as_str());
+        let theirs: Vec<(String, String)> = rx_emojis
+            .await
+            .expect("their emojis")
+            .into_iter()
+            .map(|e| (e.symbol, e.description))
+            .collect();
+        let ours = kontor::ui::settings::emojis(&app.window);
+        assert_eq!(ours.len(), 7);
+        assert_eq!(ours, theirs, "the same emojis in the same order");
+        press(&app, "They match").await;
+        let _ = tx_go.send(());
+        wait_sas(&p, SasState::Verified, "verified", 60).await;
+        other_side.await.expect("other side");
+        assert!(
+            trusts(&h, &third, &anna.user_id, &first_device).await,
+            "the third device trusts the app's device"
+        );
+        press(&app, "Close").await;
+        assert_eq!(s.get_screen(), Screen::Chats);
+
+        on_tokio(&h.rt, async move { third.shutdown().await }).await;
         on_tokio(&h.rt, async move { second.shutdown().await }).await;
         app.shutdown().await;
     });
     drop(hs);
+}
+
+/// Another device of the account, logged in with kontor-core and syncing.
+async fn login_device(h: &Harness, url: &str, user: &str, password: &str) -> Arc<Kontor> {
+    let k = h
+        .spawn_login(url, user, password)
+        .await
+        .expect("login task");
+    on_tokio(&h.rt, async move {
+        k.sync_once().await.expect("sync");
+        k.start_sync();
+        k
+    })
+    .await
+}
+
+/// Presses the prompt's button `label` for the device `device` (the chat list may show
+/// an invitation's buttons with the same text).
+async fn prompt_button(app: &kontor::ui::App, label: &str, device: &str) {
+    let button = wait_for(&format!("prompt button {label:?}"), 10, || {
+        find(app, label, AccessibleRole::Button)
+            .into_iter()
+            .find(|b| {
+                b.accessible_description().as_deref() == Some(device)
+                    && b.accessible_enabled() != Some(false)
+            })
+    })
+    .await;
+    button.invoke_accessible_default_action();
+}
+
+/// Waits until the comparison dialog reaches `state`; a failed verification ends the
+/// test with its reason.
+async fn wait_sas(p: &Prefs<'_>, state: SasState, what: &str, secs: u64) {
+    wait_for(what, secs, || {
+        assert_ne!(
+            p.get_sas_state(),
+            SasState::Failed,
+            "{}",
+            p.get_sas_detail()
+        );
+        (p.get_sas_state() == state).then_some(())
+    })
+    .await;
+}
+
+/// Whether the device `k` counts `user`'s device `device` as verified.
+async fn trusts(h: &Harness, k: &Arc<Kontor>, user: &str, device: &str) -> bool {
+    let (k, user, device) = (k.clone(), user.to_owned(), device.to_owned());
+    on_tokio(
+        &h.rt,
+        async move { k.is_device_verified(&user, &device).await },
+    )
+    .await
+    .expect("is verified")
 }

@@ -38,7 +38,7 @@ pub use files::{Downloaded, OFFLINE_QUEUE_LIMIT, SentFile};
 pub use openid::OpenIdToken;
 pub use profile::{KdfParams, Profile};
 pub use rooms::{ChatSummary, Page, PageToken};
-pub use security::{DeviceInfo, SasEmoji, Verification};
+pub use security::{DeviceInfo, IncomingVerification, SasEmoji, Verification};
 /// Cancels a running [`Kontor::send_file_cancellable`] (re-exported so callers need no
 /// tokio-util of their own).
 pub use tokio_util::sync::CancellationToken;

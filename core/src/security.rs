@@ -3,6 +3,11 @@
 //! Both are matrix-sdk features; this module only gives them a small, stable shape:
 //! a [`Verification`] that yields the seven emojis to compare and is then confirmed or
 //! rejected, and `enable_recovery` / `recover` for the backup.
+//!
+//! Incoming requests are answered by their flow id ([`Kontor::incoming_verification`],
+//! [`Kontor::accept_verification_flow`], [`Kontor::decline_verification`]): a prompt
+//! that names one device must accept exactly that device's request, not whichever
+//! request happens to be newest.
 
 use std::time::Duration;
 
@@ -38,6 +43,22 @@ pub struct DeviceInfo {
     pub verified: bool,
     /// This very device.
     pub current: bool,
+}
+
+/// A verification request that another device or user sent us and that still waits for
+/// our answer.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct IncomingVerification {
+    /// Who asks (our own id for one of our other devices).
+    pub user_id: String,
+    /// The id of the flow, to accept or decline exactly this request.
+    pub flow_id: String,
+    /// The device that asks.
+    pub device_id: String,
+    /// The name that device gave itself, if any.
+    pub device_name: Option<String>,
+    /// The request comes from one of our own devices.
+    pub own: bool,
 }
 
 /// A running SAS verification with another device or user.
@@ -166,22 +187,10 @@ impl Kontor {
             }
         };
         let fut = async {
-            let mut changes = request.changes();
-            loop {
-                match request.state() {
-                    VerificationRequestState::Ready { .. } => break,
-                    VerificationRequestState::Cancelled(info) => {
-                        return Err(Error::Verification(info.reason().to_owned()));
-                    }
-                    VerificationRequestState::Done => {
-                        return Err(Error::Verification("request ended".into()));
-                    }
-                    _ => {}
-                }
-                if changes.next().await.is_none() {
-                    return Err(Error::Verification("request ended".into()));
-                }
-            }
+            follow(&request, |state| {
+                matches!(state, VerificationRequestState::Ready { .. }).then_some(())
+            })
+            .await?;
             let sas = request.start_sas().await?.ok_or_else(|| {
                 Error::Verification("the other side does not support emoji".into())
             })?;
@@ -251,34 +260,101 @@ impl Kontor {
                     }
                 }
             };
-            request.accept().await?;
-            let mut changes = request.changes();
-            loop {
-                match request.state() {
-                    VerificationRequestState::Transitioned {
-                        verification: SdkVerification::SasV1(sas),
-                        ..
-                    } => {
-                        sas.accept().await?;
-                        return Ok(Verification { sas });
-                    }
-                    VerificationRequestState::Cancelled(info) => {
-                        return Err(Error::Verification(info.reason().to_owned()));
-                    }
-                    VerificationRequestState::Done => {
-                        return Err(Error::Verification("request ended".into()));
-                    }
-                    _ => {}
-                }
-                if changes.next().await.is_none() {
-                    return Err(Error::Verification("request ended".into()));
-                }
-            }
+            accept_request(&request).await
         };
         // The background sync delivers the request; start it if the caller has not.
         tokio::time::timeout(timeout, fut)
             .await
             .map_err(|_| Error::Verification("no verification request arrived".into()))?
+    }
+
+    /// The request `flow_id` from `user`, if it still waits for our answer (not yet
+    /// accepted, declined, cancelled or timed out), with the device that sent it.
+    pub async fn incoming_verification(
+        &self,
+        user: &str,
+        flow_id: &str,
+    ) -> Result<Option<IncomingVerification>> {
+        let Some(request) = self.find_request(user, flow_id).await? else {
+            return Ok(None);
+        };
+        let VerificationRequestState::Requested {
+            other_device_data, ..
+        } = request.state()
+        else {
+            return Ok(None);
+        };
+        Ok(Some(IncomingVerification {
+            user_id: request.other_user_id().to_string(),
+            flow_id: flow_id.to_owned(),
+            device_id: other_device_data.device_id().to_string(),
+            device_name: other_device_data.display_name().map(str::to_owned),
+            own: request.is_self_verification(),
+        }))
+    }
+
+    /// Accepts exactly the request `flow_id` from `user` and the emoji comparison the
+    /// other side then starts.
+    pub async fn accept_verification_flow(
+        &self,
+        user: &str,
+        flow_id: &str,
+        timeout: Duration,
+    ) -> Result<Verification> {
+        let request = self.waiting_request(user, flow_id).await?;
+        tokio::time::timeout(timeout, accept_request(&request))
+            .await
+            .map_err(|_| Error::Verification("timed out waiting for the other side".into()))?
+    }
+
+    /// Declines the request `flow_id` from `user`: the other side receives a
+    /// cancellation (`m.user`) and stops waiting.
+    pub async fn decline_verification(&self, user: &str, flow_id: &str) -> Result<()> {
+        let request = self.waiting_request(user, flow_id).await?;
+        request.cancel().await?;
+        Ok(())
+    }
+
+    /// Returns once the request `flow_id` from `user` no longer waits for our answer:
+    /// accepted (here or on another of our devices), declined, cancelled by the sender
+    /// or expired. A prompt for it is then out of date.
+    pub async fn verification_request_settled(&self, user: &str, flow_id: &str) {
+        let Ok(Some(request)) = self.find_request(user, flow_id).await else {
+            return;
+        };
+        let mut changes = request.changes();
+        while matches!(
+            request.state(),
+            VerificationRequestState::Created { .. } | VerificationRequestState::Requested { .. }
+        ) {
+            if changes.next().await.is_none() {
+                return;
+            }
+        }
+    }
+
+    /// The request `flow_id` with `user` that the crypto store knows, in any state.
+    async fn find_request(&self, user: &str, flow_id: &str) -> Result<Option<VerificationRequest>> {
+        let uid = parse_user_id(user)?;
+        Ok(self
+            .client
+            .encryption()
+            .get_verification_request(&uid, flow_id)
+            .await)
+    }
+
+    /// The request `flow_id` from `user`, if it still waits for an answer.
+    async fn waiting_request(&self, user: &str, flow_id: &str) -> Result<VerificationRequest> {
+        let request = self
+            .find_request(user, flow_id)
+            .await?
+            .ok_or_else(|| Error::Verification(format!("no verification request {flow_id}")))?;
+        if !matches!(request.state(), VerificationRequestState::Requested { .. }) {
+            return Err(Error::Verification(
+                "the request was already answered, cancelled or has expired".into(),
+            ));
+        }
+        Ok(request)
     }
 
     /// Every device of our own account that the crypto store knows, this one first, so
@@ -358,5 +434,49 @@ impl Kontor {
                 .map_err(|e| Error::Recovery(e.to_string()))?;
         }
         Ok(())
+    }
+}
+
+/// Accepts a request we received and waits for the other side to start the emoji
+/// comparison, which is accepted too.
+async fn accept_request(request: &VerificationRequest) -> Result<Verification> {
+    request.accept().await?;
+    let sas = follow(request, |state| match state {
+        VerificationRequestState::Transitioned {
+            verification: SdkVerification::SasV1(sas),
+            ..
+        } => Some(sas),
+        _ => None,
+    })
+    .await?;
+    sas.accept().await?;
+    Ok(Verification { sas })
+}
+
+/// Follows `request` until `pick` takes one of its states; a request that is cancelled or
+/// ends first is an error (the cancellation's reason, e.g. "The user cancelled the
+/// verification.", is what the other side's answer means to the user).
+async fn follow<T>(
+    request: &VerificationRequest,
+    mut pick: impl FnMut(VerificationRequestState) -> Option<T>,
+) -> Result<T> {
+    let mut changes = request.changes();
+    loop {
+        match request.state() {
+            VerificationRequestState::Cancelled(info) => {
+                return Err(Error::Verification(info.reason().to_owned()));
+            }
+            VerificationRequestState::Done => {
+                return Err(Error::Verification("request ended".into()));
+            }
+            state => {
+                if let Some(t) = pick(state) {
+                    return Ok(t);
+                }
+            }
+        }
+        if changes.next().await.is_none() {
+            return Err(Error::Verification("request ended".into()));
+        }
     }
 }

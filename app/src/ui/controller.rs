@@ -41,6 +41,8 @@ pub(crate) struct Shared {
     book: Arc<super::contacts::SharedBook>,
     /// The user's settings (settings.rs).
     pub(crate) prefs: Arc<super::settings::State>,
+    /// Desktop notifications (desktop.rs).
+    desktop: Arc<super::desktop::Desktop>,
 }
 
 /// Locks a mutex even if a panicking task poisoned it: every value here stays
@@ -59,12 +61,17 @@ impl Shared {
             language: Mutex::new(language),
             book: Arc::new(Mutex::new(None)),
             prefs: super::settings::State::new(config.data_dir.clone(), config.language.is_some()),
+            desktop: Arc::new(super::desktop::Desktop::new(config.desktop_bus.clone())),
             config,
         })
     }
 
     pub(crate) fn kontor(&self) -> Option<Arc<Kontor>> {
         lock(&self.kontor).clone()
+    }
+
+    pub(crate) fn desktop(&self) -> Arc<super::desktop::Desktop> {
+        self.desktop.clone()
     }
 
     pub(crate) fn book(&self) -> &Arc<super::contacts::SharedBook> {
@@ -180,6 +187,7 @@ pub(crate) fn wire(window: &AppWindow, shared: &Arc<Shared>) {
     super::import_wizard::wire(window, &shared.rt, &shared.book);
     super::contact_actions::wire(window, shared);
     super::settings::wire(window, shared);
+    super::verify_prompt::wire(window, shared);
     super::idle::wire(window, shared);
 
     let session = window.global::<Session>();
@@ -301,6 +309,7 @@ pub(crate) fn clear_views(w: &AppWindow) {
         VecModel::<super::ImportProblem>::default(),
     )));
     w.global::<super::FilePicker>().set_visible(false);
+    super::verify_prompt::clear(w);
 }
 
 /// Picks the first screen: unlock when a profile exists, else onboarding (a stat, so
@@ -581,7 +590,10 @@ fn apply_event(shared: &Arc<Shared>, weak: &Weak<AppWindow>, w: &AppWindow, even
                 c.set_upload_progress((done as f64 / total as f64) as f32);
             }
         }
-        CoreEvent::Transfer { .. } | CoreEvent::VerificationRequest { .. } => {}
+        CoreEvent::VerificationRequest { user_id, flow_id } => {
+            super::verify_prompt::incoming(shared, weak, w, user_id, flow_id);
+        }
+        CoreEvent::Transfer { .. } => {}
     }
 }
 

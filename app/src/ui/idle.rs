@@ -80,6 +80,7 @@ pub(crate) fn wire(window: &AppWindow, shared: &Arc<Shared>) {
 /// Locks: nothing of the account stays on screen or unlocked in memory.
 pub(crate) fn lock_now(shared: &Arc<Shared>, w: &AppWindow) {
     w.global::<Lock>().set_locked(true);
+    super::verify_prompt::lock(shared, w);
     controller::clear_views(w);
     super::settings::clear(shared, w);
     controller::set_book(shared, &w.as_weak(), None);

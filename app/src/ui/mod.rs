@@ -8,6 +8,7 @@
 mod contact_actions;
 mod contacts;
 mod controller;
+mod desktop;
 pub mod file_picker;
 pub mod files;
 pub mod format;
@@ -18,12 +19,14 @@ pub mod prefs;
 pub mod settings;
 mod timeline;
 pub mod units;
+mod verify_prompt;
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use slint::ComponentHandle;
 use tokio::runtime::Handle;
 
+pub use desktop::DesktopBus;
 pub use format::Language;
 
 /// The Rust side of the `.slint` files (`AppWindow` and the globals it exports).
@@ -47,6 +50,9 @@ pub struct Config {
     /// Where received files are saved; `None`: `~/Downloads`, else
     /// `<data-dir>/downloads`.
     pub download_dir: Option<PathBuf>,
+    /// Where desktop notifications go: the session bus in the app, a private bus in a
+    /// test, or nowhere (only the in-app notice).
+    pub desktop_bus: DesktopBus,
 }
 
 /// Why the UI could not run.

@@ -2,11 +2,13 @@
 //! saves them (on a blocking thread), runs device verification and recovery on tokio,
 //! and builds the new-message notice.
 //!
-//! Notifications are delivered in the app: a banner over the current screen
-//! (`Notices`). A desktop notification through D-Bus would need `notify-rust`, whose
-//! current release brings zbus 6 while Slint already compiles zbus 5: a second D-Bus
-//! stack to build on every CI run. A desktop notifier plugs in at [`notice_for`]: it
-//! gets the same [`Notice`], which carries message text only if the user allowed it.
+//! Notifications: [`notice_for`] decides whether a message gets one and what it may say;
+//! [`notify`] sends it to the desktop (`desktop.rs`, D-Bus) and shows the in-app banner
+//! (`Notices`) only when that fails (no session bus, no notification server), so the user
+//! is told once, not twice. The desktop one is stricter than the banner: it leaves the
+//! app (the desktop draws it, may keep it in a history, show it on the lock screen or
+//! mirror it to a phone), so it never names a sender by a Matrix id or anything that
+//! looks like a phone number ([`desktop_name`]).
 
 use std::{
     path::PathBuf,
@@ -129,7 +131,21 @@ pub fn notice_for(
     })
 }
 
-/// A received message, on the UI thread: shows its notice if one is due.
+/// The sender as a desktop notification may name them: the chat's name, but nothing that
+/// may be a phone number: no Matrix id (the fallback when a chat has no name; bridged
+/// contacts have ids like `@whatsapp_4917…`) and no name with six or more digits (a
+/// chat named after the number). Empty: the notification says only "New message".
+pub fn desktop_name(sender: &str) -> &str {
+    let digits = sender.chars().filter(char::is_ascii_digit).count();
+    if sender.starts_with('@') || digits >= 6 {
+        ""
+    } else {
+        sender
+    }
+}
+
+/// A received message, on the UI thread: shows its notice if one is due, on the desktop
+/// when it can, else in the window.
 pub(crate) fn notify(
     shared: &Arc<Shared>,
     w: &AppWindow,
@@ -143,6 +159,32 @@ pub(crate) fn notify(
     let Some(n) = notice_for(msg, sender_name, &shared.prefs.get(), open, locked) else {
         return;
     };
+    let desktop = shared.desktop();
+    if !desktop.enabled() {
+        return show_notice(w, n);
+    }
+    // Translated by the view, in the language the window shows.
+    let summary = w
+        .global::<Notices>()
+        .invoke_title(desktop_name(&n.sender).into())
+        .to_string();
+    let weak = w.as_weak();
+    shared.runtime().spawn(async move {
+        if let Err(e) = desktop.notify(&summary, &n.body).await {
+            tracing::debug!("no desktop notification, showing it in the window: {e}");
+            let _ = weak.upgrade_in_event_loop(move |w| {
+                // Locked meanwhile: a notice made before the lock must not show its name.
+                if w.global::<Lock>().get_locked() && !n.sender.is_empty() {
+                    return;
+                }
+                show_notice(&w, n);
+            });
+        }
+    });
+}
+
+/// Shows the in-app notice for a while.
+fn show_notice(w: &AppWindow, n: Notice) {
     let notices = w.global::<Notices>();
     notices.set_sender(n.sender.into());
     notices.set_body(n.body.into());
@@ -363,11 +405,11 @@ pub(crate) fn wire(window: &AppWindow, shared: &Arc<Shared>) {
     }
     {
         let (sh, weak) = (shared.clone(), window.as_weak());
-        p.on_verify_device(move |id| verify(&sh, &weak, Some(id.to_string())));
+        p.on_verify_device(move |id| verify(&sh, &weak, Start::Device(id.to_string())));
     }
     {
         let (sh, weak) = (shared.clone(), window.as_weak());
-        p.on_accept_verification(move || verify(&sh, &weak, None));
+        p.on_accept_verification(move || verify(&sh, &weak, Start::Next));
     }
     {
         let (sh, weak) = (shared.clone(), window.as_weak());
@@ -479,28 +521,55 @@ fn sas_failed(weak: &Weak<AppWindow>, detail: String) {
     });
 }
 
-/// Starts a verification with our device `device`, or (None) accepts the next request
-/// another device of ours sends, and shows the emojis once both sides have them.
-fn verify(shared: &Arc<Shared>, weak: &Weak<AppWindow>, device: Option<String>) {
+/// How a verification begins.
+pub(crate) enum Start {
+    /// We ask our device with this id (its "Verify" button).
+    Device(String),
+    /// We accept the next request another device of ours sends ("Accept a request").
+    Next,
+    /// We accept exactly this request (the prompt, `verify_prompt.rs`).
+    Flow {
+        /// Who asks (our own id).
+        user: String,
+        /// The request.
+        flow_id: String,
+        /// The device that asks, shown while waiting.
+        device: String,
+    },
+}
+
+/// Starts a verification (see [`Start`]) and shows the emojis once both sides have them.
+pub(crate) fn verify(shared: &Arc<Shared>, weak: &Weak<AppWindow>, start: Start) {
     let Some(kontor) = shared.kontor() else {
         return;
     };
     if let Some(w) = weak.upgrade() {
         let p = w.global::<Prefs>();
         p.set_sas_state(SasState::Waiting);
-        p.set_sas_device(device.clone().unwrap_or_default().into());
+        p.set_sas_device(
+            match &start {
+                Start::Device(d) | Start::Flow { device: d, .. } => d.as_str(),
+                Start::Next => "",
+            }
+            .into(),
+        );
         p.set_sas_detail(SharedString::new());
     }
     let (sh, weak) = (shared.clone(), weak.clone());
     shared.runtime().spawn(async move {
         let me = kontor.user_id();
-        let started = match &device {
-            Some(d) => {
+        let started = match &start {
+            Start::Device(d) => {
                 kontor
                     .request_verification(&me, Some(d), VERIFY_TIMEOUT)
                     .await
             }
-            None => kontor.accept_verification(Some(&me), VERIFY_TIMEOUT).await,
+            Start::Next => kontor.accept_verification(Some(&me), VERIFY_TIMEOUT).await,
+            Start::Flow { user, flow_id, .. } => {
+                kontor
+                    .accept_verification_flow(user, flow_id, VERIFY_TIMEOUT)
+                    .await
+            }
         };
         let v = match started {
             Ok(v) => Arc::new(v),
@@ -714,6 +783,17 @@ mod tests {
             ..Settings::default()
         };
         assert!(notice_for(&msg(false, text("x")), None, &off, None, false).is_none());
+    }
+
+    #[test]
+    fn desktop_names_no_number() {
+        assert_eq!(desktop_name("Ben Bauer"), "Ben Bauer");
+        assert_eq!(desktop_name("Praxis Raum 12"), "Praxis Raum 12");
+        assert_eq!(desktop_name("@ben:hs"), "", "a Matrix id");
+        assert_eq!(desktop_name("@whatsapp_4917012345678:hs"), "");
+        assert_eq!(desktop_name("+49 170 1234567"), "", "a phone number");
+        assert_eq!(desktop_name("0170/123456"), "");
+        assert_eq!(desktop_name(""), "");
     }
 
     #[test]

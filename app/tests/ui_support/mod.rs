@@ -9,11 +9,16 @@
 
 use std::{
     future::Future,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
     time::{Duration, Instant},
 };
 
 use i_slint_backend_testing::{AccessibleRole, ElementHandle};
-use kontor::ui::{App, Config, Language};
+use kontor::ui::{App, Config, DesktopBus, Language};
+use kontor_core::{KdfParams, Kontor, Profile};
 use slint::ComponentHandle;
 
 /// A fresh data directory and the tokio runtime the app's controller uses.
@@ -34,14 +39,21 @@ impl Harness {
         }
     }
 
-    /// Builds the app in `language`, with cheap key derivation for new profiles.
+    /// Builds the app in `language`, with cheap key derivation for new profiles. Notices
+    /// stay in the window, whatever desktop runs the tests.
     pub fn app(&self, language: Language) -> App {
+        self.app_on(language, DesktopBus::Off)
+    }
+
+    /// [`Harness::app`] with desktop notifications going to `bus`.
+    pub fn app_on(&self, language: Language, bus: DesktopBus) -> App {
         let app = App::new(
             Config {
                 data_dir: self.dir.path().to_owned(),
                 insecure_fast_kdf: true,
                 language: Some(language),
                 download_dir: Some(self.dir.path().join("downloads")),
+                desktop_bus: bus,
             },
             self.rt.handle().clone(),
         )
@@ -54,6 +66,38 @@ impl Harness {
         app
     }
 }
+
+impl Harness {
+    /// Logs in another kontor-core client (a customer, or another device of the same
+    /// account) on the runtime, with a profile in its own directory under the harness's.
+    pub fn spawn_login(
+        &self,
+        homeserver: &str,
+        user: &str,
+        password: &str,
+    ) -> tokio::task::JoinHandle<Arc<Kontor>> {
+        static N: AtomicU64 = AtomicU64::new(0);
+        let dir = self
+            .dir
+            .path()
+            .join(format!("client-{}", N.fetch_add(1, Ordering::Relaxed)))
+            .join("profile");
+        let (hs, user, pw) = (homeserver.to_owned(), user.to_owned(), password.to_owned());
+        self.rt.spawn(async move {
+            let profile = Profile::open_with(&dir, "client pass", FAST_KDF).expect("profile");
+            Kontor::login(profile, &hs, &user, &pw)
+                .await
+                .expect("login")
+        })
+    }
+}
+
+/// Cheap key derivation for the profiles of test clients.
+pub const FAST_KDF: KdfParams = KdfParams {
+    m_kib: 64,
+    t: 1,
+    p: 1,
+};
 
 /// Runs `story` on the UI thread's event loop until it finishes; its panics fail the test.
 pub fn run_story(story: impl Future<Output = ()> + 'static) {
@@ -153,4 +197,33 @@ pub async fn onboard(app: &App, homeserver: &str, user: &str, password: &str, pa
         (app.window.global::<Session>().get_screen() == Screen::Chats).then_some(())
     })
     .await;
+}
+
+/// `client` opens a direct chat with `user`, the app's account, and the app accepts the
+/// invitation. Returns the room id and the chat's name in the list.
+pub async fn chat_from(
+    h: &Harness,
+    app: &App,
+    client: &Arc<Kontor>,
+    user: &str,
+) -> (String, String) {
+    use kontor::ui::Chats;
+    use slint::Model;
+    let (k, user) = (client.clone(), user.to_owned());
+    let room = on_tokio(&h.rt, async move {
+        k.sync_once().await.expect("client sync");
+        k.open_dm(&user).await.expect("dm")
+    })
+    .await;
+    press(app, "Accept").await;
+    let chats = app.window.global::<Chats>();
+    let name = wait_for("the joined chat", 30, || {
+        chats
+            .get_chats()
+            .iter()
+            .find(|c| c.room_id == room.as_str() && !c.invite)
+            .map(|c| c.name.to_string())
+    })
+    .await;
+    (room, name)
 }
