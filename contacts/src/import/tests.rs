@@ -1,4 +1,5 @@
 use super::*;
+use crate::model::NewContact;
 use crate::testutil::{PASS, mem_book, reopen};
 
 const VCF: &str = "BEGIN:VCARD\nVERSION:3.0\nFN:Anna Schmidt\nTEL;TYPE=CELL:0151 12345678\nEMAIL:anna@example.de\n\
@@ -234,6 +235,87 @@ fn two_rows_matching_one_stored_contact_both_merge() {
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].emails.len(), 2, "{:?}", all[0].emails);
     assert_eq!(all[0].phones.len(), 2, "{:?}", all[0].phones);
+}
+
+/// The fallback of `find_existing`: both books were empty when the import
+/// started, so the staged records carry no index hashes for the book they
+/// are not sealed for; contacts entered by hand while the file is read (here:
+/// from the progress callback, before the importer takes the book's lock)
+/// land in exactly that other book. The importer must open the staged record
+/// and hash its terms under the other book's key, in the order of its terms
+/// (Frida matches on her second term, the e-mail), or it would add a second
+/// contact for the same person.
+#[test]
+fn duplicate_of_contact_added_to_other_book_during_import_is_merged() {
+    let m = mem_book();
+    // Emil without consent (private book), Frida with consent (work book).
+    let vcf = "BEGIN:VCARD\nFN:Emil Import\nTEL:0151 22222222\nEMAIL:emil@example.de\nEND:VCARD\n\
+BEGIN:VCARD\nFN:Frida Import\nTEL:0151 33333333\nEMAIL:Frida@Example.de\nX-KONTOR-CONSENT:granted\nEND:VCARD\n";
+    let mut added: Vec<Contact> = Vec::new();
+    let r = m
+        .book
+        .import_bytes(
+            "mitte.vcf",
+            vcf.as_bytes(),
+            Format::VCard,
+            &ImportOptions::default(),
+            &mut |p| {
+                if p.phase == Phase::Preparing && added.is_empty() {
+                    // Emil, with consent, into the work book; Frida, without,
+                    // into the private one: each into the book the imported
+                    // duplicate is not sealed for.
+                    let emil = NewContact {
+                        display_name: "Emil Hand".into(),
+                        phones: vec!["+49 151 22222222".into()],
+                        ..Default::default()
+                    };
+                    let frida = NewContact {
+                        display_name: "Frida Hand".into(),
+                        phones: vec!["030 4444444".into()],
+                        emails: vec!["frida@example.de".into()],
+                        ..Default::default()
+                    };
+                    added.push(m.book.add(emil, Some(("Termine", None))).unwrap());
+                    added.push(m.book.add(frida, None).unwrap());
+                }
+            },
+            &AtomicBool::new(false),
+        )
+        .unwrap();
+    let [emil, frida] = <[Contact; 2]>::try_from(added).unwrap();
+    assert_eq!(
+        (r.read, r.added_work, r.added_private, r.updated),
+        (2, 0, 0, 2),
+        "{r:?}"
+    );
+    assert_eq!(
+        r.merged,
+        vec![
+            Merge {
+                line: 1,
+                into: MergeTarget::Existing(emil.id.clone()),
+                matched: "tel"
+            },
+            Merge {
+                line: 6,
+                into: MergeTarget::Existing(frida.id.clone()),
+                matched: "email"
+            },
+        ]
+    );
+    // Emil stays in the work book (a file without consent never
+    // downgrades) and gains the file's e-mail; Frida's consent from the file
+    // moves her to the work book. Nobody is stored twice.
+    assert!(m.book.private().is_empty().unwrap());
+    let work = m.book.list(Book::Work).unwrap();
+    assert_eq!(work.len(), 2, "{work:?}");
+    let (_, emil) = m.book.get(&emil.id).unwrap();
+    assert_eq!(emil.display_name, "Emil Hand");
+    assert!(emil.emails.iter().any(|e| e.address == "emil@example.de"));
+    let (book, frida) = m.book.get(&frida.id).unwrap();
+    assert_eq!(book, Book::Work);
+    assert_eq!(frida.phones.len(), 2, "{:?}", frida.phones);
+    assert_eq!(frida.consent.status(), ConsentStatus::Granted);
 }
 
 /// A file of several parser chunks: duplicates are found across chunks, the
