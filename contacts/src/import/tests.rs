@@ -318,19 +318,31 @@ BEGIN:VCARD\nFN:Frida Import\nTEL:0151 33333333\nEMAIL:Frida@Example.de\nX-KONTO
     assert_eq!(frida.consent.status(), ConsentStatus::Granted);
 }
 
-/// A file of several parser chunks: duplicates are found across chunks, the
-/// merge targets are the earlier lines, and the parser's rejections come
-/// before the importer's, each with its line.
+/// A file of several parser chunks, each prepared by another worker:
+/// duplicates are found across chunks, the merge targets are the earlier
+/// lines, the parser's rejections come before the importer's, and the
+/// importer's rejections and warnings from different chunks come back in
+/// line order.
 #[test]
 fn large_file_merges_across_chunks_and_reports_in_order() {
     let n = PARSE_CHUNK * 2 + 100;
     let mut v = String::from("BEGIN:VCARD\nNOTE:empty\nEND:VCARD\n");
+    // An unknown consent value (rejected) in the first and in the last chunk.
+    let odd_consent = [7, n - 1];
+    // An invalid second number (warning) in every chunk; without digits, so
+    // it is no index term and merges nothing.
+    let odd_number = |i: usize| i % 1000 == 3;
     for i in 0..n {
         // Records in the second half repeat a number of the first half.
         let number = if i >= n / 2 { i - n / 2 } else { i };
-        let consent = if i == n - 1 { "vielleicht" } else { "granted" };
+        let consent = if odd_consent.contains(&i) {
+            "vielleicht"
+        } else {
+            "granted"
+        };
+        let extra = if odd_number(i) { "TEL:unbekannt\n" } else { "" };
         v.push_str(&format!(
-            "BEGIN:VCARD\nFN:P{i}\nTEL:0151 {:08}\nX-KONTOR-CONSENT:{consent}\nEND:VCARD\n",
+            "BEGIN:VCARD\nFN:P{i}\nTEL:0151 {:08}\n{extra}X-KONTOR-CONSENT:{consent}\nEND:VCARD\n",
             number
         ));
     }
@@ -352,16 +364,36 @@ fn large_file_merges_across_chunks_and_reports_in_order() {
         )
         .unwrap();
     assert_eq!(r.read, n);
-    let card_line = |i: usize| 4 + 5 * i as u64;
+    // Cards are 5 lines long, 6 with the invalid number.
+    let lines: Vec<u64> = (0..n)
+        .scan(4, |line, i| {
+            let start = *line;
+            *line += if odd_number(i) { 6 } else { 5 };
+            Some(start)
+        })
+        .collect();
+    let card_line = |i: usize| lines[i];
+    let card_at = |line: u64| lines.binary_search(&line).unwrap();
     assert_eq!(
         r.rejected.iter().map(|i| i.line).collect::<Vec<_>>(),
-        vec![1, card_line(n - 1)]
+        vec![1, card_line(7), card_line(n - 1)]
     );
-    assert_eq!(r.merged.len(), n - n / 2 - 1);
+    let warned: Vec<u64> = (0..n)
+        .filter(|&i| odd_number(i) && !odd_consent.contains(&i))
+        .map(card_line)
+        .collect();
+    assert_eq!(warned.len(), 5, "one in every chunk");
+    assert_eq!(
+        r.warnings.iter().map(|w| w.line).collect::<Vec<_>>(),
+        warned
+    );
+    // The duplicates of rejected cards are not merged but added.
+    assert_eq!(r.merged.len(), n - n / 2 - 2);
     for merge in &r.merged {
-        let i = (merge.line - 4) as usize / 5;
+        let i = card_at(merge.line);
         assert_eq!(merge.into, MergeTarget::Line(card_line(i - n / 2)));
     }
+    assert!(r.merged.windows(2).all(|w| w[0].line < w[1].line));
     assert_eq!(r.added_work, n / 2);
     assert_eq!(m.book.work().len().unwrap(), n / 2);
     // Progress while parsing grows and ends at the file size.
