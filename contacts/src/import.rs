@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::sync_channel;
 
 use serde::Serialize;
 
@@ -235,10 +236,147 @@ impl TermKeys {
     }
 }
 
-/// Records per message from the parser thread: large enough that normalising
-/// a chunk is worth spreading over the cores, small enough that the raw
-/// records in flight stay a few megabytes.
+/// Records per message from the parser thread: large enough that handing a
+/// chunk to a worker costs nothing next to preparing it, small enough that
+/// the chunks in flight (a few per worker) stay a few megabytes.
 const PARSE_CHUNK: usize = 2048;
+
+/// Below this many bytes a file is a chunk or two: one worker, no thread
+/// that would only wait.
+const ONE_WORKER_BELOW: usize = 1 << 20;
+
+/// How many workers prepare chunks: one per core. With the parser and the
+/// importing thread that is more threads than cores, which is the point:
+/// whichever stage has work fills a core the others leave idle.
+fn worker_count(total_bytes: usize) -> usize {
+    if cfg!(test) {
+        // The unit tests' files are small: they go through three workers
+        // anyway, on any machine, so the rotation (file order of merges and
+        // issues, cancelling) is what they test; the integration tests get
+        // the one worker of a small file.
+        3
+    } else if total_bytes < ONE_WORKER_BELOW {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 8)
+    }
+}
+
+/// What every worker of an import shares: the writers that seal (only
+/// their public keys are used until the lock is taken), and how to build
+/// a contact from a record.
+struct Prep<'a> {
+    writers: &'a [Writer<'a>; 2],
+    /// Which books held contacts as the import started (see [`Staged::other`]).
+    had_records: [bool; 2],
+    keys: &'a TermKeys,
+    file: &'a str,
+    opts: &'a ImportOptions,
+    now: Timestamp,
+    region: Region,
+    cancel: &'a AtomicBool,
+}
+
+/// One chunk of the file as a worker hands it back: its contacts sealed,
+/// each with its keys in the in-file duplicate map.
+struct Prepared {
+    /// Input bytes read when the parser sent the chunk.
+    pos: usize,
+    /// Records in the chunk (before merging).
+    read: usize,
+    staged: Vec<(Staged, Vec<u128>)>,
+    /// What `build` found wrong in this chunk; appended to the report in
+    /// chunk order, so the report stays in line order.
+    issues: Issues,
+}
+
+/// Rejections and warnings of the importer itself (the parser keeps its own).
+#[derive(Default)]
+struct Issues {
+    rejected: Vec<LineIssue>,
+    warnings: Vec<LineIssue>,
+}
+
+impl Prep<'_> {
+    /// Normalises, builds and seals one chunk, one record at a time: each
+    /// contact's plaintext (struct, JSON, index terms) is dropped as soon as
+    /// it is sealed, and the importing thread receives only sealed records.
+    fn chunk(&self, records: Vec<RawRecord>, pos: usize) -> Prepared {
+        let read = records.len();
+        let normalised = normalise_all(&records, self.region, self.cancel);
+        let mut issues = Issues::default();
+        let staged = records
+            .into_iter()
+            .zip(normalised)
+            .filter_map(|(raw, e164s)| {
+                let line = raw.line;
+                let contact = build(raw, e164s, self.file, self.opts, self.now, &mut issues)?;
+                let terms = contact.index_terms();
+                let dedup = terms.iter().map(|(k, v)| self.keys.of(k, v)).collect();
+                let staged = Staged::new(self.writers, self.had_records, line, &contact, &terms);
+                Some((staged, dedup))
+            })
+            .collect();
+        Prepared {
+            pos,
+            read,
+            staged,
+            issues,
+        }
+    }
+}
+
+/// The in-file duplicate check, fed chunk by chunk in file order.
+#[derive(Default)]
+struct InFile {
+    /// The file's contacts after merging, in the order of their first line.
+    batch: Vec<Staged>,
+    /// Index term key → the contact in `batch` that has it.
+    seen: HashMap<u128, usize>,
+}
+
+impl InFile {
+    /// Adds a chunk's contacts, merging each duplicate into the first
+    /// contact with one of its terms. Both are opened again for that: the
+    /// duplicate was sealed by its worker like every other record (about
+    /// 0.4 % of a large file are merged).
+    fn add(
+        &mut self,
+        prep: &Prep<'_>,
+        staged: Vec<(Staged, Vec<u128>)>,
+        merges: &mut Vec<Merge>,
+    ) -> Result<()> {
+        for (staged, dedup) in staged {
+            let hit = dedup
+                .iter()
+                .zip(&staged.kinds)
+                .find_map(|(key, kind)| self.seen.get(key).map(|&j| (j, *kind)));
+            let Some((j, matched)) = hit else {
+                for key in dedup {
+                    self.seen.entry(key).or_insert(self.batch.len());
+                }
+                self.batch.push(staged);
+                continue;
+            };
+            let first = &mut self.batch[j];
+            merges.push(Merge {
+                line: staged.line,
+                into: MergeTarget::Line(first.line),
+                matched,
+            });
+            let mut merged = first.contact(prep.writers)?;
+            merge_into(&mut merged, &staged.contact(prep.writers)?, prep.now);
+            let terms = merged.index_terms();
+            for (k, v) in &terms {
+                self.seen.entry(prep.keys.of(k, v)).or_insert(j);
+            }
+            *first = Staged::new(prep.writers, prep.had_records, first.line, &merged, &terms);
+        }
+        Ok(())
+    }
+}
 
 impl ContactBook {
     /// Imports a file. `progress` is called now and then; setting `cancel` stops the
@@ -316,113 +454,124 @@ impl ContactBook {
         let region = opts.region.unwrap_or(self.region);
         let now = Timestamp::now();
 
-        // Build contacts, seal them and merge duplicates inside the file,
-        // chunk by chunk while a second thread parses the rest of the file.
-        // The writers only seal until the book's lock is taken below (sealing
+        // Build contacts, seal them and merge duplicates inside the file, as
+        // a pipeline (see `Prep`): the parser thread reads ahead, workers
+        // normalise, build and seal the next chunks, and this thread merges
+        // the duplicates of each chunk as it arrives, in file order. The
+        // writers only seal until the book's lock is taken below (sealing
         // needs the public keys, nothing stored).
         let writers = [self.work.store.writer(), self.private.store.writer()];
-        let had_records = [
-            self.work.store.has_records()?,
-            self.private.store.has_records()?,
-        ];
-        let mut batch: Vec<Staged> = Vec::new();
-        let mut seen: HashMap<u128, usize> = HashMap::new();
         let keys = TermKeys::new();
+        let prep = Prep {
+            writers: &writers,
+            had_records: [
+                self.work.store.has_records()?,
+                self.private.store.has_records()?,
+            ],
+            keys: &keys,
+            file: file_name,
+            opts,
+            now,
+            region,
+            cancel,
+        };
+        let mut in_file = InFile::default();
+        let mut issues = Issues::default();
         let parsed = std::thread::scope(|s| -> Result<Parsed> {
             let bytes: &[u8] = &bytes;
-            let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<RawRecord>, usize)>(2);
+            let prep = &prep;
+            let mut to_workers = Vec::new();
+            let mut results = Vec::new();
+            let mut workers = Vec::new();
+            for _ in 0..worker_count(total_bytes) {
+                let (tx, rx) = sync_channel::<(Vec<RawRecord>, usize)>(1);
+                let (done_tx, done_rx) = sync_channel::<Prepared>(1);
+                workers.push(s.spawn(move || {
+                    for (records, pos) in rx {
+                        // Either hangs up when the import stops early.
+                        if cancel.load(Ordering::Relaxed)
+                            || done_tx.send(prep.chunk(records, pos)).is_err()
+                        {
+                            break;
+                        }
+                    }
+                }));
+                to_workers.push(tx);
+                results.push(done_rx);
+            }
             let parser = s.spawn(move || {
+                // Chunk k goes to worker k mod n, and this thread takes the
+                // results in the same rotation: file order without sorting.
+                let mut sent = 0;
+                let mut send = |records: Vec<RawRecord>, pos: usize| {
+                    let worker = &to_workers[sent % to_workers.len()];
+                    sent += 1;
+                    worker.send((records, pos)).is_ok()
+                };
                 let mut chunk = Vec::with_capacity(PARSE_CHUNK);
                 let mut emit = |r: RawRecord, pos: usize| {
                     chunk.push(r);
-                    chunk.len() < PARSE_CHUNK || tx.send((std::mem::take(&mut chunk), pos)).is_ok()
+                    chunk.len() < PARSE_CHUNK || send(std::mem::take(&mut chunk), pos)
                 };
                 let parsed = match format {
                     Format::VCard => crate::vcard::parse_with(bytes, &mut emit),
                     Format::Csv => crate::csv_file::parse_with(bytes, &mut emit),
                 };
                 if !chunk.is_empty() {
-                    // The receiver only hangs up on cancel.
-                    let _ = tx.send((chunk, total_bytes));
+                    // The workers only hang up on cancel.
+                    let _ = send(chunk, total_bytes);
                 }
                 parsed
             });
             let mut outcome = Ok(());
-            for (records, pos) in rx.iter() {
+            for k in 0.. {
+                // No result: the parser is done and every chunk was handled.
+                let Ok(chunk) = results[k % results.len()].recv() else {
+                    break;
+                };
                 if let Err(e) = check() {
                     outcome = Err(e);
                     break;
                 }
-                if pos < total_bytes {
+                if chunk.pos < total_bytes {
                     progress(Progress {
                         phase: Phase::Parsing,
-                        done: pos,
+                        done: chunk.pos,
                         total: total_bytes,
                     });
                 }
-                report.read += records.len();
-                let normalised = normalise_all(&records, region, cancel);
-                let built: Vec<(u64, Contact)> = records
-                    .into_iter()
-                    .zip(normalised)
-                    .filter_map(|(raw, e164s)| {
-                        let line = raw.line;
-                        build(raw, e164s, file_name, opts, now, &mut report).map(|c| (line, c))
-                    })
-                    .collect();
-                let staged = stage_all(&writers, had_records, &keys, &built);
-                for ((_, contact), (staged, dedup)) in built.into_iter().zip(staged) {
-                    let hit = dedup
-                        .iter()
-                        .zip(&staged.kinds)
-                        .find_map(|(key, kind)| seen.get(key).map(|&j| (j, *kind)));
-                    let Some((j, matched)) = hit else {
-                        for key in dedup {
-                            seen.entry(key).or_insert(batch.len());
-                        }
-                        batch.push(staged);
-                        continue;
-                    };
-                    let first = &mut batch[j];
-                    report.merged.push(Merge {
-                        line: staged.line,
-                        into: MergeTarget::Line(first.line),
-                        matched,
-                    });
-                    let mut merged = match first.contact(&writers) {
-                        Ok(c) => c,
-                        Err(e) => {
-                            outcome = Err(e);
-                            break;
-                        }
-                    };
-                    merge_into(&mut merged, &contact, now);
-                    let terms = merged.index_terms();
-                    for (k, v) in &terms {
-                        seen.entry(keys.of(k, v)).or_insert(j);
-                    }
-                    *first = Staged::new(&writers, had_records, first.line, &merged, &terms);
-                }
-                if outcome.is_err() {
+                report.read += chunk.read;
+                issues.rejected.extend(chunk.issues.rejected);
+                issues.warnings.extend(chunk.issues.warnings);
+                if let Err(e) = in_file.add(prep, chunk.staged, &mut report.merged) {
+                    outcome = Err(e);
                     break;
                 }
             }
-            // Hanging up makes the parser stop at its next record.
-            drop(rx);
+            // Hanging up stops the workers at their next chunk, and with them
+            // the parser at its next record.
+            drop(results);
+            for worker in workers {
+                worker
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            }
             let parsed = parser
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             outcome.map(|()| parsed)
         })?;
-        drop(seen);
+        let batch = in_file.batch;
         drop(bytes);
         check()?;
         // The parser's problems come first, as they did when parsing came first.
         let Parsed {
             rejected, warnings, ..
         } = parsed;
-        report.rejected.splice(0..0, rejected);
-        report.warnings.splice(0..0, warnings);
+        report.rejected = rejected;
+        report.rejected.append(&mut issues.rejected);
+        report.warnings = warnings;
+        report.warnings.append(&mut issues.warnings);
         progress(Progress {
             phase: Phase::Parsing,
             done: total_bytes,
@@ -444,6 +593,8 @@ impl ContactBook {
         let mut updates: HashMap<ContactId, (Book, Contact)> = HashMap::new();
         let n = batch.len();
         report.new_ids.reserve_exact(n);
+        // The new records of each book, in file order.
+        let mut new: [Vec<Sealed>; 2] = Default::default();
         for (i, staged) in batch.into_iter().enumerate() {
             if i % CHUNK == 0 {
                 check()?;
@@ -475,9 +626,25 @@ impl ContactBook {
                 Book::Private => report.added_private += 1,
             }
             report.new_ids.push(staged.sealed.id().clone());
-            writers[slot(staged.book)].put_sealed(staged.sealed)?;
+            new[slot(staged.book)].push(staged.sealed);
         }
         check()?;
+        // Into their buckets and shards, both books at once (the writers are
+        // independent, and the lookups above read only what is stored).
+        let [work, private] = &mut writers;
+        let [new_work, new_private] = new;
+        std::thread::scope(|s| {
+            let private_done = s.spawn(move || {
+                new_private
+                    .into_iter()
+                    .try_for_each(|r| private.put_sealed(r))
+            });
+            let work_done = new_work.into_iter().try_for_each(|r| work.put_sealed(r));
+            private_done
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                .and(work_done)
+        })?;
         for (from, c) in updates.into_values() {
             let to = book_for(c.consent.status());
             writers[slot(to)].put(&c)?;
@@ -555,43 +722,6 @@ impl ContactBook {
     }
 }
 
-/// Seals a chunk of new contacts on all cores (encrypting and hashing is
-/// independent per contact), keeping their order; with each, the keys of its
-/// index terms in the in-file duplicate map.
-fn stage_all(
-    writers: &[Writer<'_>; 2],
-    had_records: [bool; 2],
-    keys: &TermKeys,
-    contacts: &[(u64, Contact)],
-) -> Vec<(Staged, Vec<u128>)> {
-    let stage = |(line, c): &(u64, Contact)| {
-        let terms = c.index_terms();
-        let dedup = terms.iter().map(|(k, v)| keys.of(k, v)).collect();
-        (Staged::new(writers, had_records, *line, c, &terms), dedup)
-    };
-    let threads = if contacts.len() < 64 {
-        1
-    } else {
-        std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .clamp(1, 8)
-    };
-    let per = contacts.len().div_ceil(threads).max(1);
-    if threads == 1 {
-        return contacts.iter().map(stage).collect();
-    }
-    std::thread::scope(|s| {
-        let handles: Vec<_> = contacts
-            .chunks(per)
-            .map(|chunk| s.spawn(move || chunk.iter().map(stage).collect::<Vec<_>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    })
-}
-
 /// Merges an imported record into a stored contact. The file can grant or
 /// withdraw consent; a file without consent never downgrades a contact.
 fn update_existing(mut existing: Contact, new: &Contact, now: Timestamp) -> Contact {
@@ -630,12 +760,13 @@ fn merge_into(first: &mut Contact, dup: &Contact, now: Timestamp) {
     first.updated = now;
 }
 
-/// E.164 forms of every record's numbers.
+/// E.164 forms of every record's numbers, on the calling thread (an import
+/// runs one per worker, each on its own chunk).
 ///
 /// Parsing numbers is the costliest part of an import. The phone library keeps
 /// some compiled patterns in a small shared LRU cache behind one lock; numbers
 /// of one country in a row keep that cache warm, so numbers are normalised in
-/// order of their leading digits, in one contiguous run of that order per core.
+/// order of their leading digits.
 fn normalise_all(
     records: &[RawRecord],
     region: Region,
@@ -659,43 +790,11 @@ fn normalise_all(
         }
     }
     order.sort_unstable();
-    let run = |part: &[(String, usize, usize)]| -> Vec<Option<String>> {
-        let mut done = Vec::with_capacity(part.len());
-        for (n, (_, i, j)) in part.iter().enumerate() {
-            if n % 1024 == 0 && cancel.load(Ordering::Relaxed) {
-                break;
-            }
-            done.push(phone::normalise(&records[*i].phones[*j].0, region));
+    for (n, (_, i, j)) in order.iter().enumerate() {
+        if n % 1024 == 0 && cancel.load(Ordering::Relaxed) {
+            break;
         }
-        done
-    };
-    // A thread costs tens of microseconds; small files are done inline.
-    let threads = if order.len() < 256 {
-        1
-    } else {
-        std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .clamp(1, 8)
-    };
-    let per = order.len().div_ceil(threads).max(1);
-    let results: Vec<Vec<Option<String>>> = if threads == 1 {
-        vec![run(&order)]
-    } else {
-        std::thread::scope(|s| {
-            let handles: Vec<_> = order
-                .chunks(per)
-                .map(|part| s.spawn(move || run(part)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .collect()
-        })
-    };
-    for (part, done) in order.chunks(per).zip(results) {
-        for ((_, i, j), e164) in part.iter().zip(done) {
-            out[*i][*j] = e164;
-        }
+        out[*i][*j] = phone::normalise(&records[*i].phones[*j].0, region);
     }
     out
 }
@@ -706,7 +805,7 @@ fn build(
     file: &str,
     opts: &ImportOptions,
     now: Timestamp,
-    report: &mut ImportReport,
+    issues: &mut Issues,
 ) -> Option<Contact> {
     let line = raw.line;
     let status = match opts.consent {
@@ -717,7 +816,7 @@ fn build(
             Some(v) => match ConsentStatus::parse_lenient(v) {
                 Some(s) => s,
                 None => {
-                    report.rejected.push(LineIssue {
+                    issues.rejected.push(LineIssue {
                         line,
                         message: format!("unknown consent value {v:?}"),
                     });
@@ -744,7 +843,7 @@ fn build(
     for (number, kind) in raw.phones {
         let e164 = e164s.next().flatten();
         if e164.is_none() {
-            report.warnings.push(LineIssue {
+            issues.warnings.push(LineIssue {
                 line,
                 message: format!("invalid phone number {number:?} kept as written"),
             });

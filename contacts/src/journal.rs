@@ -140,11 +140,10 @@ pub(crate) fn commit(
     }
     let id = random::<16>();
     let txn = key(TXN, &id);
-    let mut parts: Vec<(&dyn ContactStore, Vec<Write>)> =
-        [(work, plan.work), (private, plan.private)]
-            .into_iter()
-            .filter(|(_, ops)| !ops.is_empty())
-            .collect();
+    let parts: Vec<(&dyn ContactStore, Vec<Write>)> = [(work, plan.work), (private, plan.private)]
+        .into_iter()
+        .filter(|(_, ops)| !ops.is_empty())
+        .collect();
     // Phase 1: undo logs first, then the ops (possibly in several writes).
     for (store, ops) in &parts {
         store.apply(vec![Op::Put(
@@ -152,22 +151,42 @@ pub(crate) fn commit(
             undo_log(*store, ops.iter().map(Write::key))?,
         )])?;
     }
-    for (store, ops) in parts.iter_mut() {
-        // Each write takes its ops, so what is written is freed as it goes.
-        let mut rest = std::mem::take(ops);
-        while !rest.is_empty() {
-            let tail = rest.split_off(chunk_len(&rest));
-            // Encoded only now: the chunk's buckets are freed as they are encoded.
-            store.apply(self::ops(std::mem::replace(&mut rest, tail)))?;
-        }
-    }
+    // Both stores at once, one thread each: they are separate databases, so
+    // encoding one's buckets and sled's work (and flushes) on it overlap the
+    // other's; on two cores that takes the commit of a large import from the
+    // sum of the two stores to about the larger one. The decision below
+    // waits for both.
+    let stores: Vec<&dyn ContactStore> = parts.iter().map(|(store, _)| *store).collect();
+    std::thread::scope(|s| {
+        let mut parts = parts.into_iter();
+        let first = parts.next();
+        let others: Vec<_> = parts
+            .map(|(store, ops)| s.spawn(move || write_chunks(store, ops)))
+            .collect();
+        let mine = first.map_or(Ok(()), |(store, ops)| write_chunks(store, ops));
+        others
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .fold(mine, Result::and)
+    })?;
     // Phase 2: the decision, always in the work store.
     work.apply(vec![Op::Put(key(COMMIT, &id), Vec::new())])?;
     // Committed. A failure from here on is finished by `recover` at the next open.
-    for (store, _) in parts.iter().rev() {
+    for store in stores.iter().rev() {
         store.apply(vec![Op::Del(txn.clone())])?;
     }
     work.apply(vec![Op::Del(key(COMMIT, &id))])
+}
+
+/// Applies `rest` to `store` in writes of about [`CHUNK_BYTES`]. Each write
+/// takes its ops, so what is written is freed as it goes; buckets and
+/// shards are encoded only now, chunk by chunk.
+fn write_chunks(store: &dyn ContactStore, mut rest: Vec<Write>) -> Result<()> {
+    while !rest.is_empty() {
+        let tail = rest.split_off(chunk_len(&rest));
+        store.apply(self::ops(std::mem::replace(&mut rest, tail)))?;
+    }
+    Ok(())
 }
 
 /// Finishes or rolls back transactions interrupted by a crash. Returns how many it found.

@@ -1,4 +1,5 @@
 use super::*;
+use crate::model::NewContact;
 use crate::testutil::{PASS, mem_book, reopen};
 
 const VCF: &str = "BEGIN:VCARD\nVERSION:3.0\nFN:Anna Schmidt\nTEL;TYPE=CELL:0151 12345678\nEMAIL:anna@example.de\n\
@@ -236,19 +237,112 @@ fn two_rows_matching_one_stored_contact_both_merge() {
     assert_eq!(all[0].phones.len(), 2, "{:?}", all[0].phones);
 }
 
-/// A file of several parser chunks: duplicates are found across chunks, the
-/// merge targets are the earlier lines, and the parser's rejections come
-/// before the importer's, each with its line.
+/// The fallback of `find_existing`: both books were empty when the import
+/// started, so the staged records carry no index hashes for the book they
+/// are not sealed for; contacts entered by hand while the file is read (here:
+/// from the progress callback, before the importer takes the book's lock)
+/// land in exactly that other book. The importer must open the staged record
+/// and hash its terms under the other book's key, in the order of its terms
+/// (Frida matches on her second term, the e-mail), or it would add a second
+/// contact for the same person.
+#[test]
+fn duplicate_of_contact_added_to_other_book_during_import_is_merged() {
+    let m = mem_book();
+    // Emil without consent (private book), Frida with consent (work book).
+    let vcf = "BEGIN:VCARD\nFN:Emil Import\nTEL:0151 22222222\nEMAIL:emil@example.de\nEND:VCARD\n\
+BEGIN:VCARD\nFN:Frida Import\nTEL:0151 33333333\nEMAIL:Frida@Example.de\nX-KONTOR-CONSENT:granted\nEND:VCARD\n";
+    let mut added: Vec<Contact> = Vec::new();
+    let r = m
+        .book
+        .import_bytes(
+            "mitte.vcf",
+            vcf.as_bytes(),
+            Format::VCard,
+            &ImportOptions::default(),
+            &mut |p| {
+                if p.phase == Phase::Preparing && added.is_empty() {
+                    // Emil, with consent, into the work book; Frida, without,
+                    // into the private one: each into the book the imported
+                    // duplicate is not sealed for.
+                    let emil = NewContact {
+                        display_name: "Emil Hand".into(),
+                        phones: vec!["+49 151 22222222".into()],
+                        ..Default::default()
+                    };
+                    let frida = NewContact {
+                        display_name: "Frida Hand".into(),
+                        phones: vec!["030 4444444".into()],
+                        emails: vec!["frida@example.de".into()],
+                        ..Default::default()
+                    };
+                    added.push(m.book.add(emil, Some(("Termine", None))).unwrap());
+                    added.push(m.book.add(frida, None).unwrap());
+                }
+            },
+            &AtomicBool::new(false),
+        )
+        .unwrap();
+    let [emil, frida] = <[Contact; 2]>::try_from(added).unwrap();
+    assert_eq!(
+        (r.read, r.added_work, r.added_private, r.updated),
+        (2, 0, 0, 2),
+        "{r:?}"
+    );
+    assert_eq!(
+        r.merged,
+        vec![
+            Merge {
+                line: 1,
+                into: MergeTarget::Existing(emil.id.clone()),
+                matched: "tel"
+            },
+            Merge {
+                line: 6,
+                into: MergeTarget::Existing(frida.id.clone()),
+                matched: "email"
+            },
+        ]
+    );
+    // Emil stays in the work book (a file without consent never
+    // downgrades) and gains the file's e-mail; Frida's consent from the file
+    // moves her to the work book. Nobody is stored twice.
+    assert!(m.book.private().is_empty().unwrap());
+    let work = m.book.list(Book::Work).unwrap();
+    assert_eq!(work.len(), 2, "{work:?}");
+    let (_, emil) = m.book.get(&emil.id).unwrap();
+    assert_eq!(emil.display_name, "Emil Hand");
+    assert!(emil.emails.iter().any(|e| e.address == "emil@example.de"));
+    let (book, frida) = m.book.get(&frida.id).unwrap();
+    assert_eq!(book, Book::Work);
+    assert_eq!(frida.phones.len(), 2, "{:?}", frida.phones);
+    assert_eq!(frida.consent.status(), ConsentStatus::Granted);
+}
+
+/// A file of several parser chunks, each prepared by another worker:
+/// duplicates are found across chunks, the merge targets are the earlier
+/// lines, the parser's rejections come before the importer's, and the
+/// importer's rejections and warnings from different chunks come back in
+/// line order.
 #[test]
 fn large_file_merges_across_chunks_and_reports_in_order() {
     let n = PARSE_CHUNK * 2 + 100;
     let mut v = String::from("BEGIN:VCARD\nNOTE:empty\nEND:VCARD\n");
+    // An unknown consent value (rejected) in the first and in the last chunk.
+    let odd_consent = [7, n - 1];
+    // An invalid second number (warning) in every chunk; without digits, so
+    // it is no index term and merges nothing.
+    let odd_number = |i: usize| i % 1000 == 3;
     for i in 0..n {
         // Records in the second half repeat a number of the first half.
         let number = if i >= n / 2 { i - n / 2 } else { i };
-        let consent = if i == n - 1 { "vielleicht" } else { "granted" };
+        let consent = if odd_consent.contains(&i) {
+            "vielleicht"
+        } else {
+            "granted"
+        };
+        let extra = if odd_number(i) { "TEL:unbekannt\n" } else { "" };
         v.push_str(&format!(
-            "BEGIN:VCARD\nFN:P{i}\nTEL:0151 {:08}\nX-KONTOR-CONSENT:{consent}\nEND:VCARD\n",
+            "BEGIN:VCARD\nFN:P{i}\nTEL:0151 {:08}\n{extra}X-KONTOR-CONSENT:{consent}\nEND:VCARD\n",
             number
         ));
     }
@@ -270,16 +364,36 @@ fn large_file_merges_across_chunks_and_reports_in_order() {
         )
         .unwrap();
     assert_eq!(r.read, n);
-    let card_line = |i: usize| 4 + 5 * i as u64;
+    // Cards are 5 lines long, 6 with the invalid number.
+    let lines: Vec<u64> = (0..n)
+        .scan(4, |line, i| {
+            let start = *line;
+            *line += if odd_number(i) { 6 } else { 5 };
+            Some(start)
+        })
+        .collect();
+    let card_line = |i: usize| lines[i];
+    let card_at = |line: u64| lines.binary_search(&line).unwrap();
     assert_eq!(
         r.rejected.iter().map(|i| i.line).collect::<Vec<_>>(),
-        vec![1, card_line(n - 1)]
+        vec![1, card_line(7), card_line(n - 1)]
     );
-    assert_eq!(r.merged.len(), n - n / 2 - 1);
+    let warned: Vec<u64> = (0..n)
+        .filter(|&i| odd_number(i) && !odd_consent.contains(&i))
+        .map(card_line)
+        .collect();
+    assert_eq!(warned.len(), 5, "one in every chunk");
+    assert_eq!(
+        r.warnings.iter().map(|w| w.line).collect::<Vec<_>>(),
+        warned
+    );
+    // The duplicates of rejected cards are not merged but added.
+    assert_eq!(r.merged.len(), n - n / 2 - 2);
     for merge in &r.merged {
-        let i = (merge.line - 4) as usize / 5;
+        let i = card_at(merge.line);
         assert_eq!(merge.into, MergeTarget::Line(card_line(i - n / 2)));
     }
+    assert!(r.merged.windows(2).all(|w| w[0].line < w[1].line));
     assert_eq!(r.added_work, n / 2);
     assert_eq!(m.book.work().len().unwrap(), n / 2);
     // Progress while parsing grows and ends at the file size.
