@@ -181,12 +181,13 @@ fn orchestrate(cold_runs: usize, open_runs: usize, peer: bool) {
     for mode in ["restore", "fresh"] {
         let r = run_child(&env, &["ui", mode], Some((&xvfb.display, &room, open_runs)));
         println!(
-            "ui {mode:<7} chat list filled {} s after start (sync + {} chats); RSS after sync {} MiB (peak {}); opening the 10k chat: first {} ms to the model / {} ms to the frame, reopen median {} ms (best {}); RSS with it open {} MiB (peak {})",
+            "ui {mode:<7} chat list filled {} s after start (sync + {} chats); RSS after sync {} MiB (peak {}); opening the 10k chat: first {} ms to the model ({} messages) / {} ms to the frame, reopen median {} ms (best {}); RSS with it open {} MiB (peak {})",
             r["list_s"],
             r["chats"],
             r["rss_sync"],
             r["hwm_sync"],
             r["open_model_ms"],
+            r["open_first_rows"],
             r["open_frame_ms"],
             r["reopen_median_ms"],
             r["reopen_best_ms"],
@@ -651,6 +652,12 @@ fn ui_child(mode: &str) {
                 Phase::Opening(t) => {
                     if model_seen.is_none() && chat_shown(&w, &room) {
                         model_seen = Some(now);
+                        if opens.is_empty() {
+                            // How much the first shown state holds (the device's cache
+                            // may have fewer than a page).
+                            let rows = w.global::<Conversation>().get_messages().row_count();
+                            result("open_first_rows", rows);
+                        }
                     }
                     let frame = frames
                         .lock()
@@ -813,6 +820,13 @@ while True:
         if not data:
             break
         log.write(data[-4096:])
+        # Answer the terminal queries a real terminal would (crossterm waits for them and
+        # iamb gives up with "cursor position could not be read" otherwise).
+        replies = {b"\x1b[6n": b"\x1b[1;1R", b"\x1b[5n": b"\x1b[0n",
+                   b"\x1b[16t": b"\x1b[6;16;8t", b"\x1b[c": b"\x1b[?62;22c"}
+        for query, reply in replies.items():
+            for _ in range(data.count(query)):
+                os.write(fd, reply)
 os.kill(pid, signal.SIGKILL)
 os.waitpid(pid, 0)
 "#;
