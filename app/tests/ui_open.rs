@@ -7,16 +7,10 @@ mod ui_support;
 use std::time::Duration;
 
 use kontor::ui::{Chats, Conversation, Language, Screen, Session};
-use kontor_core::{KdfParams, Kontor, Profile, SendState};
+use kontor_core::SendState;
 use kontor_testkit::Synapse;
 use slint::{ComponentHandle, Model};
 use ui_support::*;
-
-const FAST: KdfParams = KdfParams {
-    m_kib: 64,
-    t: 1,
-    p: 1,
-};
 
 fn texts(app: &kontor::ui::App) -> Vec<String> {
     app.window
@@ -37,38 +31,13 @@ fn a_chat_opens_from_the_device_while_the_homeserver_does_not_answer() {
     i_slint_backend_testing::init_integration_test_with_system_time();
     let app = h.app(Language::English);
 
-    let ben_dir = tempfile::tempdir().expect("ben dir");
-    let ben_client = {
-        let (dir, url, user, pw) = (
-            ben_dir.path().join("profile"),
-            url.clone(),
-            ben.user_id.clone(),
-            ben.password.clone(),
-        );
-        h.rt.spawn(async move {
-            let profile = Profile::open_with(&dir, "ben-pass", FAST).expect("ben profile");
-            Kontor::login(profile, &url, &user, &pw)
-                .await
-                .expect("ben login")
-        })
-    };
+    let ben_client = h.spawn_login(&url, &ben.user_id, &ben.password);
 
     run_story(async move {
         onboard(&app, &url, &anna.user_id, &anna.password, "anna passphrase").await;
         let ben_k = ben_client.await.expect("ben task");
-        let (k, anna_id) = (ben_k.clone(), anna.user_id.clone());
-        let room = on_tokio(&h.rt, async move { k.open_dm(&anna_id).await.expect("dm") }).await;
+        let (room, _) = chat_from(&h, &app, &ben_k, &anna.user_id).await;
         let chats = app.window.global::<Chats>().get_chats();
-        wait_for("the invitation", 60, || {
-            chats
-                .iter()
-                .any(|c| c.invite && c.room_id == room.as_str())
-                .then_some(())
-        })
-        .await;
-        app.window
-            .global::<Chats>()
-            .invoke_accept_invite(room.as_str().into());
 
         // Once anna is in, ben writes three messages; anna's sync brings them.
         let (k, r, anna_id) = (ben_k.clone(), room.clone(), anna.user_id.clone());
