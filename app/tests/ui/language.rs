@@ -2,14 +2,11 @@
 //! English, then German after pressing "Deutsch", then English again. No homeserver
 //! needed: the first screen of a fresh data directory is onboarding.
 
-mod ui_support;
-
+use crate::support::*;
 use kontor::ui::{Language, Screen, Session};
 use slint::ComponentHandle;
-use ui_support::*;
 
-#[test]
-fn language_switches_at_run_time() {
+pub fn language_switches_at_run_time() {
     let h = Harness::new();
     i_slint_backend_testing::init_integration_test_with_system_time();
     let app = h.app(Language::English);

@@ -5,10 +5,9 @@
 //! arriving meanwhile shows nothing. A wrong passphrase is refused; the right one brings
 //! the chat list back without a new login (same device).
 
-mod ui_support;
-
 use std::time::Duration;
 
+use crate::support::*;
 use i_slint_backend_testing::AccessibleRole;
 use kontor::ui::{
     Chats, Contacts, Conversation, ErrorKind, Language, Lock, Notices, Prefs, Screen, Session,
@@ -16,7 +15,6 @@ use kontor::ui::{
 use kontor_core::{KdfParams, Kontor, Profile};
 use kontor_testkit::Synapse;
 use slint::{ComponentHandle, Model};
-use ui_support::*;
 
 const FAST: KdfParams = KdfParams {
     m_kib: 64,
@@ -25,8 +23,7 @@ const FAST: KdfParams = KdfParams {
 };
 const PASS: &str = "anna passphrase";
 
-#[test]
-fn notices_hide_content_and_the_idle_lock_hides_everything() {
+pub fn notices_hide_content_and_the_idle_lock_hides_everything() {
     let hs = Synapse::start().expect("synapse");
     let anna = hs.register_unique("anna").expect("anna");
     let ben = hs.register_unique("ben").expect("ben");

@@ -3,16 +3,14 @@
 //! answer arrive in the conversation, send a quote file, save the file the customer sends
 //! back, and find the chat up to date in the list.
 
-mod ui_support;
-
 use std::time::Duration;
 
+use crate::support::*;
 use i_slint_backend_testing::AccessibleRole;
 use kontor::ui::{Chats, Conversation, Delivery, Language, Screen, Session};
 use kontor_core::{KdfParams, Kontor, MessageBody, Profile};
 use kontor_testkit::Synapse;
 use slint::{ComponentHandle, Model};
-use ui_support::*;
 
 const FAST: KdfParams = KdfParams {
     m_kib: 64,
@@ -20,8 +18,7 @@ const FAST: KdfParams = KdfParams {
     p: 1,
 };
 
-#[test]
-fn onboarding_login_send_and_receive() {
+pub fn onboarding_login_send_and_receive() {
     let hs = Synapse::start().expect("synapse");
     let anna = hs.register_unique("anna").expect("anna");
     let ben = hs.register_unique("ben").expect("ben");

@@ -2,15 +2,13 @@
 //! homeserver: headless against a real Synapse that is frozen (SIGSTOP) while the chat
 //! is opened, so a page that needed the network could not arrive.
 
-mod ui_support;
-
 use std::time::Duration;
 
+use crate::support::*;
 use kontor::ui::{Chats, Conversation, Language, Screen, Session};
 use kontor_core::SendState;
 use kontor_testkit::Synapse;
 use slint::{ComponentHandle, Model};
-use ui_support::*;
 
 fn texts(app: &kontor::ui::App) -> Vec<String> {
     app.window
@@ -21,8 +19,7 @@ fn texts(app: &kontor::ui::App) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn a_chat_opens_from_the_device_while_the_homeserver_does_not_answer() {
+pub fn a_chat_opens_from_the_device_while_the_homeserver_does_not_answer() {
     let hs = Synapse::start().expect("synapse");
     let anna = hs.register_unique("anna").expect("anna");
     let ben = hs.register_unique("ben").expect("ben");

@@ -4,14 +4,12 @@
 //! match the file. A second, large file is cancelled while it imports: the books stay
 //! exactly as they were.
 
-mod ui_support;
-
+use crate::support::*;
 use i_slint_backend_testing::AccessibleRole;
 use kontor::ui::{ConsentKind, Contacts, ImportStep, ImportWizard, Language, Screen, Session};
 use kontor_contacts::{Book, ContactBook, KdfParams, OpenOptions};
 use kontor_testkit::Synapse;
 use slint::{ComponentHandle, Model};
-use ui_support::*;
 
 const PASS: &str = "anna passphrase";
 
@@ -32,8 +30,7 @@ fn step(app: &kontor::ui::App) -> ImportStep {
     app.window.global::<ImportWizard>().get_step()
 }
 
-#[test]
-fn import_wizard_previews_imports_reports_and_cancels() {
+pub fn import_wizard_previews_imports_reports_and_cancels() {
     let hs = Synapse::start().expect("synapse");
     let anna = hs.register_unique("anna").expect("anna");
     let h = Harness::new();

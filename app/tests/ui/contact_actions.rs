@@ -4,16 +4,14 @@
 //! conversation. Export writes the contact's data as JSON and vCard (0600); erase, after
 //! the confirmation, removes the contact from both books.
 
-mod ui_support;
-
 use std::os::unix::fs::PermissionsExt;
 
+use crate::support::*;
 use i_slint_backend_testing::AccessibleRole;
 use kontor::ui::{Contacts, Conversation, Language, Screen, Session};
 use kontor_contacts::{Book, ContactBook, KdfParams, NewContact, OpenOptions};
 use kontor_testkit::{Sydent, Synapse};
 use slint::{ComponentHandle, Model};
-use ui_support::*;
 
 const PASS: &str = "anna passphrase";
 /// Ben's number as Sydent has it bound (E.164 digits) and as Anna's book has it.
@@ -53,8 +51,7 @@ fn start_chat_enabled(app: &kontor::ui::App) -> bool {
     b[0].accessible_enabled() != Some(false)
 }
 
-#[test]
-fn start_chat_after_discovery_export_and_erase() {
+pub fn start_chat_after_discovery_export_and_erase() {
     let hs = Synapse::start().expect("synapse");
     let is = Sydent::start().expect("sydent");
     let anna = hs.register_unique("anna").expect("anna");

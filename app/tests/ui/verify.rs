@@ -10,19 +10,16 @@
 //! unlocking) and the request declined. It asks once more, she accepts from the prompt,
 //! both sides show the same seven emojis and the verification completes.
 
-mod ui_support;
-
 use std::{sync::Arc, time::Duration};
 
+use crate::support::*;
 use i_slint_backend_testing::AccessibleRole;
 use kontor::ui::{Language, Prefs, RecoveryState, SasState, Screen, Session, VerifyPrompt};
 use kontor_core::Kontor;
 use kontor_testkit::Synapse;
 use slint::{ComponentHandle, Model};
-use ui_support::*;
 
-#[test]
-fn verify_a_second_device_and_set_up_recovery() {
+pub fn verify_a_second_device_and_set_up_recovery() {
     let hs = Synapse::start().expect("synapse");
     let anna = hs.register_unique("anna").expect("anna");
     let url = hs.base_url.clone();

@@ -3,18 +3,15 @@
 //! unlock screen; a wrong passphrase is refused with a message, the right one opens the
 //! chats of that account.
 
-mod ui_support;
-
+use crate::support::*;
 use kontor::ui::{ErrorKind, Language, Screen, Session};
 use kontor_core::{KdfParams, Kontor, Profile};
 use kontor_testkit::Synapse;
 use slint::ComponentHandle;
-use ui_support::*;
 
 const PASS: &str = "anna passphrase";
 
-#[test]
-fn later_starts_ask_only_for_the_passphrase() {
+pub fn later_starts_ask_only_for_the_passphrase() {
     let hs = Synapse::start().expect("synapse");
     let anna = hs.register_unique("anna").expect("anna");
     let h = Harness::new();

@@ -3,14 +3,12 @@
 //! the change in its consent history. The book is the one `kontor contacts` uses:
 //! `<data-dir>/contacts`, unlocked with the profile passphrase.
 
-mod ui_support;
-
+use crate::support::*;
 use i_slint_backend_testing::AccessibleRole;
 use kontor::ui::{ConsentKind, Contacts, Language, Screen, Session};
 use kontor_contacts::{ContactBook, KdfParams, NewContact, OpenOptions};
 use kontor_testkit::Synapse;
 use slint::{ComponentHandle, Model};
-use ui_support::*;
 
 const PASS: &str = "anna passphrase";
 
@@ -18,8 +16,7 @@ fn names(model: slint::ModelRc<kontor::ui::ContactItem>) -> Vec<String> {
     model.iter().map(|c| c.name.to_string()).collect()
 }
 
-#[test]
-fn grant_and_withdraw_move_contacts_between_the_books() {
+pub fn grant_and_withdraw_move_contacts_between_the_books() {
     let hs = Synapse::start().expect("synapse");
     let anna = hs.register_unique("anna").expect("anna");
     let h = Harness::new();

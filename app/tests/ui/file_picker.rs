@@ -2,17 +2,15 @@
 //! the extension filter, a typed name that does not exist, picking a row; save mode with
 //! the suggested name, the overwrite question (keep, then a new name) and cancel.
 
-mod ui_support;
-
 use std::{cell::RefCell, path::PathBuf, rc::Rc};
 
+use crate::support::*;
 use i_slint_backend_testing::AccessibleRole;
 use kontor::ui::{
     FilePicker, Language,
     file_picker::{self, Mode},
 };
 use slint::{ComponentHandle, Model};
-use ui_support::*;
 
 type Picked = Rc<RefCell<Option<Option<PathBuf>>>>;
 
@@ -30,8 +28,7 @@ fn names(app: &kontor::ui::App) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn picker_browses_filters_picks_and_asks_before_overwriting() {
+pub fn picker_browses_filters_picks_and_asks_before_overwriting() {
     let h = Harness::new();
     i_slint_backend_testing::init_integration_test_with_system_time();
     let app = h.app(Language::English);

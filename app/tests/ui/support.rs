@@ -1,11 +1,11 @@
-//! Shared by the headless UI tests (`ui_*.rs`): the testing backend with a real event
+//! Shared by the headless UI stories (`ui/*.rs`): the testing backend with a real event
 //! loop, async waiting on the UI thread, and element lookup by accessible label.
 //!
 //! Slint's testing backend with an event loop can be set up once per process, so each
-//! `ui_*.rs` file holds one `#[test]` that drives a whole story: the test body runs as a
-//! future on the UI thread (`slint::spawn_local`), so the controller's
-//! `upgrade_in_event_loop` calls are processed between its steps, exactly as in the app.
-#![allow(dead_code)]
+//! story runs in a process of its own (see `main.rs`) and drives a whole scenario: the
+//! story's body runs as a future on the UI thread (`slint::spawn_local`), so the
+//! controller's `upgrade_in_event_loop` calls are processed between its steps, exactly as
+//! in the app.
 
 use std::{
     future::Future,

@@ -4,12 +4,10 @@
 //! window; a damaged file gives the defaults and a visible warning. No homeserver
 //! needed: the settings are the user's, not the account's.
 
-mod ui_support;
-
+use crate::support::*;
 use i_slint_backend_testing::AccessibleRole;
 use kontor::ui::{App, Config, Prefs, Screen, Session};
 use slint::ComponentHandle;
-use ui_support::*;
 
 /// The app as the binary builds it: no language given, so the saved choice decides.
 fn start(h: &Harness) -> App {
@@ -38,9 +36,8 @@ async fn toggle(app: &App, label: &str) {
         .invoke_accessible_default_action();
 }
 
-#[test]
 #[allow(unsafe_code)]
-fn settings_persist_across_restarts() {
+pub fn settings_persist_across_restarts() {
     // The "system" language is German here. Set before anything else runs: this file
     // holds the only test of its process, so no other thread reads the environment.
     unsafe {

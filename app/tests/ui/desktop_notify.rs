@@ -9,8 +9,6 @@
 //! - with message content switched on, the text is in the body;
 //! - once the notification server is gone, the in-app notice shows instead.
 
-mod ui_support;
-
 use std::{
     collections::HashMap,
     io::{BufRead, BufReader},
@@ -19,10 +17,10 @@ use std::{
     time::Duration,
 };
 
+use crate::support::*;
 use kontor::ui::{DesktopBus, Language, Notices, Prefs};
 use kontor_testkit::Synapse;
 use slint::ComponentHandle;
-use ui_support::*;
 
 /// A private session bus: `dbus-daemon` on a socket in a temp dir, killed on drop.
 struct Bus {
@@ -109,9 +107,8 @@ impl FakeServer {
     }
 }
 
-#[test]
 #[allow(unsafe_code)]
-fn desktop_notifications_hide_content_by_default() {
+pub fn desktop_notifications_hide_content_by_default() {
     let bus = Bus::start();
     // Before any other thread runs: the only test in this process.
     unsafe { std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &bus.address) };

@@ -3,16 +3,14 @@
 //! ben never gets a file), and "Save as …" of ben's file, which writes a byte-identical
 //! copy and asks before it replaces an existing file.
 
-mod ui_support;
-
 use std::{path::Path, sync::Arc, time::Duration};
 
+use crate::support::*;
 use i_slint_backend_testing::AccessibleRole;
 use kontor::ui::{Conversation, FilePicker, Language, Screen, Session};
 use kontor_core::{KdfParams, Kontor, MessageBody, Profile};
 use kontor_testkit::Synapse;
 use slint::{ComponentHandle, Model};
-use ui_support::*;
 
 const FAST: KdfParams = KdfParams {
     m_kib: 64,
@@ -42,8 +40,7 @@ fn picker_shows(app: &kontor::ui::App, name: &str) -> bool {
         .any(|e| e.name == name)
 }
 
-#[test]
-fn send_quote_cancel_and_save_as_through_the_picker() {
+pub fn send_quote_cancel_and_save_as_through_the_picker() {
     let hs = Synapse::start().expect("synapse");
     let anna = hs.register_unique("anna").expect("anna");
     let ben = hs.register_unique("ben").expect("ben");

@@ -3,16 +3,14 @@
 //! until the first message, opening it marks it read (the customer sees the receipt),
 //! and live messages still arrive at the bottom.
 
-mod ui_support;
-
 use std::time::Duration;
 
+use crate::support::*;
 use i_slint_backend_testing::AccessibleRole;
 use kontor::ui::{Chats, Conversation, Language, Screen, Session};
 use kontor_core::{KdfParams, Kontor, Profile, SendState};
 use kontor_testkit::Synapse;
 use slint::{ComponentHandle, Model};
-use ui_support::*;
 
 const FAST: KdfParams = KdfParams {
     m_kib: 64,
@@ -31,8 +29,7 @@ fn texts(app: &kontor::ui::App) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn a_long_chat_opens_with_the_newest_page_and_pages_back_on_scroll() {
+pub fn a_long_chat_opens_with_the_newest_page_and_pages_back_on_scroll() {
     let hs = Synapse::start().expect("synapse");
     let anna = hs.register_unique("anna").expect("anna");
     let ben = hs.register_unique("ben").expect("ben");

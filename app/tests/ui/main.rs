@@ -1,0 +1,231 @@
+//! The headless UI stories against a real Synapse, in one test binary with its own harness.
+//!
+//! Why one binary that re-runs itself: Slint's testing backend with an event loop is set
+//! up once per process (`init_integration_test_with_system_time`), so every story needs a
+//! fresh process. They used to be fourteen test files, i.e. fourteen links of Slint and
+//! matrix-sdk of a few hundred MB each, and that filled the CI machine's disk. Now there is
+//! one link, and this `main` starts the binary again once per story with
+//! `KONTOR_UI_STORY=<name>`, so each story still runs alone in its process (the stories
+//! set environment variables before any other thread exists; see `settings`).
+//!
+//! It speaks enough of libtest's command line for everyday use:
+//! `cargo test -p kontor --test ui -- lock` runs the stories whose name contains `lock`,
+//! `--exact`, `--skip NAME`, `--list` and `--nocapture` work as usual. A story's output is
+//! shown only when it fails, unless `--nocapture` is given.
+
+mod support;
+
+mod chat;
+mod contact_actions;
+mod contacts;
+mod desktop_notify;
+mod file_picker;
+mod files;
+mod import;
+mod language;
+mod lock;
+mod open;
+mod settings;
+mod timeline;
+mod unlock;
+mod verify;
+
+use std::{
+    io::Write,
+    process::{Command, ExitCode, Stdio},
+    time::Instant,
+};
+
+/// Set in the child process: the name of the one story it runs.
+const STORY_VAR: &str = "KONTOR_UI_STORY";
+
+/// Every story, by the name the command line filters on.
+const STORIES: &[(&str, fn())] = &[
+    (
+        "chat::onboarding_login_send_and_receive",
+        chat::onboarding_login_send_and_receive,
+    ),
+    (
+        "contact_actions::start_chat_after_discovery_export_and_erase",
+        contact_actions::start_chat_after_discovery_export_and_erase,
+    ),
+    (
+        "contacts::grant_and_withdraw_move_contacts_between_the_books",
+        contacts::grant_and_withdraw_move_contacts_between_the_books,
+    ),
+    (
+        "desktop_notify::desktop_notifications_hide_content_by_default",
+        desktop_notify::desktop_notifications_hide_content_by_default,
+    ),
+    (
+        "file_picker::picker_browses_filters_picks_and_asks_before_overwriting",
+        file_picker::picker_browses_filters_picks_and_asks_before_overwriting,
+    ),
+    (
+        "files::send_quote_cancel_and_save_as_through_the_picker",
+        files::send_quote_cancel_and_save_as_through_the_picker,
+    ),
+    (
+        "import::import_wizard_previews_imports_reports_and_cancels",
+        import::import_wizard_previews_imports_reports_and_cancels,
+    ),
+    (
+        "language::language_switches_at_run_time",
+        language::language_switches_at_run_time,
+    ),
+    (
+        "lock::notices_hide_content_and_the_idle_lock_hides_everything",
+        lock::notices_hide_content_and_the_idle_lock_hides_everything,
+    ),
+    (
+        "open::a_chat_opens_from_the_device_while_the_homeserver_does_not_answer",
+        open::a_chat_opens_from_the_device_while_the_homeserver_does_not_answer,
+    ),
+    (
+        "settings::settings_persist_across_restarts",
+        settings::settings_persist_across_restarts,
+    ),
+    (
+        "timeline::a_long_chat_opens_with_the_newest_page_and_pages_back_on_scroll",
+        timeline::a_long_chat_opens_with_the_newest_page_and_pages_back_on_scroll,
+    ),
+    (
+        "unlock::later_starts_ask_only_for_the_passphrase",
+        unlock::later_starts_ask_only_for_the_passphrase,
+    ),
+    (
+        "verify::verify_a_second_device_and_set_up_recovery",
+        verify::verify_a_second_device_and_set_up_recovery,
+    ),
+];
+
+/// What the command line asked for.
+#[derive(Debug, Default, PartialEq)]
+struct Options {
+    filters: Vec<String>,
+    skips: Vec<String>,
+    exact: bool,
+    list: bool,
+    nocapture: bool,
+}
+
+impl Options {
+    /// Reads libtest-style arguments; flags this harness has no use for (`--test-threads 2`,
+    /// `--color always`, `-q`, ...) are accepted and ignored so `cargo test -- ...` lines
+    /// written for the other test binaries work here too.
+    fn parse(args: impl IntoIterator<Item = String>) -> Options {
+        const WITH_VALUE: &[&str] = &["--test-threads", "--color", "--format", "--logfile", "-Z"];
+        let mut o = Options::default();
+        let mut args = args.into_iter();
+        while let Some(a) = args.next() {
+            match a.as_str() {
+                "--exact" => o.exact = true,
+                "--list" => o.list = true,
+                "--nocapture" | "--no-capture" => o.nocapture = true,
+                "--skip" => o.skips.extend(args.next()),
+                flag if WITH_VALUE.contains(&flag) => {
+                    args.next();
+                }
+                flag if flag.starts_with('-') => {}
+                filter => o.filters.push(filter.to_owned()),
+            }
+        }
+        o
+    }
+
+    fn selects(&self, name: &str) -> bool {
+        let hit = |f: &String| {
+            if self.exact {
+                name == f
+            } else {
+                name.contains(f.as_str())
+            }
+        };
+        (self.filters.is_empty() || self.filters.iter().any(hit)) && !self.skips.iter().any(hit)
+    }
+}
+
+fn main() -> ExitCode {
+    if let Ok(name) = std::env::var(STORY_VAR) {
+        let Some((_, story)) = STORIES.iter().find(|(n, _)| *n == name) else {
+            eprintln!("no UI story is called {name:?}");
+            return ExitCode::from(2);
+        };
+        // A failing story panics; the panic ends this process with exit code 101.
+        story();
+        return ExitCode::SUCCESS;
+    }
+
+    let options = Options::parse(std::env::args().skip(1));
+    let chosen: Vec<&str> = STORIES
+        .iter()
+        .map(|(n, _)| *n)
+        .filter(|n| options.selects(n))
+        .collect();
+    if options.list {
+        for name in &chosen {
+            println!("{name}: test");
+        }
+        return ExitCode::SUCCESS;
+    }
+
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => {
+            eprintln!("cannot find this test binary to run the stories: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("\nrunning {} tests", chosen.len());
+    let started = Instant::now();
+    let mut failed = Vec::new();
+    for name in &chosen {
+        let t = Instant::now();
+        let mut child = Command::new(&exe);
+        child.env(STORY_VAR, name).stdin(Stdio::null());
+        let (ok, output) = if options.nocapture {
+            (child.status().is_ok_and(|s| s.success()), Vec::new())
+        } else {
+            match child.output() {
+                Ok(out) => {
+                    let mut text = out.stdout;
+                    text.extend_from_slice(&out.stderr);
+                    (out.status.success(), text)
+                }
+                Err(e) => (false, format!("cannot start the story: {e}\n").into_bytes()),
+            }
+        };
+        let secs = t.elapsed().as_secs_f64();
+        if ok {
+            println!("test {name} ... ok ({secs:.1} s)");
+        } else {
+            println!("test {name} ... FAILED ({secs:.1} s)");
+            failed.push((*name, output));
+        }
+    }
+
+    if !failed.is_empty() {
+        println!("\nfailures:");
+        for (name, output) in &failed {
+            println!("\n---- {name} output ----");
+            // Best effort: a closed stdout must not hide the summary's exit code.
+            let _ = std::io::stdout().write_all(output);
+        }
+        println!("\nfailures:");
+        for (name, _) in &failed {
+            println!("    {name}");
+        }
+    }
+    let result = if failed.is_empty() { "ok" } else { "FAILED" };
+    println!(
+        "\ntest result: {result}. {} passed; {} failed; finished in {:.1} s\n",
+        chosen.len() - failed.len(),
+        failed.len(),
+        started.elapsed().as_secs_f64()
+    );
+    if failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(101)
+    }
+}
