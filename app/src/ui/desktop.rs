@@ -10,13 +10,22 @@
 //! and [`super::settings::desktop_name`]); this module only delivers it, and reports
 //! failure (no session bus, no notification server, no answer) so the caller can show
 //! the in-app notice instead. Errors carry no notification text.
+//!
+//! Clicking a notification opens its chat, like the in-app notice: each notification
+//! carries the specification's `default` action, and the server's `ActionInvoked` signal
+//! (listened to on the same connection from its first use) is mapped back to the room
+//! through the notification id. The room id never goes over the bus.
 
 use std::{
     collections::HashMap,
-    sync::atomic::{AtomicU32, Ordering},
+    sync::{
+        Arc, Mutex, OnceLock,
+        atomic::{AtomicU32, Ordering},
+    },
     time::Duration,
 };
 
+use futures_util::StreamExt;
 use zbus::zvariant::Value;
 
 /// Which bus desktop notifications go to.
@@ -83,7 +92,18 @@ trait Notifications {
         hints: HashMap<&str, Value<'_>>,
         expire_timeout: i32,
     ) -> zbus::Result<u32>;
+
+    /// The user chose an action of a notification (`default`: clicked its body).
+    #[zbus(signal)]
+    fn action_invoked(&self, id: u32, action_key: String) -> zbus::Result<()>;
 }
+
+/// What a click on a notification does: gets the room id of the chat to open.
+type OnOpen = Box<dyn Fn(String) + Send + Sync>;
+
+/// The rooms of recent notifications by id. Bounded: a server that ignores
+/// `replaces_id` hands out a new id per message, and old ones are rarely clicked.
+const ROOMS_KEPT: usize = 32;
 
 /// The connection to the notification server, made on first use and kept.
 pub(crate) struct Desktop {
@@ -94,6 +114,13 @@ pub(crate) struct Desktop {
     /// The id of Kontor's last notification: a new one replaces it, so a busy chat
     /// leaves one entry in the desktop's list rather than a stack.
     last_id: AtomicU32,
+    /// Notification id → the room its click opens (no entry: nothing to open, e.g. a
+    /// notice made while locked).
+    rooms: Arc<Mutex<HashMap<u32, String>>>,
+    /// Set once by the UI: opens a chat from a click.
+    on_open: Arc<OnceLock<OnOpen>>,
+    /// The task that listens for clicks on the current connection.
+    listener: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl Desktop {
@@ -102,7 +129,15 @@ impl Desktop {
             bus,
             conn: tokio::sync::Mutex::new(None),
             last_id: AtomicU32::new(0),
+            rooms: Arc::default(),
+            on_open: Arc::default(),
+            listener: Mutex::new(None),
         }
+    }
+
+    /// What a click on a notification does (the UI opens the chat); set once.
+    pub(crate) fn on_open(&self, f: impl Fn(String) + Send + Sync + 'static) {
+        let _ = self.on_open.set(Box::new(f));
     }
 
     /// Whether notifications are to be tried at all.
@@ -110,18 +145,35 @@ impl Desktop {
         self.bus != DesktopBus::Off
     }
 
-    /// Shows a notification. `body` is plain text; it is escaped here, since servers may
-    /// read the body as markup.
-    pub(crate) async fn notify(&self, summary: &str, body: &str) -> Result<(), NotifyError> {
-        let result = tokio::time::timeout(CALL_TIMEOUT, self.send(summary, &escape(body))).await;
+    /// Shows a notification; a click on it opens `room` (if not empty) through
+    /// [`Desktop::on_open`], labelled `open_label` where the server shows action labels.
+    /// `body` is plain text; it is escaped here, since servers may read it as markup.
+    pub(crate) async fn notify(
+        &self,
+        summary: &str,
+        body: &str,
+        room: &str,
+        open_label: &str,
+    ) -> Result<(), NotifyError> {
+        let sent = self.send(summary, &escape(body), room, open_label);
+        let result = tokio::time::timeout(CALL_TIMEOUT, sent).await;
         let result = result.unwrap_or(Err(NotifyError::Timeout(CALL_TIMEOUT)));
         if result.is_err() {
             *self.conn.lock().await = None;
+            if let Some(listener) = lock(&self.listener).take() {
+                listener.abort();
+            }
         }
         result
     }
 
-    async fn send(&self, summary: &str, body: &str) -> Result<(), NotifyError> {
+    async fn send(
+        &self,
+        summary: &str,
+        body: &str,
+        room: &str,
+        open_label: &str,
+    ) -> Result<(), NotifyError> {
         let conn = self.connection().await?;
         let proxy = NotificationsProxy::builder(&conn)
             .cache_properties(zbus::proxy::CacheProperties::No)
@@ -132,6 +184,11 @@ impl Desktop {
             // 1 = normal: a message is not an emergency.
             ("urgency", Value::U8(1)),
         ]);
+        let actions: &[&str] = if room.is_empty() {
+            &[]
+        } else {
+            &["default", open_label]
+        };
         let id = proxy
             .notify(
                 "Kontor",
@@ -139,12 +196,47 @@ impl Desktop {
                 "mail-message-new",
                 summary,
                 body,
-                &[],
+                actions,
                 hints,
                 -1,
             )
             .await?;
         self.last_id.store(id, Ordering::Relaxed);
+        let mut rooms = lock(&self.rooms);
+        if rooms.len() >= ROOMS_KEPT {
+            rooms.clear();
+        }
+        if room.is_empty() {
+            rooms.remove(&id);
+        } else {
+            rooms.insert(id, room.to_owned());
+        }
+        Ok(())
+    }
+
+    /// Starts listening for clicks on a new connection, before its first notification.
+    async fn listen(&self, conn: &zbus::Connection) -> Result<(), NotifyError> {
+        let proxy = NotificationsProxy::builder(conn)
+            .cache_properties(zbus::proxy::CacheProperties::No)
+            .build()
+            .await?;
+        let mut clicks = proxy.receive_action_invoked().await?;
+        let (rooms, on_open) = (self.rooms.clone(), self.on_open.clone());
+        let task = tokio::spawn(async move {
+            while let Some(signal) = clicks.next().await {
+                let Ok(args) = signal.args() else { continue };
+                if args.action_key != "default" {
+                    continue;
+                }
+                let room = lock(&rooms).get(&args.id).cloned();
+                if let (Some(room), Some(open)) = (room, on_open.get()) {
+                    open(room);
+                }
+            }
+        });
+        if let Some(old) = lock(&self.listener).replace(task) {
+            old.abort();
+        }
         Ok(())
     }
 
@@ -162,9 +254,15 @@ impl Desktop {
                     .await?
             }
         };
+        self.listen(&conn).await?;
         *slot = Some(conn.clone());
         Ok(conn)
     }
+}
+
+/// Locks a mutex even if a panicking task poisoned it: the maps stay consistent.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// The body as the specification's markup subset reads it: `&`, `<` and `>` escaped, so
@@ -194,7 +292,7 @@ mod tests {
         let d = Desktop::new(DesktopBus::Off);
         assert!(!d.enabled());
         assert!(matches!(
-            rt.block_on(d.notify("x", "")),
+            rt.block_on(d.notify("x", "", "", "Open")),
             Err(NotifyError::Off)
         ));
     }
@@ -209,7 +307,7 @@ mod tests {
         let addr = format!("unix:path={}", dir.path().join("no-bus").display());
         let d = Desktop::new(DesktopBus::Address(addr));
         assert!(matches!(
-            rt.block_on(d.notify("x", "")),
+            rt.block_on(d.notify("x", "", "", "Open")),
             Err(NotifyError::Bus(_))
         ));
     }

@@ -168,9 +168,10 @@ pub(crate) fn notify(
         .global::<Notices>()
         .invoke_title(desktop_name(&n.sender).into())
         .to_string();
+    let open_label = w.global::<Notices>().invoke_open_label().to_string();
     let weak = w.as_weak();
     shared.runtime().spawn(async move {
-        if let Err(e) = desktop.notify(&summary, &n.body).await {
+        if let Err(e) = desktop.notify(&summary, &n.body, &n.room_id, &open_label).await {
             tracing::debug!("no desktop notification, showing it in the window: {e}");
             let _ = weak.upgrade_in_event_loop(move |w| {
                 // Locked meanwhile: a notice made before the lock must not show its name.
@@ -309,6 +310,20 @@ pub(crate) fn wire(window: &AppWindow, shared: &Arc<Shared>) {
     let p = window.global::<Prefs>();
     p.set_devices(ModelRc::from(Rc::new(VecModel::<DeviceItem>::default())));
     p.set_sas_emojis(ModelRc::from(Rc::new(VecModel::<EmojiItem>::default())));
+    {
+        // A click on a desktop notification opens its chat, as the in-app notice does;
+        // while locked there is nothing to open (the notice carried no room).
+        let weak = window.as_weak();
+        shared.desktop().on_open(move |room| {
+            let _ = weak.upgrade_in_event_loop(move |w| {
+                if w.global::<Lock>().get_locked() {
+                    return;
+                }
+                hide_notice(&w);
+                w.global::<super::Chats>().invoke_open(room.into());
+            });
+        });
+    }
     {
         let weak = window.as_weak();
         window.global::<Notices>().on_dismiss(move || {

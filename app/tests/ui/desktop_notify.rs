@@ -3,10 +3,12 @@
 //! The test starts its own `dbus-daemon`, registers a small stand-in for the desktop's
 //! notification server (`org.freedesktop.Notifications`, recording each `Notify` call)
 //! and points the app at that bus through `DBUS_SESSION_BUS_ADDRESS`, the way a desktop
-//! session does. This file holds the only test of its process, so the variable reaches
-//! no other test. The customer ben (a kontor-core client) writes to anna:
+//! session does. The story runs alone in its process (see main.rs), so the variable
+//! reaches no other test. The customer ben (a kontor-core client) writes to anna:
 //! - by default one Notify call per message, with no message text and no Matrix id;
 //! - with message content switched on, the text is in the body;
+//! - clicking a notification (the server's `ActionInvoked` for its `default` action)
+//!   opens its chat;
 //! - once the notification server is gone, the in-app notice shows instead.
 
 use std::{
@@ -18,7 +20,7 @@ use std::{
 };
 
 use crate::support::*;
-use kontor::ui::{DesktopBus, Language, Notices, Prefs};
+use kontor::ui::{Conversation, DesktopBus, Language, Notices, Prefs, Screen, Session};
 use kontor_testkit::Synapse;
 use slint::ComponentHandle;
 
@@ -68,9 +70,11 @@ impl Drop for Bus {
 /// What the stand-in server was asked to show.
 #[derive(Debug, Clone)]
 struct Shown {
+    id: u32,
     app_name: String,
     summary: String,
     body: String,
+    actions: Vec<String>,
 }
 
 /// The desktop's notification server, as far as the app talks to it.
@@ -89,28 +93,32 @@ impl FakeServer {
         _app_icon: String,
         summary: String,
         body: String,
-        _actions: Vec<String>,
+        actions: Vec<String>,
         _hints: HashMap<String, zbus::zvariant::OwnedValue>,
         _expire_timeout: i32,
     ) -> u32 {
         let mut calls = self.calls.lock().unwrap();
+        // A new id per notification, as servers that ignore `replaces_id` hand out.
+        let id = calls.len() as u32 + 1;
         calls.push(Shown {
+            id,
             app_name,
             summary,
             body,
+            actions,
         });
-        calls.len() as u32
+        id
     }
 
     fn get_capabilities(&self) -> Vec<String> {
-        vec!["body".into()]
+        vec!["body".into(), "actions".into()]
     }
 }
 
 #[allow(unsafe_code)]
 pub fn desktop_notifications_hide_content_by_default() {
     let bus = Bus::start();
-    // Before any other thread runs: the only test in this process.
+    // Before any other thread runs: the story runs alone in its process (see main.rs).
     unsafe { std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &bus.address) };
     let hs = Synapse::start().expect("synapse");
     let anna = hs.register_unique("anna").expect("anna");
@@ -189,6 +197,34 @@ pub fn desktop_notifications_hide_content_by_default() {
         let n = calls.lock().unwrap()[1].clone();
         assert_eq!(n.body, "Termin Donnerstag 9:30");
         assert_eq!(n.summary, summary);
+        assert_eq!(n.actions, ["default", "Open chat"]);
+
+        // A click on the first notification opens the chat (the user is on the list).
+        let s = app.window.global::<Session>();
+        assert_eq!(s.get_screen(), Screen::Chats);
+        let (conn, id) = (server_conn.clone(), first[0].id);
+        on_tokio(&h.rt, async move {
+            conn.emit_signal(
+                Option::<zbus::names::BusName<'_>>::None,
+                "/org/freedesktop/Notifications",
+                "org.freedesktop.Notifications",
+                "ActionInvoked",
+                &(id, "default"),
+            )
+            .await
+            .expect("click");
+        })
+        .await;
+        wait_for("the chat, opened by the click", 10, || {
+            (s.get_screen() == Screen::Conversation).then_some(())
+        })
+        .await;
+        assert_eq!(app.window.global::<Conversation>().get_room_id(), room.as_str());
+        press(&app, "Back").await;
+        wait_for("the chat list", 5, || {
+            (s.get_screen() == Screen::Chats).then_some(())
+        })
+        .await;
 
         // No notification server any more: the in-app notice instead.
         on_tokio(

@@ -1,9 +1,15 @@
 //! Files in the app, headless against a real Synapse: "send quote" through the file
 //! picker (ben receives the very bytes), cancelling a big upload in flight (a notice, and
 //! ben never gets a file), and "Save as …" of ben's file, which writes a byte-identical
-//! copy and asks before it replaces an existing file.
+//! copy and asks before it replaces an existing file, and "Open", which hands a decrypted
+//! copy in the private cache to the desktop's opener and says so when there is none.
 
-use std::{path::Path, sync::Arc, time::Duration};
+use std::{
+    os::unix::fs::PermissionsExt,
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
 
 use crate::support::*;
 use i_slint_backend_testing::AccessibleRole;
@@ -40,7 +46,30 @@ fn picker_shows(app: &kontor::ui::App, name: &str) -> bool {
         .any(|e| e.name == name)
 }
 
+/// Puts a stand-in for the desktop's `xdg-open` first on `PATH`: it records the path it
+/// was given in `<dir>/opened`, or fails (as xdg-open does without a viewer for the type)
+/// while `<dir>/fail` exists. The app still runs `xdg-open` by name, as it does for users;
+/// only the desktop behind it is replaced, since a headless machine has no viewer.
+#[allow(unsafe_code)]
+fn fake_opener(dir: &Path) {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let script = bin.join("xdg-open");
+    let d = dir.display();
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\n[ -e '{d}/fail' ] && exit 3\nprintf '%s\\n' \"$1\" >> '{d}/opened'\n"),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = std::env::var("PATH").unwrap_or_default();
+    // Before any other thread runs: the story runs alone in its process (see main.rs).
+    unsafe { std::env::set_var("PATH", format!("{}:{path}", bin.display())) };
+}
+
 pub fn send_quote_cancel_and_save_as_through_the_picker() {
+    let opener = tempfile::tempdir().expect("opener dir");
+    fake_opener(opener.path());
     let hs = Synapse::start().expect("synapse");
     let anna = hs.register_unique("anna").expect("anna");
     let ben = hs.register_unique("ben").expect("ben");
@@ -232,6 +261,50 @@ pub fn send_quote_cancel_and_save_as_through_the_picker() {
         .await;
         assert_eq!(std::fs::read(&target).unwrap(), signed, "byte-identical");
         assert_no_temp_left(&quotes);
+
+        // "Open": a decrypted copy in the private cache (0600), handed to the opener.
+        let open_button = || {
+            find(&app, "Open file", AccessibleRole::Button)
+                .into_iter()
+                .find(|b| b.accessible_description().as_deref() == Some("unterschrieben.pdf"))
+                .expect("the open button")
+        };
+        open_button().invoke_accessible_default_action();
+        let log = opener.path().join("opened");
+        let opened = wait_for("the opener", 30, || {
+            std::fs::read_to_string(&log)
+                .ok()
+                .filter(|s| s.ends_with('\n'))
+        })
+        .await;
+        let opened = PathBuf::from(opened.trim_end());
+        assert!(
+            opened.starts_with(h.dir.path().join("cache").join("open")),
+            "{}",
+            opened.display()
+        );
+        assert_eq!(opened.file_name().unwrap(), "unterschrieben.pdf");
+        assert_eq!(std::fs::read(&opened).unwrap(), signed, "the decrypted file");
+        let mode = std::fs::metadata(&opened).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "only the user reads it");
+        assert_eq!(
+            app.window.global::<Session>().get_error(),
+            kontor::ui::ErrorKind::None
+        );
+
+        // No program for the file: the user is told, and pointed to "Save as …".
+        std::fs::write(opener.path().join("fail"), b"").unwrap();
+        open_button().invoke_accessible_default_action();
+        wait_for("the cannot-open notice", 30, || {
+            (app.window.global::<Session>().get_error() == kontor::ui::ErrorKind::CannotOpen)
+                .then_some(())
+        })
+        .await;
+        assert!(shows_text(
+            &app,
+            "No program to open this file was found. Use \"Save as …\" instead."
+        ));
+        assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 1);
         app.shutdown().await;
     });
     drop(hs);

@@ -38,8 +38,8 @@ async fn toggle(app: &App, label: &str) {
 
 #[allow(unsafe_code)]
 pub fn settings_persist_across_restarts() {
-    // The "system" language is German here. Set before anything else runs: this file
-    // holds the only test of its process, so no other thread reads the environment.
+    // The "system" language is German here. Set before anything else runs: this story
+    // runs alone in its process (see main.rs), so no other thread reads the environment.
     unsafe {
         std::env::remove_var("LC_ALL");
         std::env::remove_var("LC_MESSAGES");
