@@ -155,7 +155,8 @@ impl Desktop {
         room: &str,
         open_label: &str,
     ) -> Result<(), NotifyError> {
-        let sent = self.send(summary, &escape(body), room, open_label);
+        let body = escape(body);
+        let sent = self.send(summary, &body, room, open_label);
         let result = tokio::time::timeout(CALL_TIMEOUT, sent).await;
         let result = result.unwrap_or(Err(NotifyError::Timeout(CALL_TIMEOUT)));
         if result.is_err() {

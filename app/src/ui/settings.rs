@@ -171,7 +171,10 @@ pub(crate) fn notify(
     let open_label = w.global::<Notices>().invoke_open_label().to_string();
     let weak = w.as_weak();
     shared.runtime().spawn(async move {
-        if let Err(e) = desktop.notify(&summary, &n.body, &n.room_id, &open_label).await {
+        if let Err(e) = desktop
+            .notify(&summary, &n.body, &n.room_id, &open_label)
+            .await
+        {
             tracing::debug!("no desktop notification, showing it in the window: {e}");
             let _ = weak.upgrade_in_event_loop(move |w| {
                 // Locked meanwhile: a notice made before the lock must not show its name.

@@ -219,7 +219,10 @@ pub fn desktop_notifications_hide_content_by_default() {
             (s.get_screen() == Screen::Conversation).then_some(())
         })
         .await;
-        assert_eq!(app.window.global::<Conversation>().get_room_id(), room.as_str());
+        assert_eq!(
+            app.window.global::<Conversation>().get_room_id(),
+            room.as_str()
+        );
         press(&app, "Back").await;
         wait_for("the chat list", 5, || {
             (s.get_screen() == Screen::Chats).then_some(())

@@ -284,7 +284,11 @@ pub fn send_quote_cancel_and_save_as_through_the_picker() {
             opened.display()
         );
         assert_eq!(opened.file_name().unwrap(), "unterschrieben.pdf");
-        assert_eq!(std::fs::read(&opened).unwrap(), signed, "the decrypted file");
+        assert_eq!(
+            std::fs::read(&opened).unwrap(),
+            signed,
+            "the decrypted file"
+        );
         let mode = std::fs::metadata(&opened).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600, "only the user reads it");
         assert_eq!(
