@@ -31,9 +31,10 @@ mod unlock;
 mod verify;
 
 use std::{
-    io::Write,
+    io::{Read, Seek, Write},
+    path::Path,
     process::{Command, ExitCode, Stdio},
-    time::Instant,
+    time::{Duration, Instant},
 };
 
 /// Set in the child process: the name of the one story it runs.
@@ -98,6 +99,68 @@ const STORIES: &[(&str, fn())] = &[
         verify::verify_a_second_device_and_set_up_recovery,
     ),
 ];
+
+/// How a story ended.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Verdict {
+    Passed,
+    Failed,
+    TimedOut,
+}
+
+/// The longest a story may run before it is killed: every wait inside a story has its own
+/// timeout, so this only catches a hang the story cannot see (a deadlock on the UI
+/// thread), which would otherwise hold CI until its own limit. Default 10 minutes;
+/// `KONTOR_UI_STORY_TIMEOUT_SECS` changes it.
+fn story_limit() -> Duration {
+    let secs = std::env::var("KONTOR_UI_STORY_TIMEOUT_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(600);
+    Duration::from_secs(secs)
+}
+
+/// Runs one story in a fresh process of this binary. Its output goes to a temporary file
+/// (not a pipe, which a chatty story could fill while nobody reads it) and is returned
+/// for the failure report, unless `nocapture` lets it through as it comes.
+fn run_one(
+    exe: &Path,
+    name: &str,
+    nocapture: bool,
+    limit: Duration,
+) -> std::io::Result<(Verdict, Vec<u8>)> {
+    let mut cmd = Command::new(exe);
+    cmd.env(STORY_VAR, name).stdin(Stdio::null());
+    let mut log = None;
+    if !nocapture {
+        let file = tempfile::tempfile()?;
+        cmd.stdout(file.try_clone()?).stderr(file.try_clone()?);
+        log = Some(file);
+    }
+    let mut child = cmd.spawn()?;
+    let deadline = Instant::now() + limit;
+    let verdict = loop {
+        if let Some(status) = child.try_wait()? {
+            break if status.success() {
+                Verdict::Passed
+            } else {
+                Verdict::Failed
+            };
+        }
+        if Instant::now() >= deadline {
+            child.kill()?;
+            child.wait()?;
+            break Verdict::TimedOut;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut output = Vec::new();
+    if let Some(mut file) = log {
+        file.rewind()?;
+        file.read_to_end(&mut output)?;
+    }
+    Ok((verdict, output))
+}
 
 /// What the command line asked for.
 #[derive(Debug, Default, PartialEq)]
@@ -176,30 +239,29 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let limit = story_limit();
     println!("\nrunning {} tests", chosen.len());
     let started = Instant::now();
     let mut failed = Vec::new();
     for name in &chosen {
         let t = Instant::now();
-        let mut child = Command::new(&exe);
-        child.env(STORY_VAR, name).stdin(Stdio::null());
-        let (ok, output) = if options.nocapture {
-            (child.status().is_ok_and(|s| s.success()), Vec::new())
-        } else {
-            match child.output() {
-                Ok(out) => {
-                    let mut text = out.stdout;
-                    text.extend_from_slice(&out.stderr);
-                    (out.status.success(), text)
-                }
-                Err(e) => (false, format!("cannot start the story: {e}\n").into_bytes()),
-            }
+        let (verdict, output) = match run_one(&exe, name, options.nocapture, limit) {
+            Ok(result) => result,
+            Err(e) => (
+                Verdict::Failed,
+                format!("cannot run the story: {e}\n").into_bytes(),
+            ),
         };
         let secs = t.elapsed().as_secs_f64();
-        if ok {
-            println!("test {name} ... ok ({secs:.1} s)");
-        } else {
-            println!("test {name} ... FAILED ({secs:.1} s)");
+        match verdict {
+            Verdict::Passed => println!("test {name} ... ok ({secs:.1} s)"),
+            Verdict::Failed => println!("test {name} ... FAILED ({secs:.1} s)"),
+            Verdict::TimedOut => println!(
+                "test {name} ... FAILED: killed after {} s (KONTOR_UI_STORY_TIMEOUT_SECS)",
+                limit.as_secs()
+            ),
+        }
+        if verdict != Verdict::Passed {
             failed.push((*name, output));
         }
     }
