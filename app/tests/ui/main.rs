@@ -12,6 +12,7 @@
 //! `cargo test -p kontor --test ui -- lock` runs the stories whose name contains `lock`,
 //! `--exact`, `--skip NAME`, `--list` and `--nocapture` work as usual. A story's output is
 //! shown only when it fails, unless `--nocapture` is given.
+//! A story that hangs is killed after `KONTOR_UI_STORY_TIMEOUT_SECS` (default 600) and fails.
 
 mod support;
 
