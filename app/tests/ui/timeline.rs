@@ -1,12 +1,14 @@
 //! The timeline is lazy, headless against a real Synapse: a chat with more messages than
-//! one page opens with the newest page only, scrolling up puts the older pages on top
-//! until the first message, opening it marks it read (the customer sees the receipt),
-//! and live messages still arrive at the bottom.
+//! one page opens at its newest message with the newest page only, scrolling up (real
+//! wheel events on the list) puts the older pages on top until the first message while
+//! the bubbles being read stay where they are, opening it marks it read (the customer
+//! sees the receipt), and live messages arrive at the bottom without pulling a reader
+//! of older messages down.
 
 use std::time::Duration;
 
 use crate::support::*;
-use i_slint_backend_testing::AccessibleRole;
+use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementQuery};
 use kontor::ui::{Chats, Conversation, Language, Screen, Session};
 use kontor_core::{KdfParams, Kontor, Profile, SendState};
 use kontor_testkit::Synapse;
@@ -27,6 +29,55 @@ fn texts(app: &kontor::ui::App) -> Vec<String> {
         .iter()
         .map(|m| m.text.to_string())
         .collect()
+}
+
+/// The message list (the ListView labelled "Messages").
+fn list(app: &kontor::ui::App) -> ElementHandle {
+    find(app, "Messages", AccessibleRole::List)
+        .into_iter()
+        .next()
+        .expect("the message list")
+}
+
+/// The messages whose text is wholly inside the list's rectangle, top to bottom, with the
+/// text's distance from the list's top edge. Asking for geometry also lays the list out
+/// (headless, nothing draws it), so a caller that waits for a position polls this.
+fn on_screen(app: &kontor::ui::App) -> Vec<(String, f32)> {
+    let list = list(app);
+    let (top, height) = (list.absolute_position().y, list.size().height);
+    let texts = texts(app);
+    let mut shown: Vec<(String, f32)> = ElementQuery::from_root(&app.window)
+        .match_accessible_role(AccessibleRole::Text)
+        .find_all()
+        .into_iter()
+        .filter_map(|e| {
+            let label = e.accessible_label()?.to_string();
+            let y = e.absolute_position().y - top;
+            (texts.contains(&label) && y >= 0.0 && y + e.size().height <= height)
+                .then_some((label, y))
+        })
+        .collect();
+    shown.sort_by(|a, b| a.1.total_cmp(&b.1));
+    shown
+}
+
+/// Where `text` is on screen (see [`on_screen`]), if it is.
+fn position(app: &kontor::ui::App, text: &str) -> Option<f32> {
+    on_screen(app)
+        .into_iter()
+        .find_map(|(t, y)| (t == text).then_some(y))
+}
+
+/// Wheel events on the list until `done`; `dy` > 0 scrolls towards older messages.
+async fn scroll_until(app: &kontor::ui::App, what: &str, dy: f32, mut done: impl FnMut() -> bool) {
+    wait_for(what, 60, || {
+        if done() {
+            return Some(());
+        }
+        list(app).scroll(0.0, dy);
+        None
+    })
+    .await;
 }
 
 pub fn a_long_chat_opens_with_the_newest_page_and_pages_back_on_scroll() {
@@ -130,11 +181,18 @@ pub fn a_long_chat_opens_with_the_newest_page_and_pages_back_on_scroll() {
             (!conv.get_loading() && conv.get_messages().row_count() > 0).then_some(())
         })
         .await;
+        // It opens at the bottom: the newest message is on screen.
+        wait_for("m064 on screen", 10, || position(&app, "m064")).await;
         // Nothing pages on its own while the newest page fills the screen.
         sleep(Duration::from_millis(700)).await;
         let first: Vec<String> = (SEEDED - 30..SEEDED).map(|i| format!("m{i:03}")).collect();
         assert_eq!(texts(&app), first, "only the newest page");
         assert!(!conv.get_history_complete());
+        assert!(
+            !conv.get_loading_older(),
+            "no page asked for before scrolling"
+        );
+        assert!(position(&app, "m064").is_some(), "still at the bottom");
 
         // The chat is read: the list says so at once, the server (and ben) soon after.
         let (k, r, id) = (ben_k.clone(), room.clone(), newest.clone());
@@ -152,34 +210,57 @@ pub fn a_long_chat_opens_with_the_newest_page_and_pages_back_on_scroll() {
         })
         .await;
 
-        // Near the top the view asks for the page before. It may ask again while one is
-        // loading (every scroll step does): only one request goes out per page.
-        let mut asks = 0;
-        wait_for("the whole history", 60, || {
-            if conv.get_history_complete() {
+        // The user scrolls up, a little at a time; half a screen from the top the view asks
+        // for the page before. What was at the top of the view when it was put on top is
+        // still there, to the pixel (the list sees no wheel event meanwhile).
+        let mut anchor = None;
+        wait_for("the view to ask for older messages", 60, || {
+            if conv.get_loading_older() || conv.get_messages().row_count() > 30 {
                 return Some(());
             }
-            if !conv.get_loading_older() {
-                asks += 1;
-                conv.invoke_load_older();
-                conv.invoke_load_older();
-                assert!(
-                    conv.get_loading_older(),
-                    "\"loading older messages\" is shown"
-                );
-            }
+            list(&app).scroll(0.0, 60.0);
+            // What the user sees after this step: wheel steps apply at once, and the page
+            // comes over the network, so never before the next poll.
+            anchor = on_screen(&app).into_iter().next();
             None
         })
         .await;
-        assert_eq!(asks, 2, "65 messages: the newest page and two older ones");
-        let all: Vec<String> = (0..SEEDED).map(|i| format!("m{i:03}")).collect();
-        assert_eq!(texts(&app), all, "every message once, oldest first");
-        wait_for("the beginning marker", 10, || {
-            shows_text(&app, "This is the beginning of the conversation.").then_some(())
+        let (text, y) = anchor.expect("a message on screen before paging");
+        wait_for("the page before", 30, || {
+            (conv.get_messages().row_count() == 60).then_some(())
         })
         .await;
+        // Asking for geometry lays the list out; corrections the view makes after a
+        // layout come after it: ask, wait, ask again.
+        let _ = on_screen(&app);
+        sleep(Duration::from_millis(300)).await;
+        let after = position(&app, &text);
+        assert!(
+            after.is_some_and(|after| (after - y).abs() <= 2.0),
+            "{text} was {y} px below the list's top before the older page, after it: {after:?} (on screen: {:?})",
+            on_screen(&app)
+        );
 
-        // A live message still lands at the bottom.
+        // Up to the very top, again and again: every message once, oldest first, each
+        // page asked for once, and the beginning is shown.
+        let mut counts = vec![conv.get_messages().row_count()];
+        scroll_until(&app, "the whole history", 400.0, || {
+            let n = conv.get_messages().row_count();
+            if counts.last() != Some(&n) {
+                counts.push(n);
+            }
+            conv.get_history_complete()
+                && shows_text(&app, "This is the beginning of the conversation.")
+        })
+        .await;
+        assert_eq!(counts, [60, SEEDED], "pages of 30, 30 and 5, each once");
+        let all: Vec<String> = (0..SEEDED).map(|i| format!("m{i:03}")).collect();
+        assert_eq!(texts(&app), all, "every message once, oldest first");
+        wait_for("m000 on screen", 10, || position(&app, "m000")).await;
+
+        // A live message while the user reads the beginning does not move the view.
+        sleep(Duration::from_millis(300)).await;
+        let before = on_screen(&app);
         let (k, r) = (ben_k.clone(), room.clone());
         on_tokio(&h.rt, async move {
             k.send_text(&r, "noch da?").await.expect("live");
@@ -190,6 +271,27 @@ pub fn a_long_chat_opens_with_the_newest_page_and_pages_back_on_scroll() {
         })
         .await;
         assert_eq!(texts(&app).len(), SEEDED + 1);
+        sleep(Duration::from_millis(300)).await;
+        assert_eq!(
+            on_screen(&app),
+            before,
+            "the view stays where the user reads"
+        );
+
+        // Back at the bottom, the next one scrolls into view, wholly.
+        scroll_until(&app, "the bottom", -400.0, || {
+            position(&app, "noch da?").is_some()
+        })
+        .await;
+        let (k, r) = (ben_k.clone(), room.clone());
+        on_tokio(&h.rt, async move {
+            k.send_text(&r, "und jetzt?").await.expect("live");
+        })
+        .await;
+        wait_for("the second live message on screen", 30, || {
+            position(&app, "und jetzt?")
+        })
+        .await;
 
         press(&app, "Back").await;
         let row = wait_for("the chat row", 10, || {
