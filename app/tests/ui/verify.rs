@@ -299,13 +299,22 @@ async fn wait_sas(p: &Prefs<'_>, state: SasState, what: &str, secs: u64) {
     .await;
 }
 
-/// Whether the device `k` counts `user`'s device `device` as verified.
+/// Whether the device `k` counts `user`'s device `device` as verified within 10 s. The
+/// SAS flow reports "done" before the crypto store has saved the new trust (seen once in
+/// a full run: false right after `confirm` returned), so this asks again for a while.
 async fn trusts(h: &Harness, k: &Arc<Kontor>, user: &str, device: &str) -> bool {
     let (k, user, device) = (k.clone(), user.to_owned(), device.to_owned());
-    on_tokio(
-        &h.rt,
-        async move { k.is_device_verified(&user, &device).await },
-    )
+    on_tokio(&h.rt, async move {
+        for _ in 0..50 {
+            if k.is_device_verified(&user, &device)
+                .await
+                .expect("is verified")
+            {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        false
+    })
     .await
-    .expect("is verified")
 }
