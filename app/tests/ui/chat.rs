@@ -8,15 +8,9 @@ use std::time::Duration;
 use crate::support::*;
 use i_slint_backend_testing::AccessibleRole;
 use kontor::ui::{Chats, Conversation, Delivery, Language, Screen, Session};
-use kontor_core::{KdfParams, Kontor, MessageBody, Profile};
+use kontor_core::MessageBody;
 use kontor_testkit::Synapse;
 use slint::{ComponentHandle, Model};
-
-const FAST: KdfParams = KdfParams {
-    m_kib: 64,
-    t: 1,
-    p: 1,
-};
 
 pub fn onboarding_login_send_and_receive() {
     let hs = Synapse::start().expect("synapse");
@@ -28,21 +22,7 @@ pub fn onboarding_login_send_and_receive() {
     let app = h.app(Language::English);
 
     // The customer: a plain kontor-core client, logged in on the side.
-    let ben_dir = tempfile::tempdir().expect("ben dir");
-    let ben_client = {
-        let (dir, url, user, pw) = (
-            ben_dir.path().join("profile"),
-            url.clone(),
-            ben.user_id.clone(),
-            ben.password.clone(),
-        );
-        h.rt.spawn(async move {
-            let profile = Profile::open_with(&dir, "ben-pass", FAST).expect("ben profile");
-            Kontor::login(profile, &url, &user, &pw)
-                .await
-                .expect("ben login")
-        })
-    };
+    let ben_client = h.spawn_login(&url, &ben.user_id, &ben.password);
 
     run_story(async move {
         // A fresh data directory starts with onboarding.

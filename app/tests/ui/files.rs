@@ -14,15 +14,9 @@ use std::{
 use crate::support::*;
 use i_slint_backend_testing::AccessibleRole;
 use kontor::ui::{Conversation, FilePicker, Language, Screen, Session};
-use kontor_core::{KdfParams, Kontor, MessageBody, Profile};
+use kontor_core::{Kontor, MessageBody};
 use kontor_testkit::Synapse;
 use slint::{ComponentHandle, Model};
-
-const FAST: KdfParams = KdfParams {
-    m_kib: 64,
-    t: 1,
-    p: 1,
-};
 
 /// ben's view of the room: the file events (event id, name, size) he has.
 async fn ben_files(ben: &Arc<Kontor>, room: &str) -> Vec<(String, String, Option<u64>)> {
@@ -79,20 +73,7 @@ pub fn send_quote_cancel_and_save_as_through_the_picker() {
     let app = h.app(Language::English);
 
     let ben_dir = tempfile::tempdir().expect("ben dir");
-    let ben_client = {
-        let (dir, url, user, pw) = (
-            ben_dir.path().join("profile"),
-            url.clone(),
-            ben.user_id.clone(),
-            ben.password.clone(),
-        );
-        h.rt.spawn(async move {
-            let profile = Profile::open_with(&dir, "ben-pass", FAST).expect("ben profile");
-            Kontor::login(profile, &url, &user, &pw)
-                .await
-                .expect("ben login")
-        })
-    };
+    let ben_client = h.spawn_login(&url, &ben.user_id, &ben.password);
     let quotes = h.dir.path().join("Angebote");
     std::fs::create_dir_all(&quotes).unwrap();
     let quote: Vec<u8> = (0..700_000u32).map(|i| (i % 253) as u8).collect();

@@ -12,15 +12,9 @@ use i_slint_backend_testing::AccessibleRole;
 use kontor::ui::{
     Chats, Contacts, Conversation, ErrorKind, Language, Lock, Notices, Prefs, Screen, Session,
 };
-use kontor_core::{KdfParams, Kontor, Profile};
 use kontor_testkit::Synapse;
 use slint::{ComponentHandle, Model};
 
-const FAST: KdfParams = KdfParams {
-    m_kib: 64,
-    t: 1,
-    p: 1,
-};
 const PASS: &str = "anna passphrase";
 
 pub fn notices_hide_content_and_the_idle_lock_hides_everything() {
@@ -31,21 +25,7 @@ pub fn notices_hide_content_and_the_idle_lock_hides_everything() {
     let h = Harness::new();
     i_slint_backend_testing::init_integration_test_with_system_time();
     let app = h.app(Language::English);
-    let ben_dir = tempfile::tempdir().expect("ben dir");
-    let ben_client = {
-        let (dir, url, user, pw) = (
-            ben_dir.path().join("profile"),
-            url.clone(),
-            ben.user_id.clone(),
-            ben.password.clone(),
-        );
-        h.rt.spawn(async move {
-            let profile = Profile::open_with(&dir, "ben-pass", FAST).expect("ben profile");
-            Kontor::login(profile, &url, &user, &pw)
-                .await
-                .expect("ben login")
-        })
-    };
+    let ben_client = h.spawn_login(&url, &ben.user_id, &ben.password);
 
     run_story(async move {
         onboard(&app, &url, &anna.user_id, &anna.password, PASS).await;

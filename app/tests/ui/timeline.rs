@@ -10,15 +10,10 @@ use std::time::Duration;
 use crate::support::*;
 use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementQuery};
 use kontor::ui::{Chats, Conversation, Language, Screen, Session};
-use kontor_core::{KdfParams, Kontor, Profile, SendState};
+use kontor_core::SendState;
 use kontor_testkit::Synapse;
 use slint::{ComponentHandle, Model};
 
-const FAST: KdfParams = KdfParams {
-    m_kib: 64,
-    t: 1,
-    p: 1,
-};
 /// More than two pages of the app's 30.
 const SEEDED: usize = 65;
 
@@ -89,21 +84,7 @@ pub fn a_long_chat_opens_with_the_newest_page_and_pages_back_on_scroll() {
     i_slint_backend_testing::init_integration_test_with_system_time();
     let app = h.app(Language::English);
 
-    let ben_dir = tempfile::tempdir().expect("ben dir");
-    let ben_client = {
-        let (dir, url, user, pw) = (
-            ben_dir.path().join("profile"),
-            url.clone(),
-            ben.user_id.clone(),
-            ben.password.clone(),
-        );
-        h.rt.spawn(async move {
-            let profile = Profile::open_with(&dir, "ben-pass", FAST).expect("ben profile");
-            Kontor::login(profile, &url, &user, &pw)
-                .await
-                .expect("ben login")
-        })
-    };
+    let ben_client = h.spawn_login(&url, &ben.user_id, &ben.password);
 
     run_story(async move {
         onboard(&app, &url, &anna.user_id, &anna.password, "anna passphrase").await;
