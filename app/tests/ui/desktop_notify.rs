@@ -20,7 +20,7 @@ use std::{
 };
 
 use crate::support::*;
-use kontor::ui::{Conversation, DesktopBus, Language, Notices, Prefs, Screen, Session};
+use kontor::ui::{DesktopBus, Language, Notices, Prefs, Screen, Session};
 use kontor_testkit::Synapse;
 use slint::ComponentHandle;
 
@@ -219,15 +219,7 @@ pub fn desktop_notifications_hide_content_by_default() {
             (s.get_screen() == Screen::Conversation).then_some(())
         })
         .await;
-        assert_eq!(
-            app.window.global::<Conversation>().get_room_id(),
-            room.as_str()
-        );
-        press(&app, "Back").await;
-        wait_for("the chat list", 5, || {
-            (s.get_screen() == Screen::Chats).then_some(())
-        })
-        .await;
+        back_from_chat(&app, &room).await;
 
         // No notification server any more: the in-app notice instead.
         on_tokio(

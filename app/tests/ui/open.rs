@@ -39,23 +39,7 @@ pub fn a_chat_opens_from_the_device_while_the_homeserver_does_not_answer() {
         // Once anna is in, ben writes three messages; anna's sync brings them.
         let (k, r, anna_id) = (ben_k.clone(), room.clone(), anna.user_id.clone());
         on_tokio(&h.rt, async move {
-            let anna_id = kontor_core::parse_user_id(&anna_id).unwrap();
-            let room_id = matrix_sdk::ruma::RoomId::parse(&r).unwrap();
-            for _ in 0..300 {
-                k.sync_once().await.expect("ben sync");
-                let joined = match k.sdk_client().get_room(&room_id) {
-                    Some(room) => matches!(
-                        room.get_member_no_sync(&anna_id).await,
-                        Ok(Some(m)) if *m.membership()
-                            == matrix_sdk::ruma::events::room::member::MembershipState::Join
-                    ),
-                    None => false,
-                };
-                if joined {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
+            until_joined(&k, &r, &anna_id, 300).await;
             let mut last = String::new();
             for text in ["Guten Tag", "Haben Sie das Angebot?", "Danke!"] {
                 last = k.send_text(&r, text).await.expect("queue");

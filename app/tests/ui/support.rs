@@ -227,3 +227,38 @@ pub async fn chat_from(
     .await;
     (room, name)
 }
+
+/// The open conversation is `room` (checked), then "Back" returns to the chat list.
+pub async fn back_from_chat(app: &App, room: &str) {
+    use kontor::ui::{Conversation, Screen, Session};
+    let s = app.window.global::<Session>();
+    assert_eq!(s.get_screen(), Screen::Conversation);
+    assert_eq!(app.window.global::<Conversation>().get_room_id(), room);
+    press(app, "Back").await;
+    wait_for("the chat list", 5, || {
+        (s.get_screen() == Screen::Chats).then_some(())
+    })
+    .await;
+}
+
+/// On tokio: syncs `client` until `user` has joined `room` (so the user's device gets
+/// the room key of what the client sends next), for at most `tries` × 200 ms.
+pub async fn until_joined(client: &Kontor, room: &str, user: &str, tries: u32) {
+    use matrix_sdk::ruma::events::room::member::MembershipState;
+    let user = kontor_core::parse_user_id(user).unwrap();
+    let room_id = matrix_sdk::ruma::RoomId::parse(room).unwrap();
+    for _ in 0..tries {
+        client.sync_once().await.expect("client sync");
+        let joined = match client.sdk_client().get_room(&room_id) {
+            Some(r) => matches!(
+                r.get_member_no_sync(&user).await,
+                Ok(Some(m)) if *m.membership() == MembershipState::Join
+            ),
+            None => false,
+        };
+        if joined {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

@@ -108,23 +108,7 @@ pub fn a_long_chat_opens_with_the_newest_page_and_pages_back_on_scroll() {
         // Once anna is in (and her device known), ben writes a long history.
         let (k, r, anna_id) = (ben_k.clone(), room.clone(), anna.user_id.clone());
         let newest = on_tokio(&h.rt, async move {
-            let anna_id = kontor_core::parse_user_id(&anna_id).unwrap();
-            let room_id = matrix_sdk::ruma::RoomId::parse(&r).unwrap();
-            for _ in 0..150 {
-                k.sync_once().await.expect("ben sync");
-                let joined = match k.sdk_client().get_room(&room_id) {
-                    Some(room) => matches!(
-                        room.get_member_no_sync(&anna_id).await,
-                        Ok(Some(m)) if *m.membership()
-                            == matrix_sdk::ruma::events::room::member::MembershipState::Join
-                    ),
-                    None => false,
-                };
-                if joined {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
+            until_joined(&k, &r, &anna_id, 150).await;
             let mut last = String::new();
             for i in 0..SEEDED {
                 last = k.send_text(&r, &format!("m{i:03}")).await.expect("queue");
