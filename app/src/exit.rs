@@ -54,10 +54,20 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
         if let Some(f) = cause.downcast_ref::<Fail>() {
             return f.code;
         }
-        if let Some(e) = cause.downcast_ref::<ContactsError>() {
+        // The service wraps the libraries' errors transparently: look inside.
+        let service = cause.downcast_ref::<kontor::service::ServiceError>();
+        let contacts = cause.downcast_ref::<ContactsError>().or(match service {
+            Some(kontor::service::ServiceError::Contacts(e)) => Some(e),
+            _ => None,
+        });
+        if let Some(e) = contacts {
             return contacts_code(e);
         }
-        if let Some(e) = cause.downcast_ref::<CoreError>() {
+        let core = cause.downcast_ref::<CoreError>().or(match service {
+            Some(kontor::service::ServiceError::Core(e)) => Some(e),
+            _ => None,
+        });
+        if let Some(e) = core {
             return match e {
                 CoreError::WrongPassphrase => WRONG_PASSPHRASE,
                 CoreError::NotLoggedIn => NOT_LOGGED_IN,

@@ -3,4 +3,5 @@
 
 #[cfg(feature = "demo")]
 pub mod demo;
+pub mod service;
 pub mod ui;

@@ -355,6 +355,21 @@ impl Kontor {
             .is_some_and(|h| !h.is_finished())
     }
 
+    /// Stops the background sync and returns once its task has ended, so it no longer
+    /// holds the account (sign-out needs the last reference to delete the stores).
+    pub async fn stop_sync_and_wait(&self) {
+        let task = self
+            .sync_task
+            .lock()
+            .expect("sync slot not poisoned")
+            .take();
+        if let Some(h) = task {
+            h.abort();
+            // Cancelled (or already finished): either way the task is gone.
+            let _ = h.await;
+        }
+    }
+
     /// Stops the background sync.
     pub fn stop_sync(&self) {
         if let Some(h) = self

@@ -14,12 +14,12 @@ mod import;
 
 use std::{
     io::{IsTerminal, Write},
-    os::unix::fs::OpenOptionsExt,
-    path::{Path, PathBuf},
+    path::Path,
 };
 
-use anyhow::{Context, Result, bail};
-use kontor_contacts::{Book, ConsentStatus, Contact, ContactBook, KdfParams, OpenOptions};
+use anyhow::{Context, Result};
+use kontor::service::{fs, kdf};
+use kontor_contacts::{Book, ConsentStatus, Contact, ContactBook};
 use serde::Serialize;
 use serde_json::json;
 use zeroize::Zeroizing;
@@ -125,15 +125,7 @@ fn open_book(ctx: &Ctx, passphrase: &str) -> Result<ContactBook> {
         kontor_core::Profile::open(ctx.profile_dir(), passphrase)
             .context("the contact book uses the profile passphrase")?;
     }
-    let kdf = if insecure_fast_kdf() {
-        KdfParams::insecure_fast()
-    } else {
-        KdfParams::default()
-    };
-    let opts = OpenOptions {
-        kdf,
-        ..OpenOptions::default()
-    };
+    let opts = kdf::contacts(insecure_fast_kdf());
     ContactBook::open_with(&dir, passphrase, opts).context("cannot open the contact book")
 }
 
@@ -434,36 +426,9 @@ fn emit(
         .context("cannot write stdout")
 }
 
-/// Writes personal data to `path`: mode 0600 from the first byte, complete or not at all
-/// (a temporary file in the same directory, synced, then renamed over `path`).
+/// Writes personal data to `path` privately (the service's one rule, [`fs::write_private`]).
 fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .with_context(|| format!("{} is not a file name", path.display()))?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        bail!("cannot write {}: {e}", path.display());
-    }
-    Ok(())
+    fs::write_private(path, bytes).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// `kontor contacts erase ID [--yes]`

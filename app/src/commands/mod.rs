@@ -13,6 +13,7 @@ use std::{
 };
 
 use anyhow::{Context, Result};
+use kontor::service::kdf;
 use kontor_core::{Kontor, Profile};
 
 use crate::{
@@ -173,28 +174,15 @@ impl Ctx {
 /// Argon2id takes a noticeable moment, so it runs off the async threads.
 async fn open_profile(dir: &Path, passphrase: zeroize::Zeroizing<String>) -> Result<Profile> {
     let dir = dir.to_owned();
-    tokio::task::spawn_blocking(move || {
-        if insecure_fast_kdf() {
-            let fast = kontor_core::KdfParams {
-                m_kib: 64,
-                t: 1,
-                p: 1,
-            };
-            Profile::open_with(&dir, &passphrase, fast)
-        } else {
-            Profile::open(&dir, &passphrase)
-        }
-    })
-    .await
-    .context("profile unlock crashed")?
-    .map_err(Into::into)
+    let fast = insecure_fast_kdf();
+    tokio::task::spawn_blocking(move || kdf::open_profile(&dir, &passphrase, fast))
+        .await
+        .context("profile unlock crashed")?
+        .map_err(Into::into)
 }
 
-/// `KONTOR_INSECURE_FAST_KDF=1`: **tests only.** New profiles and contact books get a
-/// minimal Argon2id cost, so a CLI test that creates dozens of them spends milliseconds
-/// instead of seconds on key derivation. Existing stores keep the cost they were created
-/// with. Only debug builds read the variable: a release binary can never be talked into
-/// creating a store that is cheap to brute-force by a stray environment variable.
+/// `KONTOR_INSECURE_FAST_KDF=1`: **tests only** (debug builds only; see
+/// [`kontor::service::kdf`], the one rule for the CLI and the app).
 pub fn insecure_fast_kdf() -> bool {
-    cfg!(debug_assertions) && std::env::var_os("KONTOR_INSECURE_FAST_KDF").is_some_and(|v| v == "1")
+    kdf::fast_from_env()
 }

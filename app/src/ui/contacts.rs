@@ -1,53 +1,113 @@
-//! The contact-book screens: both books listed apart, a contact's consent and history,
-//! grant and withdraw. Every book operation (sealed records, sled, Argon2id on open)
+//! The contact book's list: both books apart (work = consented, private = the rest), and
+//! contact discovery ("find on Kontor"). Every book operation (sealed records, sled)
 //! runs on a blocking tokio thread; the UI thread only installs the results.
 //!
-//! The book lives in `<data-dir>/contacts/`, beside the profile, and opens with the
-//! profile's passphrase, as `kontor contacts …` does.
+//! Discovery goes through the service, which checks the settings' gate first: switched
+//! off, nothing reaches the identity server and the user is told (hiding the button is
+//! not the rule). The identity server hands the work book only (a `&WorkBook` by type).
 
-use std::{
-    path::Path,
-    rc::Rc,
-    sync::{Arc, Mutex},
-};
+use std::sync::Arc;
 
-use kontor_contacts::{Book, ConsentStatus, Contact, ContactBook, KdfParams, OpenOptions};
-use slint::{ComponentHandle, ModelRc, VecModel, Weak};
-use zeroize::Zeroizing;
+use kontor_contacts::{Book, Contact};
+use slint::{ComponentHandle, Model};
 
 use super::{
-    AppWindow, ConsentKind, ConsentLine, ContactItem, Contacts, ErrorKind, Screen, Session,
+    AppWindow, ContactItem, Contacts,
+    context::{Ctx, empty, list},
+    view::View,
 };
 
-/// The unlocked book, shared with the tasks that use it.
-pub(crate) type SharedBook = Mutex<Option<Arc<ContactBook>>>;
+/// Answers `Contacts.refresh` and `Contacts.discover`.
+pub(crate) struct ContactsController {
+    ctx: Ctx,
+}
 
-/// Opens (creating on first use) the book with the profile passphrase. Blocking.
-pub(crate) fn open(
-    data_dir: &Path,
-    passphrase: &Zeroizing<String>,
-    fast: bool,
-) -> Option<ContactBook> {
-    let kdf = if fast && cfg!(debug_assertions) {
-        KdfParams::insecure_fast()
-    } else {
-        KdfParams::default()
-    };
-    let opts = OpenOptions {
-        kdf,
-        ..OpenOptions::default()
-    };
-    match ContactBook::open_with(&data_dir.join("contacts"), passphrase, opts) {
-        Ok(b) => Some(b),
-        Err(e) => {
-            // Chats work without it; the contacts button stays hidden.
-            tracing::warn!("contact book unavailable: {e}");
-            None
+impl ContactsController {
+    /// Wires the list's callbacks.
+    pub(crate) fn wire(window: &AppWindow, ctx: &Ctx) -> Arc<ContactsController> {
+        let me = Arc::new(ContactsController { ctx: ctx.clone() });
+        let c = window.global::<Contacts>();
+        c.set_work(empty::<ContactItem>());
+        c.set_private(empty::<ContactItem>());
+        c.set_identity_server(
+            std::env::var(crate::service::discovery::IDENTITY_SERVER_ENV)
+                .unwrap_or_default()
+                .into(),
+        );
+        {
+            let me = me.clone();
+            c.on_refresh(move || me.refresh());
         }
+        {
+            let me = me.clone();
+            c.on_discover(move || {
+                let Some(w) = me.ctx.weak.upgrade() else {
+                    return;
+                };
+                let url = w.global::<Contacts>().get_identity_server().to_string();
+                me.discover(url);
+            });
+        }
+        me
+    }
+
+    fn refresh(&self) {
+        let b = match self.ctx.service.book() {
+            Ok(b) => b,
+            Err(e) => return tracing::debug!("no list: {e}"),
+        };
+        let ctx = self.ctx.clone();
+        self.ctx.rt().spawn_blocking(move || {
+            let lists = b
+                .list(Book::Work)
+                .and_then(|w| Ok((w, b.list(Book::Private)?)));
+            match lists {
+                Ok((work, private)) => {
+                    let work: Vec<_> = work.iter().map(|c| item(c, true)).collect();
+                    let private: Vec<_> = private.iter().map(|c| item(c, false)).collect();
+                    ctx.on_ui(move |w| {
+                        let c = w.global::<Contacts>();
+                        c.set_work(list(work));
+                        c.set_private(list(private));
+                    });
+                }
+                Err(e) => ctx.fail(e),
+            }
+        });
+    }
+
+    /// Discovery of the work book, against `explicit` (the server the screen holds) or
+    /// the service's precedence; refused by the service when switched off.
+    fn discover(&self, explicit: String) {
+        if let Some(w) = self.ctx.weak.upgrade() {
+            w.global::<Contacts>().set_discovering(true);
+        }
+        let ctx = self.ctx.clone();
+        self.ctx.rt().spawn(async move {
+            match ctx.service.discover(Some(&explicit)).await {
+                Ok((_, report)) => {
+                    let (looked_up, found) = (report.contacts, report.found);
+                    ctx.on_ui(move |w| {
+                        let c = w.global::<Contacts>();
+                        c.set_discovering(false);
+                        c.set_discovery_looked_up(i32::try_from(looked_up).unwrap_or(i32::MAX));
+                        c.set_discovery_found(i32::try_from(found).unwrap_or(i32::MAX));
+                        // A detail view open meanwhile shows the Matrix id just found.
+                        c.invoke_reshow();
+                        c.invoke_refresh();
+                    });
+                }
+                Err(e) => {
+                    ctx.on_ui(|w| w.global::<Contacts>().set_discovering(false));
+                    ctx.fail(e);
+                }
+            }
+        });
     }
 }
 
-fn item(c: &Contact, work: bool) -> ContactItem {
+/// A row of the list.
+pub(crate) fn item(c: &Contact, work: bool) -> ContactItem {
     let detail = c
         .organisation
         .clone()
@@ -66,161 +126,31 @@ fn item(c: &Contact, work: bool) -> ContactItem {
     }
 }
 
-fn kind(s: ConsentStatus) -> ConsentKind {
-    match s {
-        ConsentStatus::Granted => ConsentKind::Granted,
-        ConsentStatus::None => ConsentKind::None,
-        ConsentStatus::Withdrawn => ConsentKind::Withdrawn,
+impl View for ContactsController {
+    fn name(&self) -> &'static str {
+        "contacts"
     }
-}
 
-/// Installs empty models and answers the contacts callbacks.
-pub(crate) fn wire(window: &AppWindow, rt: &tokio::runtime::Handle, book: &Arc<SharedBook>) {
-    let c = window.global::<Contacts>();
-    c.set_work(ModelRc::from(Rc::new(VecModel::<ContactItem>::default())));
-    c.set_private(ModelRc::from(Rc::new(VecModel::<ContactItem>::default())));
-    {
-        let (rt2, book, weak) = (rt.clone(), book.clone(), window.as_weak());
-        c.on_refresh(move || refresh(&rt2, &book, &weak));
+    fn clear(&self, w: &AppWindow) {
+        let c = w.global::<Contacts>();
+        c.set_work(empty::<ContactItem>());
+        c.set_private(empty::<ContactItem>());
+        c.set_discovery_found(-1);
+        c.set_discovery_looked_up(0);
     }
-    {
-        let (rt2, book, weak) = (rt.clone(), book.clone(), window.as_weak());
-        c.on_open(move |id| show(&rt2, &book, &weak, id.to_string(), true));
+
+    fn snapshot(&self, w: &AppWindow) -> String {
+        let c = w.global::<Contacts>();
+        let names = |m: slint::ModelRc<ContactItem>| -> Vec<String> {
+            m.iter()
+                .map(|i| format!("{}|{}", i.name, i.detail))
+                .collect()
+        };
+        format!(
+            "work={:?} private={:?} found={}",
+            names(c.get_work()),
+            names(c.get_private()),
+            c.get_discovery_found()
+        )
     }
-    {
-        let (rt2, book, weak) = (rt.clone(), book.clone(), window.as_weak());
-        c.on_grant(move |id, purpose| {
-            let purpose = purpose.to_string();
-            change(&rt2, &book, &weak, id.to_string(), move |b, id| {
-                b.grant(id, &purpose, None).map(|_| ())
-            })
-        });
-    }
-    {
-        let (rt2, book, weak) = (rt.clone(), book.clone(), window.as_weak());
-        c.on_withdraw(move |id| {
-            change(&rt2, &book, &weak, id.to_string(), |b, id| {
-                b.withdraw(id, None).map(|_| ())
-            })
-        });
-    }
-}
-
-pub(crate) fn book_of(book: &SharedBook) -> Option<Arc<ContactBook>> {
-    book.lock().unwrap_or_else(|p| p.into_inner()).clone()
-}
-
-fn error(weak: &Weak<AppWindow>, e: kontor_contacts::Error) {
-    let detail = e.to_string();
-    let _ = weak.upgrade_in_event_loop(move |w| {
-        let s = w.global::<Session>();
-        s.set_error(ErrorKind::Other);
-        s.set_error_detail(detail.into());
-    });
-}
-
-/// Reloads both lists.
-pub(crate) fn refresh(rt: &tokio::runtime::Handle, book: &Arc<SharedBook>, weak: &Weak<AppWindow>) {
-    let Some(b) = book_of(book) else { return };
-    let weak = weak.clone();
-    rt.spawn_blocking(move || {
-        let lists = b
-            .list(Book::Work)
-            .and_then(|w| Ok((w, b.list(Book::Private)?)));
-        match lists {
-            Ok((work, private)) => {
-                let work: Vec<_> = work.iter().map(|c| item(c, true)).collect();
-                let private: Vec<_> = private.iter().map(|c| item(c, false)).collect();
-                let _ = weak.upgrade_in_event_loop(move |w| {
-                    let c = w.global::<Contacts>();
-                    c.set_work(ModelRc::from(Rc::new(VecModel::from(work))));
-                    c.set_private(ModelRc::from(Rc::new(VecModel::from(private))));
-                });
-            }
-            Err(e) => error(&weak, e),
-        }
-    });
-}
-
-/// Loads one contact into the detail view (and, with `navigate`, opens it).
-pub(crate) fn show(
-    rt: &tokio::runtime::Handle,
-    book: &Arc<SharedBook>,
-    weak: &Weak<AppWindow>,
-    id: String,
-    navigate: bool,
-) {
-    let Some(b) = book_of(book) else { return };
-    let weak = weak.clone();
-    rt.spawn_blocking(move || match b.get(&id) {
-        Ok((which, contact)) => {
-            let selected = item(&contact, which == Book::Work);
-            let status = kind(contact.consent.status());
-            let purpose = contact
-                .consent
-                .current()
-                .and_then(|e| e.purpose.clone())
-                .unwrap_or_default();
-            let reach: Vec<String> = contact
-                .phones
-                .iter()
-                .map(|p| p.e164.clone().unwrap_or_else(|| p.raw.clone()))
-                .chain(contact.emails.iter().map(|e| e.address.clone()))
-                .collect();
-            let history: Vec<ConsentLine> = contact
-                .consent
-                .history()
-                .iter()
-                .map(|e| ConsentLine {
-                    kind: kind(e.status),
-                    at: e
-                        .at
-                        .to_string()
-                        .replace('T', " ")
-                        .chars()
-                        .take(16)
-                        .collect::<String>()
-                        .into(),
-                    purpose: e.purpose.clone().unwrap_or_default().into(),
-                    evidence: e.evidence.clone().unwrap_or_default().into(),
-                })
-                .collect();
-            let matrix_id = contact.matrix_id.clone().unwrap_or_default();
-            let _ = weak.upgrade_in_event_loop(move |w| {
-                let c = w.global::<Contacts>();
-                if c.get_selected().id != selected.id {
-                    c.set_exported_file(Default::default());
-                }
-                c.set_selected_matrix_id(matrix_id.into());
-                c.set_selected(selected);
-                c.set_selected_status(status);
-                c.set_selected_purpose(purpose.into());
-                c.set_selected_reach(reach.join("\n").into());
-                c.set_selected_history(ModelRc::from(Rc::new(VecModel::from(history))));
-                if navigate {
-                    w.global::<Session>().set_screen(Screen::ContactDetail);
-                }
-            });
-        }
-        Err(e) => error(&weak, e),
-    });
-}
-
-/// Runs a consent change, then reloads the lists and the detail view.
-fn change(
-    rt: &tokio::runtime::Handle,
-    book: &Arc<SharedBook>,
-    weak: &Weak<AppWindow>,
-    id: String,
-    op: impl FnOnce(&ContactBook, &str) -> kontor_contacts::Result<()> + Send + 'static,
-) {
-    let Some(b) = book_of(book) else { return };
-    let (rt2, book2, weak2) = (rt.clone(), book.clone(), weak.clone());
-    rt.spawn_blocking(move || {
-        if let Err(e) = op(&b, &id) {
-            return error(&weak2, e);
-        }
-        refresh(&rt2, &book2, &weak2);
-        show(&rt2, &book2, &weak2, id, false);
-    });
 }

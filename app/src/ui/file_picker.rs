@@ -170,6 +170,30 @@ fn finish(window: &AppWindow, result: Option<PathBuf>) {
     }
 }
 
+/// The picker as a registered view: the lock closes it (its caller hears "cancelled"),
+/// since it shows the user's folders.
+pub(crate) struct PickerView;
+
+impl super::view::View for PickerView {
+    fn name(&self) -> &'static str {
+        "file-picker"
+    }
+
+    fn clear(&self, w: &AppWindow) {
+        finish(w, None);
+        w.global::<FilePicker>().set_visible(false);
+    }
+
+    fn snapshot(&self, w: &AppWindow) -> String {
+        let g = w.global::<FilePicker>();
+        format!(
+            "visible={} entries={}",
+            g.get_visible(),
+            g.get_entries().row_count()
+        )
+    }
+}
+
 /// Installs the callbacks of the `FilePicker` global (once, when the window is built).
 pub(crate) fn wire(window: &AppWindow) {
     let g = window.global::<FilePicker>();

@@ -11,67 +11,75 @@
 //! start rather than at exit.
 
 use std::{
-    cell::RefCell,
     path::{Path, PathBuf},
-    sync::Arc,
+    sync::{Arc, Mutex},
 };
 
 use kontor_core::{CancellationToken, MessageBody};
-use slint::{ComponentHandle, Weak};
+use slint::ComponentHandle;
 
 use super::{
     AppWindow, Conversation, ErrorKind, FileType,
-    controller::{Shared, core_error, load_messages, on_ui, show_error},
+    context::Ctx,
     file_picker::{self, Mode},
     format::Language,
+    timeline::Timeline,
     units,
 };
 
-thread_local! {
+/// The file actions of the open conversation.
+pub(crate) struct Files {
+    ctx: Ctx,
+    timeline: Arc<Timeline>,
     /// The running upload's cancel handle (at most one at a time; the "Quote" button is
-    /// disabled meanwhile). UI thread only: set when it starts, taken when it ends.
-    static UPLOAD: RefCell<Option<CancellationToken>> = const { RefCell::new(None) };
+    /// disabled meanwhile): set when it starts, taken when it ends.
+    upload: Mutex<Option<CancellationToken>>,
 }
 
 /// Answers the file callbacks of the `Conversation` global.
-pub(crate) fn wire(window: &AppWindow, shared: &Arc<Shared>) {
+pub(crate) fn wire(window: &AppWindow, ctx: &Ctx, timeline: &Arc<Timeline>) -> Arc<Files> {
+    let me = Arc::new(Files {
+        ctx: ctx.clone(),
+        timeline: timeline.clone(),
+        upload: Mutex::new(None),
+    });
     let conv = window.global::<Conversation>();
     {
-        let (sh, weak) = (shared.clone(), window.as_weak());
-        conv.on_pick_quote(move || pick_quote(&sh, &weak));
+        let me = me.clone();
+        conv.on_pick_quote(move || me.pick_quote());
     }
     {
-        let (sh, weak) = (shared.clone(), window.as_weak());
-        conv.on_send_file(move |path| send_file(&sh, &weak, PathBuf::from(path.as_str())));
+        let me = me.clone();
+        conv.on_send_file(move |path| me.send_file(PathBuf::from(path.as_str())));
     }
-    conv.on_cancel_upload(|| {
-        UPLOAD.with(|u| {
-            if let Some(token) = u.borrow().as_ref() {
+    {
+        let me = me.clone();
+        conv.on_cancel_upload(move || {
+            if let Some(token) = me.upload().as_ref() {
                 token.cancel();
             }
-        })
-    });
-    {
-        let (sh, weak) = (shared.clone(), window.as_weak());
-        conv.on_open_file(move |event_id, name| {
-            open_file(&sh, &weak, event_id.to_string(), name.to_string())
         });
     }
     {
-        let (sh, weak) = (shared.clone(), window.as_weak());
-        conv.on_save_file(move |event_id, name| {
-            save_as(&sh, &weak, event_id.to_string(), name.to_string())
+        let me = me.clone();
+        conv.on_open_file(move |event_id, name| {
+            me.open_file(event_id.to_string(), name.to_string())
         });
+    }
+    {
+        let me = me.clone();
+        conv.on_save_file(move |event_id, name| me.save_as(event_id.to_string(), name.to_string()));
     }
     // Decrypted copies opened in an earlier run.
-    let cache = open_cache(&shared.config().data_dir);
-    shared.runtime().spawn(async move {
+    let cache = open_cache(&ctx.config.data_dir);
+    ctx.rt().spawn(async move {
         if let Err(e) = tokio::fs::remove_dir_all(&cache).await
             && e.kind() != std::io::ErrorKind::NotFound
         {
             tracing::warn!("cannot empty the cache of opened files: {e}");
         }
     });
+    me
 }
 
 /// What an attachment card shows besides the name: the size from the event ("" when the
@@ -112,138 +120,146 @@ pub fn file_type(name: &str, mime: Option<&str>) -> FileType {
     }
 }
 
-/// "Send quote": the picker, then the upload of the chosen file.
-fn pick_quote(shared: &Arc<Shared>, weak: &Weak<AppWindow>) {
-    let Some(w) = weak.upgrade() else { return };
-    let (sh, weak) = (shared.clone(), weak.clone());
-    file_picker::open(&w, Mode::Open { filters: vec![] }, None, move |picked| {
-        if let Some(path) = picked {
-            send_file(&sh, &weak, path);
-        }
-    });
-}
-
-/// Uploads `path` into the open chat with the progress bar and a cancel handle; a
-/// cancelled upload ends with the notice instead of an error.
-fn send_file(shared: &Arc<Shared>, weak: &Weak<AppWindow>, path: PathBuf) {
-    let (Some(kontor), Some(w)) = (shared.kontor(), weak.upgrade()) else {
-        return;
-    };
-    let c = w.global::<Conversation>();
-    let room = c.get_room_id().to_string();
-    if room.is_empty() || UPLOAD.with(|u| u.borrow().is_some()) {
-        return;
-    }
-    let token = CancellationToken::new();
-    UPLOAD.with(|u| *u.borrow_mut() = Some(token.clone()));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    c.set_upload_cancelled(false);
-    c.set_upload_name(name.into());
-    c.set_upload_progress(0.0);
-    let (sh, weak) = (shared.clone(), weak.clone());
-    shared.runtime().spawn(async move {
-        let result = kontor
-            .send_file_cancellable(&room, &path, None, &token)
-            .await;
-        let cancelled = matches!(result, Err(kontor_core::Error::Cancelled));
-        on_ui(&weak, move |w| {
-            UPLOAD.with(|u| u.borrow_mut().take());
-            let c = w.global::<Conversation>();
-            c.set_upload_progress(-1.0);
-            c.set_upload_cancelled(cancelled);
-        });
-        match result {
-            Ok(_) => load_messages(&sh, &weak, room),
-            Err(kontor_core::Error::Cancelled) => tracing::info!("upload cancelled by the user"),
-            Err(e) => {
-                let (k, d) = core_error(&e);
-                show_error(&weak, k, d);
-            }
-        }
-    });
-}
-
-/// "Save as …": the picker in save mode with the sender's file name, then the download
-/// (decrypted, hash-checked by core) to the chosen path. The picker has already asked
-/// before an existing file is replaced.
-fn save_as(shared: &Arc<Shared>, weak: &Weak<AppWindow>, event_id: String, name: String) {
-    let Some(w) = weak.upgrade() else { return };
-    let (sh, weak) = (shared.clone(), weak.clone());
-    let mode = Mode::Save {
-        name: safe_name(&name),
-    };
-    file_picker::open(&w, mode, None, move |picked| {
-        let (Some(path), Some(kontor)) = (picked, sh.kontor()) else {
+impl Files {
+    /// "Send quote": the picker, then the upload of the chosen file.
+    fn pick_quote(self: &Arc<Self>) {
+        let Some(w) = self.ctx.weak.upgrade() else {
             return;
         };
-        sh.runtime().spawn(async move {
-            match kontor.download(&event_id, &path).await {
-                Ok(_) => {
-                    let shown = path.display().to_string();
-                    on_ui(&weak, move |w| {
-                        w.global::<Conversation>().set_saved_path(shown.into())
-                    });
-                }
-                Err(e) => {
-                    let (k, d) = core_error(&e);
-                    show_error(&weak, k, d);
-                }
+        let me = self.clone();
+        file_picker::open(&w, Mode::Open { filters: vec![] }, None, move |picked| {
+            if let Some(path) = picked {
+                me.send_file(path);
             }
         });
-    });
-}
+    }
 
-/// "Open": decrypts the file into the private cache and hands it to the system's opener.
-fn open_file(shared: &Arc<Shared>, weak: &Weak<AppWindow>, event_id: String, name: String) {
-    let Some(kontor) = shared.kontor() else {
-        return;
-    };
-    let cache = open_cache(&shared.config().data_dir);
-    let weak = weak.clone();
-    shared.runtime().spawn(async move {
-        let prepared = {
-            let (cache, event_id) = (cache.clone(), event_id.clone());
-            tokio::task::spawn_blocking(move || prepare_open_path(&cache, &event_id, &name))
-                .await
-                .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    fn upload(&self) -> std::sync::MutexGuard<'_, Option<CancellationToken>> {
+        self.upload.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Uploads `path` into the open chat with the progress bar and a cancel handle; a
+    /// cancelled upload ends with the notice instead of an error.
+    fn send_file(self: &Arc<Self>, path: PathBuf) {
+        let Some(w) = self.ctx.weak.upgrade() else {
+            return;
         };
-        let path = match prepared {
-            Ok(p) => p,
-            Err(source) => {
-                let e = kontor_core::Error::Io {
-                    action: "cannot create",
-                    path: cache,
-                    source,
-                };
-                let (k, d) = core_error(&e);
-                return show_error(&weak, k, d);
+        let c = w.global::<Conversation>();
+        let room = c.get_room_id().to_string();
+        if room.is_empty() || !self.ctx.service.signed_in() || self.upload().is_some() {
+            return;
+        }
+        let token = CancellationToken::new();
+        *self.upload() = Some(token.clone());
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        c.set_upload_cancelled(false);
+        c.set_upload_name(name.into());
+        c.set_upload_progress(0.0);
+        let me = self.clone();
+        let started = self.ctx.service.spawn(move |kontor| async move {
+            let result = kontor
+                .send_file_cancellable(&room, &path, None, &token)
+                .await;
+            let cancelled = matches!(result, Err(kontor_core::Error::Cancelled));
+            me.upload().take();
+            me.ctx.on_ui(move |w| {
+                let c = w.global::<Conversation>();
+                c.set_upload_progress(-1.0);
+                c.set_upload_cancelled(cancelled);
+            });
+            match result {
+                Ok(_) => me.timeline.load_newest(room),
+                Err(kontor_core::Error::Cancelled) => {
+                    tracing::info!("upload cancelled by the user")
+                }
+                Err(e) => me.ctx.fail(e),
             }
+        });
+        if !started {
+            self.upload().take();
+        }
+    }
+
+    /// "Save as …": the picker in save mode with the sender's file name, then the download
+    /// (decrypted, hash-checked by core) to the chosen path. The picker has already asked
+    /// before an existing file is replaced.
+    fn save_as(&self, event_id: String, name: String) {
+        let Some(w) = self.ctx.weak.upgrade() else {
+            return;
         };
-        if let Err(e) = kontor.download(&event_id, &path).await {
-            let (k, d) = core_error(&e);
-            return show_error(&weak, k, d);
-        }
-        if let Err(e) = set_mode(&path, 0o600) {
-            tracing::warn!("cannot restrict an opened file: {e}");
-        }
-        let opened = tokio::process::Command::new("xdg-open")
-            .arg(&path)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn();
-        match opened {
-            Ok(mut child) => match child.wait().await {
-                Ok(status) if status.success() => {}
-                Ok(status) => show_error(&weak, ErrorKind::CannotOpen, status.to_string()),
-                Err(e) => show_error(&weak, ErrorKind::CannotOpen, e.to_string()),
-            },
-            Err(e) => show_error(&weak, ErrorKind::CannotOpen, format!("xdg-open: {e}")),
-        }
-    });
+        let ctx = self.ctx.clone();
+        let mode = Mode::Save {
+            name: safe_name(&name),
+        };
+        file_picker::open(&w, mode, None, move |picked| {
+            let Some(path) = picked else {
+                return;
+            };
+            let ctx2 = ctx.clone();
+            ctx.service.spawn(move |kontor| async move {
+                match kontor.download(&event_id, &path).await {
+                    Ok(_) => {
+                        let shown = path.display().to_string();
+                        ctx2.on_ui(move |w| {
+                            w.global::<Conversation>().set_saved_path(shown.into())
+                        });
+                    }
+                    Err(e) => ctx2.fail(e),
+                }
+            });
+        });
+    }
+
+    /// "Open": decrypts the file into the private cache and hands it to the system's opener.
+    fn open_file(&self, event_id: String, name: String) {
+        let cache = open_cache(&self.ctx.config.data_dir);
+        let ctx = self.ctx.clone();
+        self.ctx.service.spawn(move |kontor| async move {
+            let prepared = {
+                let (cache, event_id) = (cache.clone(), event_id.clone());
+                tokio::task::spawn_blocking(move || prepare_open_path(&cache, &event_id, &name))
+                    .await
+                    .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+            };
+            let path = match prepared {
+                Ok(p) => p,
+                Err(source) => {
+                    return ctx.fail(kontor_core::Error::Io {
+                        action: "cannot create",
+                        path: cache,
+                        source,
+                    });
+                }
+            };
+            if let Err(e) = kontor.download(&event_id, &path).await {
+                return ctx.fail(e);
+            }
+            if let Err(e) = set_mode(&path, 0o600) {
+                tracing::warn!("cannot restrict an opened file: {e}");
+            }
+            let opened = tokio::process::Command::new("xdg-open")
+                .arg(&path)
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn();
+            let failure = match opened {
+                Ok(mut child) => match child.wait().await {
+                    Ok(status) if status.success() => None,
+                    Ok(status) => Some(status.to_string()),
+                    Err(e) => Some(e.to_string()),
+                },
+                Err(e) => Some(format!("xdg-open: {e}")),
+            };
+            if let Some(detail) = failure {
+                tracing::warn!("the opener failed: {detail}");
+                ctx.fail(ErrorKind::CannotOpen);
+            }
+        });
+    }
 }
 
 /// The cache of decrypted files handed to the opener.

@@ -20,18 +20,17 @@ use std::{
 };
 
 use kontor_contacts::{
-    ConsentMode, ConsentStatus, DEFAULT_PURPOSE, Format, ImportOptions, ImportPreview,
-    ImportReport, LineIssue, Phase, Progress, TextEncoding,
+    ConsentMode, ConsentStatus, Format, ImportOptions, ImportPreview, ImportReport, LineIssue,
+    Phase, Progress, TextEncoding,
 };
-use slint::{ComponentHandle, ModelRc, VecModel, Weak};
-use tokio::runtime::Handle;
+use slint::{ComponentHandle, ModelRc, SharedString, VecModel, Weak};
 
 use super::file_picker::Mode;
 use super::{
-    AppWindow, ConsentKind, ErrorKind, ImportConsent, ImportPhase, ImportProblem, ImportRow,
-    ImportStep, ImportWizard, ProblemKind, Session,
-    contacts::{self, SharedBook},
+    AppWindow, ConsentKind, Contacts, ImportConsent, ImportPhase, ImportProblem, ImportRow,
+    ImportStep, ImportWizard, ProblemKind, Session, context::Ctx, user_facing, view::View,
 };
+use crate::service::import::{self as rules, percent};
 
 /// Records listed in the preview.
 const SAMPLE: usize = 8;
@@ -40,36 +39,22 @@ const SAMPLE: usize = 8;
 const MAX_PROBLEMS: usize = 200;
 
 /// Answers the wizard's callbacks.
-pub(crate) fn wire(window: &AppWindow, rt: &Handle, book: &Arc<SharedBook>) {
+pub(crate) fn wire(window: &AppWindow, ctx: &Ctx) -> Arc<ImportWizardController> {
     let w = window.global::<ImportWizard>();
     // The flag of the import that runs now (a fresh one per import).
     let cancel: Arc<Mutex<Arc<AtomicBool>>> = Arc::default();
     {
-        let (rt2, book, weak) = (rt.clone(), book.clone(), window.as_weak());
+        let ctx = ctx.clone();
         w.on_preview(move |path, consent, purpose| {
-            preview(
-                &rt2,
-                &book,
-                &weak,
-                path.trim().into(),
-                options(consent, &purpose),
-            )
+            preview(&ctx, path.trim().into(), options(consent, &purpose))
         });
     }
     {
-        let (rt2, book, weak, cancel) =
-            (rt.clone(), book.clone(), window.as_weak(), cancel.clone());
+        let (ctx, cancel) = (ctx.clone(), cancel.clone());
         w.on_start(move |path, consent, purpose| {
             let flag = Arc::new(AtomicBool::new(false));
             *cancel.lock().unwrap_or_else(|p| p.into_inner()) = flag.clone();
-            start(
-                &rt2,
-                &book,
-                &weak,
-                path.trim().into(),
-                options(consent, &purpose),
-                flag,
-            )
+            start(&ctx, path.trim().into(), options(consent, &purpose), flag)
         });
     }
     {
@@ -86,70 +71,98 @@ pub(crate) fn wire(window: &AppWindow, rt: &Handle, book: &Arc<SharedBook>) {
             });
         });
     }
-    w.on_cancel(move || {
-        cancel
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .store(true, Ordering::Relaxed)
-    });
+    {
+        let cancel = cancel.clone();
+        w.on_cancel(move || {
+            cancel
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .store(true, Ordering::Relaxed)
+        });
+    }
+    Arc::new(ImportWizardController { cancel })
 }
 
-fn options(consent: ImportConsent, purpose: &str) -> ImportOptions {
-    let purpose = purpose.trim();
-    ImportOptions {
-        consent: match consent {
-            ImportConsent::FromFile => ConsentMode::FromFile,
-            ImportConsent::Granted => ConsentMode::Granted,
-            ImportConsent::None => ConsentMode::None,
-        },
-        purpose: if purpose.is_empty() {
-            DEFAULT_PURPOSE.to_owned()
-        } else {
-            purpose.to_owned()
-        },
-        ..ImportOptions::default()
+/// The wizard's state: the flag of the import that runs now.
+pub(crate) struct ImportWizardController {
+    cancel: Arc<Mutex<Arc<AtomicBool>>>,
+}
+
+impl View for ImportWizardController {
+    fn name(&self) -> &'static str {
+        "import-wizard"
+    }
+
+    /// The wizard shows names from the file: back to the first step, empty. An import
+    /// running is cancelled (nothing is written then).
+    fn clear(&self, w: &AppWindow) {
+        self.cancel
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .store(true, Ordering::Relaxed);
+        let i = w.global::<ImportWizard>();
+        i.set_step(ImportStep::Choose);
+        i.set_path(SharedString::new());
+        i.set_rows(ModelRc::from(Rc::new(VecModel::<ImportRow>::default())));
+        i.set_problems(ModelRc::from(Rc::new(VecModel::<ImportProblem>::default())));
+        i.set_report_problems(ModelRc::from(Rc::new(VecModel::<ImportProblem>::default())));
+    }
+
+    fn snapshot(&self, w: &AppWindow) -> String {
+        use slint::Model;
+        let i = w.global::<ImportWizard>();
+        let rows: Vec<String> = i.get_rows().iter().map(|r| format!("{r:?}")).collect();
+        let problems: Vec<String> = i.get_problems().iter().map(|r| format!("{r:?}")).collect();
+        let report: Vec<String> = i
+            .get_report_problems()
+            .iter()
+            .map(|r| format!("{r:?}"))
+            .collect();
+        format!(
+            "step={:?} path={} rows={rows:?} problems={problems:?} report={report:?}",
+            i.get_step(),
+            i.get_path()
+        )
     }
 }
 
-fn fail(weak: &Weak<AppWindow>, e: kontor_contacts::Error, step: ImportStep) {
-    let kind = match e {
-        kontor_contacts::Error::Io { .. } | kontor_contacts::Error::UnknownFormat { .. } => {
-            ErrorKind::File
-        }
-        _ => ErrorKind::Other,
+fn options(consent: ImportConsent, purpose: &str) -> ImportOptions {
+    let consent = match consent {
+        ImportConsent::FromFile => ConsentMode::FromFile,
+        ImportConsent::Granted => ConsentMode::Granted,
+        ImportConsent::None => ConsentMode::None,
     };
-    let detail = e.to_string();
+    rules::options(consent, Some(purpose), None, None)
+}
+
+fn fail(weak: &Weak<AppWindow>, e: kontor_contacts::Error, step: ImportStep) {
+    let kind = user_facing::report(&e.into());
     let _ = weak.upgrade_in_event_loop(move |w| {
         let s = w.global::<Session>();
         s.set_error(kind);
-        s.set_error_detail(detail.into());
         let iw = w.global::<ImportWizard>();
         iw.set_busy(false);
         iw.set_step(step);
     });
 }
 
-fn preview(
-    rt: &Handle,
-    book: &Arc<SharedBook>,
-    weak: &Weak<AppWindow>,
-    path: PathBuf,
-    opts: ImportOptions,
-) {
-    let Some(b) = contacts::book_of(book) else {
-        return;
+fn preview(ctx: &Ctx, path: PathBuf, opts: ImportOptions) {
+    let b = match ctx.service.book() {
+        Ok(b) => b,
+        Err(e) => return ctx.fail(e),
     };
-    if let Some(w) = weak.upgrade() {
+    if let Some(w) = ctx.weak.upgrade() {
         w.global::<ImportWizard>().set_busy(true);
     }
-    let weak = weak.clone();
-    rt.spawn_blocking(move || match b.preview_file(&path, &opts, SAMPLE) {
-        Ok(p) => {
-            let view = PreviewView::from(&p);
-            let _ = weak.upgrade_in_event_loop(move |w| view.install(&w));
-        }
-        Err(e) => fail(&weak, e, ImportStep::Choose),
-    });
+    let weak = ctx.weak.clone();
+    ctx.rt()
+        .spawn_blocking(move || match b.preview_file(&path, &opts, SAMPLE) {
+            Ok(p) => {
+                let view = PreviewView::from(&p);
+                let _ = weak.upgrade_in_event_loop(move |w| view.install(&w));
+            }
+            Err(e) => fail(&weak, e, ImportStep::Choose),
+        });
 }
 
 /// A preview as plain data, built off the UI thread.
@@ -285,36 +298,13 @@ pub(crate) fn classify(message: &str) -> (ProblemKind, String) {
     }
 }
 
-/// Overall progress 0..=100: parsing is quick (to 20), merging to 50, writing the rest
-/// (the same split as the CLI's bar).
-fn percent(p: Progress) -> u32 {
-    let (start, width) = match p.phase {
-        Phase::Parsing => (0, 20),
-        Phase::Preparing => (20, 30),
-        Phase::Writing => (50, 50),
-        Phase::Done => return 100,
+fn start(ctx: &Ctx, path: PathBuf, opts: ImportOptions, cancel: Arc<AtomicBool>) {
+    let b = match ctx.service.book() {
+        Ok(b) => b,
+        Err(e) => return ctx.fail(e),
     };
-    let part = if p.total == 0 {
-        0
-    } else {
-        (p.done.min(p.total) as u64 * width / p.total as u64) as u32
-    };
-    start + part
-}
-
-fn start(
-    rt: &Handle,
-    book: &Arc<SharedBook>,
-    weak: &Weak<AppWindow>,
-    path: PathBuf,
-    opts: ImportOptions,
-    cancel: Arc<AtomicBool>,
-) {
-    let Some(b) = contacts::book_of(book) else {
-        return;
-    };
-    let (rt2, book2, weak) = (rt.clone(), book.clone(), weak.clone());
-    rt.spawn_blocking(move || {
+    let weak = ctx.weak.clone();
+    ctx.rt().spawn_blocking(move || {
         let mut last = None;
         let mut progress = |p: Progress| {
             let pct = percent(p);
@@ -337,8 +327,10 @@ fn start(
         match b.import_file(&path, &opts, &mut progress, &cancel) {
             Ok(report) => {
                 let view = ReportView::from(&report);
-                let _ = weak.upgrade_in_event_loop(move |w| view.install(&w, false));
-                contacts::refresh(&rt2, &book2, &weak);
+                let _ = weak.upgrade_in_event_loop(move |w| {
+                    view.install(&w, false);
+                    w.global::<Contacts>().invoke_refresh();
+                });
             }
             Err(kontor_contacts::Error::Cancelled) => {
                 let _ = weak.upgrade_in_event_loop(|w| {

@@ -1,30 +1,39 @@
 //! Kontor's Slint UI: the window compiled from `app/ui/*.slint` (see build.rs), its
-//! [`controller`] that answers the views' callbacks, and the [`models`] they show.
+//! controllers (one per view, registered in [`view::Views`]) over the session service
+//! ([`crate::service`]), and the [`models`] they show.
 //!
 //! Threading: the Slint event loop owns the calling thread; Matrix and disk work runs
 //! on a tokio runtime whose worker threads the caller provides (a [`Handle`]), so the
 //! binary and the UI tests build the UI the same way.
 
-mod contact_actions;
+mod chats;
+mod contact_detail;
 mod contacts;
-mod controller;
+mod context;
+mod conversation;
 mod desktop;
+mod devices;
 pub mod file_picker;
 pub mod files;
 pub mod format;
-mod idle;
 mod import_wizard;
+mod lock;
 pub mod models;
-pub mod prefs;
+mod notices;
+mod session;
 pub mod settings;
 mod timeline;
 pub mod units;
+pub mod user_facing;
 mod verify_prompt;
+pub mod view;
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use slint::ComponentHandle;
 use tokio::runtime::Handle;
+
+use crate::service::{Service, ServiceConfig};
 
 pub use desktop::DesktopBus;
 pub use format::Language;
@@ -70,27 +79,74 @@ pub enum UiError {
 pub struct App {
     /// The window (tests look elements up in it).
     pub window: AppWindow,
-    shared: Arc<controller::Shared>,
+    ctx: context::Ctx,
+    views: view::Views,
+    session: Arc<session::SessionController>,
+    lock: Arc<lock::LockController>,
+    /// The idle lock's check (stops when dropped).
+    _idle_timer: slint::Timer,
 }
 
 impl App {
-    /// Builds the window and wires it. Needs a Slint platform (the default backend or the
-    /// testing one) on this thread.
+    /// Builds the window, the service and one controller per view, and registers the
+    /// views. Needs a Slint platform (the default backend or the testing one) on this
+    /// thread.
     fn build(config: Config, runtime: Handle) -> Result<App, slint::PlatformError> {
         let window = AppWindow::new()?;
         let language = config.language.unwrap_or_else(Language::from_environment);
-        let shared = controller::Shared::new(runtime, config, language);
+        let service = Service::new(
+            ServiceConfig {
+                data_dir: config.data_dir.clone(),
+                insecure_fast_kdf: config.insecure_fast_kdf,
+            },
+            runtime,
+        );
+        let desktop = Arc::new(desktop::Desktop::new(config.desktop_bus.clone()));
+        let ctx = context::Ctx::new(service, window.as_weak(), config, language);
         apply_language(&window, language);
-        controller::wire(&window, &shared);
-        file_picker::wire(&window);
-        settings::load(&shared, &window.as_weak(), |_| {});
-        Ok(App { window, shared })
+        let w = &window;
+        let timeline = timeline::Timeline::new(&ctx);
+        let chats = chats::ChatsController::wire(w, &ctx);
+        let conversation = conversation::ConversationController::wire(w, &ctx, &timeline);
+        files::wire(w, &ctx, &timeline);
+        let notices = notices::NoticesController::wire(w, &ctx, desktop);
+        let contacts = contacts::ContactsController::wire(w, &ctx);
+        let detail = contact_detail::ContactDetailController::wire(w, &ctx);
+        let import = import_wizard::wire(w, &ctx);
+        let devices = devices::DevicesController::wire(w, &ctx);
+        let verify = verify_prompt::VerifyPromptController::wire(w, &ctx);
+        file_picker::wire(w);
+        let (lock, idle_timer) = lock::LockController::wire(w, &ctx);
+        let settings = settings::SettingsController::wire(w, &ctx, &lock);
+        let views = view::Views::new(vec![
+            chats,
+            conversation,
+            Arc::new(notices),
+            contacts,
+            detail,
+            import,
+            settings.clone(),
+            devices,
+            Arc::new(verify),
+            Arc::new(file_picker::PickerView),
+        ]);
+        lock.set_views(views.clone());
+        let session = session::SessionController::wire(w, &ctx, &views);
+        settings.load(|_| {});
+        Ok(App {
+            window,
+            ctx,
+            views,
+            session,
+            lock,
+            _idle_timer: idle_timer,
+        })
     }
 
     /// Builds the window starting at unlock (a profile exists) or onboarding (none).
     pub fn new(config: Config, runtime: Handle) -> Result<App, slint::PlatformError> {
         let app = App::build(config, runtime)?;
-        controller::first_screen(&app.window, &app.shared);
+        app.session.first_screen();
         Ok(app)
     }
 
@@ -99,55 +155,49 @@ impl App {
     pub fn with_session(
         config: Config,
         runtime: Handle,
-        kontor: std::sync::Arc<kontor_core::Kontor>,
+        kontor: Arc<kontor_core::Kontor>,
         book: Option<kontor_contacts::ContactBook>,
     ) -> Result<App, slint::PlatformError> {
         let app = App::build(config, runtime)?;
-        controller::set_book(&app.shared, &app.window.as_weak(), book);
-        controller::signed_in(&app.shared, &app.window.as_weak(), kontor);
+        app.ctx.service.set_book(book);
+        app.ctx.service.adopt(kontor);
+        app.session.signed_in();
         Ok(app)
     }
 
     /// Sets the idle-lock time for this run (tests use a short one); the saved setting
     /// applies again when it is changed or at the next start.
-    pub fn set_idle_timeout(&self, timeout: Option<std::time::Duration>) {
-        idle::set_timeout(timeout);
+    pub fn set_idle_timeout(&self, timeout: Option<Duration>) {
+        self.lock.set_timeout(timeout);
     }
 
-    /// The identity server contact discovery should use now: `None` when discovery is
-    /// switched off in the settings or no server is known. `KONTOR_IDENTITY_SERVER`
-    /// wins over the saved one (see [`prefs::Settings::effective_identity_server`]).
+    /// The identity server contact discovery would use now: `None` when discovery is
+    /// switched off in the settings or no server is known (the service's gate and
+    /// precedence, [`crate::service::discovery`]).
     pub fn discovery_server(&self) -> Option<String> {
-        self.shared.prefs.discovery_server()
+        self.ctx.service.discovery_server(None).ok()
+    }
+
+    /// The registered views (the lock story checks every one of them).
+    pub fn views(&self) -> &view::Views {
+        &self.views
     }
 
     /// Locks the window now, as the idle timer does.
     pub fn lock(&self) {
-        idle::lock_now(&self.shared, &self.window);
+        self.lock.lock_now(&self.window);
     }
 
-    /// Stops the sync and pauses the outbox. Like the CLI, the client is then left to the
-    /// runtime's shutdown rather than dropped: dropping it closes the SQLite stores under
-    /// SDK tasks that may still be writing.
-    /// Runs on the app's tokio runtime, so it may be awaited from any executor (the UI
-    /// tests await it on the Slint event loop).
+    /// Stops the sync and pauses the outbox (the service's shutdown). Runs on the app's
+    /// tokio runtime, so it may be awaited from any executor (the UI tests await it on
+    /// the Slint event loop).
     pub async fn shutdown(&self) {
-        // The contact book closes (sled flushes and unlocks) once no task uses it.
-        self.shared
-            .book()
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if let Some(kontor) = self.shared.take_kontor() {
-            let _ = self
-                .shared
-                .runtime()
-                .spawn(async move {
-                    kontor.shutdown().await;
-                    std::mem::forget(kontor);
-                })
-                .await;
-        }
+        let service = self.ctx.service.clone();
+        let _ = self
+            .ctx
+            .rt()
+            .spawn(async move { service.shutdown().await })
+            .await;
     }
 }
 

@@ -23,17 +23,14 @@
 //! - A request that is settled elsewhere (cancelled by the other device, accepted from
 //!   the settings, expired) takes its prompt away.
 
-use std::{cell::RefCell, sync::Arc};
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use slint::{ComponentHandle, SharedString, Weak};
+use kontor_core::CoreEvent;
+use slint::{ComponentHandle, SharedString};
 
-use super::{
-    AppWindow, Lock, VerifyPrompt,
-    controller::Shared,
-    settings::{self, Start},
-};
+use super::{AppWindow, Lock, Prefs, VerifyPrompt, context::Ctx, view::View};
 
-/// The request the prompt shows.
+/// The request the prompt is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Shown {
     user: String,
@@ -41,125 +38,152 @@ struct Shown {
     device: String,
 }
 
-thread_local! {
-    /// The UI thread's one prompt (the window's state, like the models).
-    static SHOWN: RefCell<Option<Shown>> = const { RefCell::new(None) };
+/// The prompt's one request at a time.
+pub(crate) struct VerifyPromptController {
+    ctx: Ctx,
+    shown: Mutex<Option<Shown>>,
 }
 
-/// Answers the prompt's buttons.
-pub(crate) fn wire(window: &AppWindow, shared: &Arc<Shared>) {
-    let p = window.global::<VerifyPrompt>();
-    {
-        let (sh, weak) = (shared.clone(), window.as_weak());
-        p.on_accept(move || {
-            let Some(req) = take(&weak) else { return };
-            settings::verify(
-                &sh,
-                &weak,
-                Start::Flow {
-                    user: req.user,
-                    flow_id: req.flow_id,
-                    device: req.device,
-                },
-            );
+impl VerifyPromptController {
+    /// Wires `VerifyPrompt`.
+    pub(crate) fn wire(window: &AppWindow, ctx: &Ctx) -> Arc<VerifyPromptController> {
+        let me = Arc::new(VerifyPromptController {
+            ctx: ctx.clone(),
+            shown: Mutex::new(None),
         });
-    }
-    {
-        let (sh, weak) = (shared.clone(), window.as_weak());
-        p.on_decline(move || {
-            if let (Some(req), Some(kontor)) = (take(&weak), sh.kontor()) {
-                decline(&sh, kontor, req);
-            }
-        });
-    }
-}
-
-/// A `CoreEvent::VerificationRequest`, on the UI thread: looks the request up (off the
-/// UI thread) and shows the prompt if it is one of ours and still waits.
-pub(crate) fn incoming(
-    shared: &Arc<Shared>,
-    weak: &Weak<AppWindow>,
-    w: &AppWindow,
-    user_id: String,
-    flow_id: String,
-) {
-    let Some(kontor) = shared.kontor() else {
-        return;
-    };
-    if user_id != kontor.user_id() {
-        tracing::debug!("verification request from another user: no prompt");
-        return;
-    }
-    if w.global::<Lock>().get_locked() {
-        return;
-    }
-    if SHOWN.with(|s| s.borrow().as_ref().is_some_and(|s| s.flow_id == flow_id)) {
-        return; // the same request again (to-device and sync may both report it)
-    }
-    let weak = weak.clone();
-    shared.runtime().spawn(async move {
-        let info = match kontor.incoming_verification(&user_id, &flow_id).await {
-            Ok(Some(info)) if info.own => info,
-            Ok(_) => return,
-            Err(e) => return tracing::warn!("cannot read the verification request: {e}"),
-        };
-        let shown = Shown {
-            user: info.user_id,
-            flow_id: info.flow_id,
-            device: info.device_id,
-        };
-        let name = info.device_name.unwrap_or_default();
-        let flow = shown.flow_id.clone();
-        let _ = weak.upgrade_in_event_loop(move |w| {
-            if w.global::<Lock>().get_locked() {
-                return;
-            }
-            let p = w.global::<VerifyPrompt>();
-            p.set_device_name(name.into());
-            p.set_device_id(shown.device.as_str().into());
-            p.set_visible(true);
-            SHOWN.with(|s| *s.borrow_mut() = Some(shown));
-        });
-        // Answered elsewhere, cancelled or expired: the prompt goes.
-        kontor.verification_request_settled(&user_id, &flow).await;
-        let _ = weak.upgrade_in_event_loop(move |w| {
-            if SHOWN.with(|s| s.borrow().as_ref().is_some_and(|s| s.flow_id == flow)) {
-                clear(&w);
-            }
-        });
-    });
-}
-
-/// Hides the prompt and returns the request it showed.
-fn take(weak: &Weak<AppWindow>) -> Option<Shown> {
-    let w = weak.upgrade()?;
-    let shown = SHOWN.with(|s| s.borrow_mut().take());
-    clear(&w);
-    shown
-}
-
-/// The idle lock: hides the prompt and declines its request (see the module docs).
-pub(crate) fn lock(shared: &Arc<Shared>, w: &AppWindow) {
-    let shown = SHOWN.with(|s| s.borrow_mut().take());
-    clear(w);
-    if let (Some(req), Some(kontor)) = (shown, shared.kontor()) {
-        decline(shared, kontor, req);
-    }
-}
-
-fn decline(shared: &Shared, kontor: Arc<kontor_core::Kontor>, req: Shown) {
-    shared.runtime().spawn(async move {
-        if let Err(e) = kontor.decline_verification(&req.user, &req.flow_id).await {
-            tracing::warn!("cannot decline the verification request: {e}");
+        let p = window.global::<VerifyPrompt>();
+        {
+            let me = me.clone();
+            p.on_accept(move || {
+                let Some(w) = me.ctx.weak.upgrade() else {
+                    return;
+                };
+                let Some(req) = me.take(&w) else { return };
+                // The emoji comparison is the settings' (devices.rs): over any screen.
+                w.global::<Prefs>().invoke_verify_flow(
+                    req.user.into(),
+                    req.flow_id.into(),
+                    req.device.into(),
+                );
+            });
         }
-    });
+        {
+            let me = me.clone();
+            p.on_decline(move || {
+                let Some(w) = me.ctx.weak.upgrade() else {
+                    return;
+                };
+                if let Some(req) = me.take(&w) {
+                    me.decline(req);
+                }
+            });
+        }
+        me
+    }
+
+    fn shown(&self) -> MutexGuard<'_, Option<Shown>> {
+        self.shown.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn is_shown(&self, flow_id: &str) -> bool {
+        self.shown().as_ref().is_some_and(|s| s.flow_id == flow_id)
+    }
+
+    /// A request arrived (UI thread).
+    fn incoming(self: &Arc<Self>, w: &AppWindow, user_id: &str, flow_id: &str) {
+        let Some(me_id) = self.ctx.service.with_account(|k| k.user_id()) else {
+            return;
+        };
+        if user_id != me_id {
+            tracing::debug!("verification request from another user: no prompt");
+            return;
+        }
+        if w.global::<Lock>().get_locked() || self.is_shown(flow_id) {
+            return; // the same request again (to-device and sync may both report it)
+        }
+        let (me, user_id, flow_id) = (self.clone(), user_id.to_owned(), flow_id.to_owned());
+        self.ctx.service.spawn(move |kontor| async move {
+            let info = match kontor.incoming_verification(&user_id, &flow_id).await {
+                Ok(Some(info)) if info.own => info,
+                Ok(_) => return,
+                Err(e) => return tracing::warn!("cannot read the verification request: {e}"),
+            };
+            let shown = Shown {
+                user: info.user_id,
+                flow_id: info.flow_id,
+                device: info.device_id,
+            };
+            let name = info.device_name.unwrap_or_default();
+            let flow = shown.flow_id.clone();
+            let me2 = me.clone();
+            me.ctx.on_ui(move |w| {
+                if w.global::<Lock>().get_locked() {
+                    return;
+                }
+                let p = w.global::<VerifyPrompt>();
+                p.set_device_name(name.into());
+                p.set_device_id(shown.device.as_str().into());
+                p.set_visible(true);
+                *me2.shown() = Some(shown);
+            });
+            kontor.verification_request_settled(&user_id, &flow).await;
+            let me3 = me.clone();
+            me.ctx.on_ui(move |w| {
+                if me3.is_shown(&flow) {
+                    me3.hide(&w);
+                }
+            });
+        });
+    }
+
+    fn take(&self, w: &AppWindow) -> Option<Shown> {
+        let shown = self.shown().take();
+        self.hide(w);
+        shown
+    }
+
+    fn decline(&self, req: Shown) {
+        self.ctx.service.spawn(move |kontor| async move {
+            if let Err(e) = kontor.decline_verification(&req.user, &req.flow_id).await {
+                tracing::warn!("cannot decline the verification request: {e}");
+            }
+        });
+    }
+
+    fn hide(&self, w: &AppWindow) {
+        *self.shown() = None;
+        let p = w.global::<VerifyPrompt>();
+        p.set_visible(false);
+        p.set_device_name(SharedString::new());
+        p.set_device_id(SharedString::new());
+    }
 }
 
-/// Hides the prompt and forgets the request (sign-out: the account is going away).
-pub(crate) fn clear(w: &AppWindow) {
-    SHOWN.with(|s| *s.borrow_mut() = None);
-    let p = w.global::<VerifyPrompt>();
-    p.set_visible(false);
-    p.set_device_name(SharedString::new());
-    p.set_device_id(SharedString::new());
+impl View for Arc<VerifyPromptController> {
+    fn name(&self) -> &'static str {
+        "verify-prompt"
+    }
+
+    /// Removes the prompt and declines its request (see the module docs).
+    fn clear(&self, w: &AppWindow) {
+        if let Some(req) = self.take(w) {
+            self.decline(req);
+        }
+    }
+
+    fn snapshot(&self, w: &AppWindow) -> String {
+        let p = w.global::<VerifyPrompt>();
+        format!(
+            "visible={} name={} id={}",
+            p.get_visible(),
+            p.get_device_name(),
+            p.get_device_id()
+        )
+    }
+
+    fn event(&self, w: &AppWindow, event: &CoreEvent) {
+        if let CoreEvent::VerificationRequest { user_id, flow_id } = event {
+            self.incoming(w, user_id, flow_id);
+        }
+    }
 }

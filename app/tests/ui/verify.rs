@@ -129,8 +129,8 @@ pub fn verify_a_second_device_and_set_up_recovery() {
             assert_ne!(
                 p.get_recovery_state(),
                 RecoveryState::Failed,
-                "{}",
-                p.get_recovery_detail()
+                "{:?}",
+                p.get_recovery_error()
             );
             (p.get_recovery_state() == RecoveryState::Shown).then_some(())
         })
@@ -291,8 +291,8 @@ async fn wait_sas(p: &Prefs<'_>, state: SasState, what: &str, secs: u64) {
         assert_ne!(
             p.get_sas_state(),
             SasState::Failed,
-            "{}",
-            p.get_sas_detail()
+            "{:?}",
+            p.get_sas_error()
         );
         (p.get_sas_state() == state).then_some(())
     })

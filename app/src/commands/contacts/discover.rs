@@ -7,39 +7,30 @@
 //! addresses (see kontor-contacts' threat model for what that does and does not hide).
 
 use anyhow::{Context, Result};
-use kontor_contacts::{Discovery, HttpIdentityService, OpenIdToken, WorkBook};
+use kontor::service::{ServiceError, discovery, settings};
+use kontor_contacts::WorkBook;
 use serde_json::json;
 
 use super::{Ctx, passphrase, require_book};
 use crate::exit::{FAILURE, Fail, USAGE};
 use crate::output;
-use kontor::ui::prefs;
 
-/// The identity server to ask, honouring the app's settings: the CLI and the app share
-/// one data directory, so "discovery off" in the app must also stop a script (it is the
+/// The identity server to ask, through the service's gate: the CLI and the app share one
+/// data directory, so "discovery off" in the app must also stop a script (it is the
 /// user's decision about their customers' data, not a per-program preference). An
 /// explicit flag or `KONTOR_IDENTITY_SERVER` wins over the saved server, as in the app.
 fn identity_server_for(ctx: &Ctx, given: Option<String>) -> Result<String> {
-    let (settings, problem) = prefs::load(&ctx.data_dir);
+    let (settings, problem) = settings::load(&ctx.data_dir);
     if let Some(problem) = problem {
         // A damaged file falls back to the defaults (discovery on, no server), as in the app.
         eprintln!("warning: {problem}");
     }
-    if !settings.discovery {
-        return Err(Fail::new(
-            FAILURE,
-            "contact discovery is turned off in the settings; turn it on in the app \
-             (Settings → Contact discovery) to look contacts up",
-        )
-        .into());
-    }
-    given.or(settings.identity_server).ok_or_else(|| {
-        Fail::new(
-            USAGE,
-            "no identity server: pass --identity-server URL, set KONTOR_IDENTITY_SERVER, \
-             or choose one in the app's settings",
-        )
-        .into()
+    discovery::gate(given.as_deref(), &settings, |k| std::env::var(k).ok()).map_err(|e| {
+        let code = match e {
+            ServiceError::DiscoveryOff => FAILURE,
+            _ => USAGE,
+        };
+        Fail::new(code, e.to_string()).into()
     })
 }
 
@@ -52,9 +43,6 @@ pub async fn discover(ctx: &Ctx, identity_server: Option<String>) -> Result<()> 
         return Err(kontor_core::Error::NotLoggedIn.into());
     }
     require_book(ctx)?;
-    let service = HttpIdentityService::new(identity_server)
-        .context("cannot set up the identity-server client")?;
-
     // One passphrase (stdin may carry only one line) unlocks the profile and the book.
     let pass = passphrase()?;
     let profile = ctx.unlock_with(pass.clone()).await?;
@@ -62,19 +50,7 @@ pub async fn discover(ctx: &Ctx, identity_server: Option<String>) -> Result<()> 
         .context("cannot open the work book of the contact book")?;
     drop(pass);
     let kontor = ctx.restore(Some(profile), false).await?;
-    let token = kontor
-        .openid_token()
-        .await
-        .context("cannot get an OpenID token from the homeserver")?;
-    // Field by field: the two crates do not depend on each other.
-    let token = OpenIdToken {
-        access_token: token.access_token,
-        token_type: token.token_type,
-        matrix_server_name: token.matrix_server_name,
-        expires_in: token.expires_in,
-    };
-    let report = Discovery::new(service)
-        .run(&work, &token)
+    let report = discovery::run(&kontor, &work, identity_server)
         .await
         .with_context(|| format!("discovery with {identity_server} failed"))?;
     if ctx.json {

@@ -14,9 +14,7 @@ use std::{
 };
 
 use anyhow::{Context, Result};
-use kontor_contacts::{
-    ConsentMode, DEFAULT_PURPOSE, ImportOptions, ImportReport, MergeTarget, Phase, Progress, Region,
-};
+use kontor_contacts::{ConsentMode, ImportReport, MergeTarget, Phase, Progress, Region};
 
 use super::{Ctx, open_book, passphrase};
 use crate::{
@@ -24,6 +22,7 @@ use crate::{
     exit::{FAILURE, Fail},
     output,
 };
+use kontor::service::import as import_rules;
 
 /// `kontor contacts import FILE [--consent …] [--purpose …] [--evidence …] [--region CC]`
 pub async fn import(
@@ -40,17 +39,12 @@ pub async fn import(
     if !meta.is_file() {
         return Err(Fail::new(FAILURE, format!("{} is not a file", file.display())).into());
     }
-    let opts = ImportOptions {
-        consent: match consent {
-            ImportConsent::Granted => ConsentMode::Granted,
-            ImportConsent::None => ConsentMode::None,
-            ImportConsent::FromFile => ConsentMode::FromFile,
-        },
-        purpose: purpose.unwrap_or_else(|| DEFAULT_PURPOSE.to_owned()),
-        evidence,
-        region,
-        format: None,
+    let consent = match consent {
+        ImportConsent::Granted => ConsentMode::Granted,
+        ImportConsent::None => ConsentMode::None,
+        ImportConsent::FromFile => ConsentMode::FromFile,
     };
+    let opts = import_rules::options(consent, purpose.as_deref(), evidence, region);
     let book = open_book(ctx, &passphrase()?)?;
 
     let cancel = Arc::new(AtomicBool::new(false));
@@ -209,21 +203,9 @@ impl Drop for Bar {
     }
 }
 
-/// Overall percentage: parsing is quick (0–20 %), preparing (normalising numbers,
-/// merging) and writing (sealing, committing) take the rest.
+/// Overall percentage, as the app's bar shows it ([`import_rules::percent`]).
 fn percent(p: Progress) -> u64 {
-    let (start, width) = match p.phase {
-        Phase::Parsing => (0, 20),
-        Phase::Preparing => (20, 30),
-        Phase::Writing => (50, 50),
-        Phase::Done => return 100,
-    };
-    let part = if p.total == 0 {
-        0
-    } else {
-        (p.done.min(p.total) as u64) * width / p.total as u64
-    };
-    start + part
+    u64::from(import_rules::percent(p))
 }
 
 fn phase(p: Phase) -> &'static str {

@@ -14,14 +14,13 @@
 //! thread, never on the UI thread.
 
 use std::{
-    io::Write,
     path::{Path, PathBuf},
     time::Duration,
 };
 
 use serde::{Deserialize, Serialize};
 
-use super::Language;
+use super::language::Language;
 
 /// The file name inside the data directory.
 pub const FILE: &str = "settings.json";
@@ -114,16 +113,14 @@ impl Settings {
             .then(|| Duration::from_secs(60 * self.idle_lock_minutes as u64))
     }
 
-    /// The identity server discovery uses: `KONTOR_IDENTITY_SERVER` (as for the CLI)
-    /// when set, else the one saved here, else none. The environment wins because it
-    /// is set on purpose for one run (scripts, the demo); the file is the lasting choice.
+    /// The identity server discovery uses when nothing is chosen for this run:
+    /// `KONTOR_IDENTITY_SERVER` when set, else the one saved here, else none (the one
+    /// rule is [`super::discovery::precedence`]).
     pub fn effective_identity_server(
         &self,
         env: impl Fn(&str) -> Option<String>,
     ) -> Option<String> {
-        env(IDENTITY_SERVER_ENV)
-            .filter(|s| !s.trim().is_empty())
-            .or_else(|| self.identity_server.clone())
+        super::discovery::precedence(None, self, env)
     }
 }
 
@@ -176,27 +173,14 @@ pub fn load(data_dir: &Path) -> (Settings, Option<SettingsError>) {
     }
 }
 
-/// Writes the settings atomically, readable only by the user.
+/// Writes the settings atomically, readable only by the user ([`super::fs`]).
 pub fn save(data_dir: &Path, settings: &Settings) -> Result<(), SettingsError> {
     let path = data_dir.join(FILE);
-    let tmp = data_dir.join(format!(".{FILE}.tmp"));
-    let write = || -> std::io::Result<()> {
-        std::fs::create_dir_all(data_dir)?;
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let mut f = opts.open(&tmp)?;
-        let json = serde_json::to_vec_pretty(settings).map_err(std::io::Error::other)?;
-        f.write_all(&json)?;
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, &path)
-    };
-    write().map_err(|source| SettingsError::Write { path, source })
+    let json = serde_json::to_vec_pretty(settings).map_err(|e| SettingsError::Write {
+        path: path.clone(),
+        source: std::io::Error::other(e),
+    })?;
+    super::fs::write_private(&path, &json).map_err(|source| SettingsError::Write { path, source })
 }
 
 /// An identity server address that is not an `http(s)://host…` URL.

@@ -1,0 +1,466 @@
+//! The session service: the one owner of an account, shared by the CLI and the app, and
+//! the one place where Kontor's policies live. Nothing in here knows Slint.
+//!
+//! It owns the Matrix client (through [`Owner`], so sign-out is deterministic), the
+//! contact book, the unlocked-but-not-logged-in profile, and the settings; it opens,
+//! locks, resumes and signs out. The policies both faces must apply alike are here once:
+//! the discovery gate and identity-server precedence ([`discovery`]), import options and
+//! progress ([`import`]), private file writes ([`fs`]) and key-derivation cost
+//! ([`kdf`]). Errors are kinds and data ([`ServiceError`]); words are the faces' job.
+//!
+//! Why a module tree of the `kontor` crate rather than a crate of its own: it is used by
+//! exactly the two faces of this one binary, and as a crate it would only add a manifest
+//! and a second copy of the dependency list; it depends on no UI code, which its unit
+//! tests (no window) keep true.
+
+pub mod discovery;
+mod error;
+pub mod export;
+pub mod fs;
+pub mod import;
+pub mod kdf;
+pub mod language;
+mod owner;
+pub mod settings;
+
+use std::{
+    future::Future,
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex, MutexGuard},
+};
+
+use kontor_contacts::{ContactBook, DiscoveryReport};
+use kontor_core::{CoreEvent, Kontor, Profile};
+use tokio::{runtime::Handle, sync::broadcast};
+use zeroize::Zeroizing;
+
+pub use error::ServiceError;
+pub use owner::Owner;
+use settings::{Settings, SettingsError};
+
+/// The result of a service call.
+pub type Result<T> = std::result::Result<T, ServiceError>;
+
+/// Where the account lives and how its stores are made.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// The data directory: `profile/`, `contacts/`, `settings.json`.
+    pub data_dir: PathBuf,
+    /// Tests only: minimal Argon2id cost for new stores (debug builds only, see [`kdf`]).
+    pub insecure_fast_kdf: bool,
+}
+
+/// What an unlock found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unlocked {
+    /// The account is signed in (restored from the profile).
+    SignedIn,
+    /// The profile holds no session yet (an earlier onboarding stopped after creating
+    /// it): the next [`Service::login`] goes into it.
+    NeedsLogin,
+}
+
+/// A failed login and where the user goes from there.
+#[derive(Debug)]
+pub struct LoginFailed {
+    /// Why.
+    pub error: ServiceError,
+    /// A profile unlocked earlier was consumed by the attempt: opening it again needs
+    /// the passphrase, so the user goes back to unlocking. `false`: the profile this
+    /// attempt created was removed, so a retry may choose another passphrase.
+    pub back_to_unlock: bool,
+}
+
+/// The one owner of an account (see the module docs).
+pub struct Service {
+    config: ServiceConfig,
+    rt: Handle,
+    account: Owner<Kontor>,
+    profile: Mutex<Option<Profile>>,
+    book: Mutex<Option<Arc<ContactBook>>>,
+    settings: Mutex<Settings>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Service {
+    /// A service for the account in `config.data_dir`, running its work on `rt`.
+    pub fn new(config: ServiceConfig, rt: Handle) -> Arc<Service> {
+        Arc::new(Service {
+            config,
+            rt,
+            account: Owner::default(),
+            profile: Mutex::new(None),
+            book: Mutex::new(None),
+            settings: Mutex::new(Settings::default()),
+        })
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.config.data_dir
+    }
+
+    /// The profile directory (`<data-dir>/profile`), shared with the CLI.
+    pub fn profile_dir(&self) -> PathBuf {
+        self.config.data_dir.join("profile")
+    }
+
+    /// The runtime the service's work runs on.
+    pub fn runtime(&self) -> &Handle {
+        &self.rt
+    }
+
+    fn fast_kdf(&self) -> bool {
+        kdf::fast(self.config.insecure_fast_kdf)
+    }
+
+    /// Whether a profile exists (unlock) or not (onboarding). A stat: call off the UI
+    /// thread.
+    pub async fn profile_exists(&self) -> bool {
+        tokio::fs::try_exists(self.profile_dir().join("profile.json"))
+            .await
+            .unwrap_or(false)
+    }
+
+    /// Opens (or creates) the profile; Argon2id runs on a blocking thread.
+    pub async fn open_profile(&self, passphrase: Zeroizing<String>) -> Result<Profile> {
+        let (dir, fast) = (self.profile_dir(), self.fast_kdf());
+        tokio::task::spawn_blocking(move || kdf::open_profile(&dir, &passphrase, fast))
+            .await
+            .map_err(|_| ServiceError::Crashed)?
+            .map_err(ServiceError::Core)
+    }
+
+    /// Unlocks the contact book beside the profile (creating it on first use). Chats
+    /// work without it, so a failure is logged and `false` returned.
+    pub async fn open_book(&self, passphrase: Zeroizing<String>) -> bool {
+        let dir = self.config.data_dir.join("contacts");
+        let opts = kdf::contacts(self.fast_kdf());
+        let book =
+            tokio::task::spawn_blocking(move || ContactBook::open_with(&dir, &passphrase, opts))
+                .await;
+        match book {
+            Ok(Ok(b)) => {
+                self.set_book(Some(b));
+                true
+            }
+            Ok(Err(e)) => {
+                tracing::warn!("contact book unavailable: {e}");
+                self.set_book(None);
+                false
+            }
+            Err(_) => {
+                self.set_book(None);
+                false
+            }
+        }
+    }
+
+    /// Keeps (or, with `None`, drops and so locks) the contact book.
+    pub fn set_book(&self, book: Option<ContactBook>) {
+        *lock(&self.book) = book.map(Arc::new);
+    }
+
+    /// The open contact book, for one operation (do not keep it: the lock drops it).
+    pub fn book(&self) -> Result<Arc<ContactBook>> {
+        lock(&self.book).clone().ok_or(ServiceError::NoContactBook)
+    }
+
+    /// Unlock at start: the profile, the book and, when the profile holds a session,
+    /// the account.
+    pub async fn unlock(&self, passphrase: Zeroizing<String>) -> Result<Unlocked> {
+        let profile = self.open_profile(passphrase.clone()).await?;
+        self.open_book(passphrase).await;
+        if !profile.has_session() {
+            *lock(&self.profile) = Some(profile);
+            return Ok(Unlocked::NeedsLogin);
+        }
+        let kontor = Kontor::restore(profile).await?;
+        self.account.install(kontor);
+        Ok(Unlocked::SignedIn)
+    }
+
+    /// Logs in: into the profile an earlier unlock kept, else into a new one (created
+    /// with `passphrase`, and removed again if the login fails).
+    pub async fn login(
+        &self,
+        homeserver: &str,
+        user: &str,
+        password: Zeroizing<String>,
+        passphrase: Zeroizing<String>,
+    ) -> std::result::Result<(), LoginFailed> {
+        let kept = lock(&self.profile).take();
+        let created = kept.is_none();
+        let profile = match kept {
+            Some(p) => p,
+            None => {
+                let p = self
+                    .open_profile(passphrase.clone())
+                    .await
+                    .map_err(|error| LoginFailed {
+                        error,
+                        back_to_unlock: false,
+                    })?;
+                self.open_book(passphrase).await;
+                p
+            }
+        };
+        match Kontor::login(profile, homeserver, user, &password).await {
+            Ok(k) => {
+                self.account.install(k);
+                Ok(())
+            }
+            Err(e) => {
+                if created {
+                    remove_dir(&self.profile_dir()).await;
+                }
+                Err(LoginFailed {
+                    error: e.into(),
+                    back_to_unlock: !created,
+                })
+            }
+        }
+    }
+
+    /// Takes an account that is already signed in (the demo).
+    pub fn adopt(&self, kontor: Arc<Kontor>) {
+        self.account.install(kontor);
+    }
+
+    /// Follows the account's events and starts its sync (subscribed first, so nothing
+    /// the sync reports is missed). `None` when not signed in.
+    pub fn start(&self) -> Option<broadcast::Receiver<CoreEvent>> {
+        self.account.with(|k| {
+            let rx = k.subscribe();
+            // start_sync spawns onto the current runtime; the caller may be the UI thread.
+            let _entered = self.rt.enter();
+            k.start_sync();
+            rx
+        })
+    }
+
+    /// Whether an account is signed in.
+    pub fn signed_in(&self) -> bool {
+        self.account.is_set()
+    }
+
+    /// Reads something off the account now (user id, homeserver): `None` when signed out.
+    pub fn with_account<R>(&self, f: impl FnOnce(&Kontor) -> R) -> Option<R> {
+        self.account.with(|k| f(k))
+    }
+
+    /// Runs `f` with the account on the runtime; sign-out cancels it. `false` when not
+    /// signed in (nothing runs).
+    pub fn spawn<F, Fut>(&self, f: F) -> bool
+    where
+        F: FnOnce(Arc<Kontor>) -> Fut,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.account.spawn(&self.rt, f)
+    }
+
+    /// The idle lock: the contact book's keys are dropped; the account stays signed in
+    /// (its sync goes on, so notices still arrive) until [`Service::resume`].
+    pub fn lock(&self) {
+        self.set_book(None);
+    }
+
+    /// Ends the idle lock: checks the passphrase against the profile and opens the book
+    /// again.
+    pub async fn resume(&self, passphrase: Zeroizing<String>) -> Result<()> {
+        drop(self.open_profile(passphrase.clone()).await?);
+        self.open_book(passphrase).await;
+        Ok(())
+    }
+
+    /// Signs out: the book is closed, every task using the account is cancelled and
+    /// awaited, the sync ended, the session logged out on the server (forced: a server
+    /// that cannot be reached does not keep the data on this device) and the profile
+    /// deleted. Returns when all that is done. The settings file stays.
+    pub async fn sign_out(&self) -> Result<()> {
+        self.set_book(None);
+        let kontor = self
+            .account
+            .close()
+            .await
+            .ok_or(ServiceError::NotSignedIn)?;
+        kontor.stop_sync_and_wait().await;
+        kontor.logout(true).await.map_err(ServiceError::Core)
+    }
+
+    /// Prepares for process exit: the book closes, tasks end, the sync stops and the
+    /// outbox pauses. The client is then left to the runtime's shutdown rather than
+    /// dropped: dropping it closes the SQLite stores under SDK tasks that may still be
+    /// writing.
+    pub async fn shutdown(&self) {
+        self.set_book(None);
+        if let Some(kontor) = self.account.close().await {
+            kontor.shutdown().await;
+            std::mem::forget(kontor);
+        }
+    }
+
+    /// The settings now in force.
+    pub fn settings(&self) -> Settings {
+        lock(&self.settings).clone()
+    }
+
+    /// Reads the saved settings (blocking thread). A damaged file gives the defaults and
+    /// the reason, which the caller shows; the app never fails to start because of it.
+    pub async fn load_settings(&self) -> (Settings, Option<SettingsError>) {
+        let dir = self.config.data_dir.clone();
+        let (settings, warning) = tokio::task::spawn_blocking(move || settings::load(&dir))
+            .await
+            .unwrap_or_else(|_| (Settings::default(), None));
+        *lock(&self.settings) = settings.clone();
+        (settings, warning)
+    }
+
+    /// Changes the settings now (callers show the result at once) and returns them with
+    /// the saving, to be run off the UI thread.
+    pub fn change_settings(
+        &self,
+        f: impl FnOnce(&mut Settings),
+    ) -> (Settings, impl Future<Output = Result<()>> + Send + 'static) {
+        let settings = {
+            let mut cur = lock(&self.settings);
+            f(&mut cur);
+            cur.clone()
+        };
+        let (dir, copy) = (self.config.data_dir.clone(), settings.clone());
+        let save = async move {
+            tokio::task::spawn_blocking(move || settings::save(&dir, &copy))
+                .await
+                .map_err(|_| ServiceError::Crashed)?
+                .map_err(ServiceError::Settings)
+        };
+        (settings, save)
+    }
+
+    /// The identity server discovery may use now (the gate, [`discovery::gate`]):
+    /// `explicit` is a server chosen for this run.
+    pub fn discovery_server(&self, explicit: Option<&str>) -> Result<String> {
+        discovery::gate(explicit, &self.settings(), |k| std::env::var(k).ok())
+    }
+
+    /// Contact discovery of the work book. The gate is checked first: switched off, it
+    /// returns [`ServiceError::DiscoveryOff`] and nothing is sent anywhere.
+    pub async fn discover(&self, explicit: Option<&str>) -> Result<(String, DiscoveryReport)> {
+        let server = self.discovery_server(explicit)?;
+        let book = self.book()?;
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let server2 = server.clone();
+        let started = self.spawn(move |kontor| async move {
+            // The lookups write found Matrix ids into the work book (sled, blocking).
+            let rt = Handle::current();
+            let run = tokio::task::spawn_blocking(move || {
+                rt.block_on(discovery::run(&kontor, book.work(), &server2))
+            });
+            let _ = tx.send(run.await.map_err(|_| ServiceError::Crashed).and_then(|r| r));
+        });
+        if !started {
+            return Err(ServiceError::NotSignedIn);
+        }
+        let report = rx.await.map_err(|_| ServiceError::NotSignedIn)??;
+        Ok((server, report))
+    }
+}
+
+async fn remove_dir(dir: &Path) {
+    if let Err(e) = tokio::fs::remove_dir_all(dir).await
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!("cannot remove the unfinished profile: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(dir: &Path) -> Arc<Service> {
+        Service::new(
+            ServiceConfig {
+                data_dir: dir.to_owned(),
+                insecure_fast_kdf: true,
+            },
+            Handle::current(),
+        )
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn discovery_off_refuses_before_touching_book_or_network() {
+        let dir = tempfile::tempdir().unwrap();
+        let svc = service(dir.path());
+        let (_, save) = svc.change_settings(|s| {
+            s.discovery = false;
+            s.identity_server = Some("http://127.0.0.1:9".into());
+        });
+        save.await.unwrap();
+        assert!(matches!(
+            svc.discover(Some("http://127.0.0.1:9")).await,
+            Err(ServiceError::DiscoveryOff)
+        ));
+        // The refusal is the saved setting's, also after a restart.
+        let again = service(dir.path());
+        again.load_settings().await;
+        assert!(matches!(
+            again.discovery_server(None),
+            Err(ServiceError::DiscoveryOff)
+        ));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn discovery_on_needs_an_open_book_and_an_account() {
+        let dir = tempfile::tempdir().unwrap();
+        let svc = service(dir.path());
+        let (_, save) = svc.change_settings(|s| s.discovery = true);
+        save.await.unwrap();
+        assert!(matches!(
+            svc.discover(Some("http://127.0.0.1:9")).await,
+            Err(ServiceError::NoContactBook)
+        ));
+        assert!(svc.open_book(Zeroizing::new("pass".into())).await);
+        assert!(matches!(
+            svc.discover(Some("http://127.0.0.1:9")).await,
+            Err(ServiceError::NotSignedIn)
+        ));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_lock_drops_the_book_and_only_the_passphrase_resumes() {
+        let dir = tempfile::tempdir().unwrap();
+        let svc = service(dir.path());
+        drop(
+            svc.open_profile(Zeroizing::new("pass".into()))
+                .await
+                .unwrap(),
+        );
+        assert!(svc.open_book(Zeroizing::new("pass".into())).await);
+        svc.lock();
+        assert!(matches!(svc.book(), Err(ServiceError::NoContactBook)));
+        assert!(matches!(
+            svc.resume(Zeroizing::new("wrong".into())).await,
+            Err(ServiceError::Core(kontor_core::Error::WrongPassphrase))
+        ));
+        assert!(svc.book().is_err(), "still locked");
+        svc.resume(Zeroizing::new("pass".into())).await.unwrap();
+        assert!(svc.book().is_ok());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sign_out_without_an_account_is_refused_and_closes_the_book() {
+        let dir = tempfile::tempdir().unwrap();
+        let svc = service(dir.path());
+        assert!(svc.open_book(Zeroizing::new("pass".into())).await);
+        assert!(matches!(
+            svc.sign_out().await,
+            Err(ServiceError::NotSignedIn)
+        ));
+        assert!(svc.book().is_err(), "the book is closed");
+        assert!(!svc.spawn(|_| async {}), "no account, no task");
+    }
+}

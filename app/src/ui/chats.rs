@@ -1,0 +1,218 @@
+//! The chat list: joined chats (name, last message, time, unread count) and invitations,
+//! with a search filter; opening, starting and answering chats.
+//!
+//! The list's model lives in the `Chats` global (a filter over all chats, see
+//! [`context::chat_list`]); new messages update their row in place, anything else
+//! rebuilds the list from the account (a local read, see `Kontor::chats`).
+
+use std::{cell::RefCell, rc::Rc, sync::Arc};
+
+use kontor_core::{CoreEvent, Kontor};
+use slint::{ComponentHandle, Model, ModelRc, VecModel};
+
+use super::{
+    AppWindow, ChatItem, Chats, Conversation, ErrorKind, Lock, MessageKind, Session,
+    context::{self, ChatFilter, Ctx},
+    format::local_time_label,
+    models,
+    view::View,
+};
+
+/// Answers the `Chats` callbacks and keeps the list current.
+pub(crate) struct ChatsController {
+    ctx: Ctx,
+}
+
+impl ChatsController {
+    /// Installs the list and wires the `Chats` global.
+    pub(crate) fn wire(window: &AppWindow, ctx: &Ctx) -> Arc<ChatsController> {
+        let me = Arc::new(ChatsController { ctx: ctx.clone() });
+        let all = Rc::new(VecModel::<ChatItem>::default());
+        // The list shows the chats through a filter for the search field.
+        let query: Rc<RefCell<String>> = Rc::default();
+        let filtered: Rc<ChatFilter> = {
+            let query = query.clone();
+            let keep: Box<dyn Fn(&ChatItem) -> bool> =
+                Box::new(move |c| models::matches_search(c, &query.borrow()));
+            Rc::new(ChatFilter::new(all, keep))
+        };
+        let c = window.global::<Chats>();
+        c.set_chats(ModelRc::from(filtered.clone()));
+        c.on_search(move |text| {
+            *query.borrow_mut() = text.to_string();
+            filtered.reset();
+        });
+        {
+            let me = me.clone();
+            c.on_open(move |room| me.open(room.to_string()));
+        }
+        {
+            let me = me.clone();
+            c.on_start_chat(move |user| me.start_chat(user.trim().to_owned()));
+        }
+        {
+            let me = me.clone();
+            c.on_accept_invite(move |room| me.answer_invite(room.to_string(), true));
+        }
+        {
+            let me = me.clone();
+            c.on_decline_invite(move |room| me.answer_invite(room.to_string(), false));
+        }
+        {
+            let me = me.clone();
+            c.on_reload(move || me.reload());
+        }
+        me
+    }
+
+    /// Rebuilds the chat list from the account's rooms and invitations.
+    fn reload(&self) {
+        let ctx = self.ctx.clone();
+        self.ctx.service.spawn(move |kontor| async move {
+            let (rows, invites) = fetch_chats(&kontor).await;
+            let lang = ctx.language();
+            ctx.on_ui(move |w| {
+                if w.global::<Lock>().get_locked() {
+                    return;
+                }
+                let open = w.global::<Conversation>().get_room_id();
+                let mut items: Vec<ChatItem> = invites
+                    .into_iter()
+                    .map(|(room_id, inviter)| {
+                        let name = inviter.unwrap_or_else(|| room_id.clone());
+                        ChatItem {
+                            initial: models::initial(&name),
+                            room_id: room_id.into(),
+                            name: name.into(),
+                            invite: true,
+                            ..Default::default()
+                        }
+                    })
+                    .collect();
+                items.extend(rows.into_iter().map(|r| {
+                    let (kind, text) = r
+                        .last
+                        .as_ref()
+                        .map(|m| models::body_view(&m.body))
+                        .unwrap_or((MessageKind::Text, String::new()));
+                    ChatItem {
+                        initial: models::initial(&r.name),
+                        unread: if r.room_id == open.as_str() {
+                            0
+                        } else {
+                            i32::try_from(r.unread).unwrap_or(i32::MAX)
+                        },
+                        room_id: r.room_id.into(),
+                        name: r.name.into(),
+                        last_message: text.into(),
+                        last_kind: kind,
+                        time: r
+                            .last
+                            .map(|m| local_time_label(m.timestamp_ms, lang))
+                            .unwrap_or_default()
+                            .into(),
+                        invite: false,
+                    }
+                }));
+                context::chat_list(&w).set_vec(items);
+            });
+        });
+    }
+
+    fn open(&self, room_id: String) {
+        let Some(w) = self.ctx.weak.upgrade() else {
+            return;
+        };
+        let title = context::chat_list(&w)
+            .iter()
+            .find(|c| c.room_id == room_id.as_str())
+            .map(|c| c.name)
+            .unwrap_or_default();
+        w.global::<Conversation>()
+            .invoke_show(room_id.into(), title);
+    }
+
+    fn start_chat(&self, user: String) {
+        if let Some(w) = self.ctx.weak.upgrade() {
+            let s = w.global::<Session>();
+            s.set_busy(true);
+            s.set_error(ErrorKind::None);
+        }
+        let ctx = self.ctx.clone();
+        self.ctx.service.spawn(move |kontor| async move {
+            match kontor.open_dm(&user).await {
+                Ok(room) => ctx.on_ui(move |w| {
+                    w.global::<Session>().set_busy(false);
+                    w.global::<Conversation>()
+                        .invoke_show(room.into(), user.into());
+                    w.global::<Chats>().invoke_reload();
+                }),
+                Err(e) => ctx.fail(e),
+            }
+        });
+    }
+
+    fn answer_invite(&self, room_id: String, accept: bool) {
+        let ctx = self.ctx.clone();
+        self.ctx.service.spawn(move |kontor| async move {
+            let result = if accept {
+                kontor.accept_invite(&room_id).await
+            } else {
+                kontor.decline_invite(&room_id).await
+            };
+            if let Err(e) = result {
+                ctx.fail(e);
+            }
+            ctx.on_ui(|w| w.global::<Chats>().invoke_reload());
+        });
+    }
+}
+
+/// The joined chats, newest activity first, and the pending invitations.
+async fn fetch_chats(
+    kontor: &Kontor,
+) -> (Vec<kontor_core::ChatSummary>, Vec<(String, Option<String>)>) {
+    let chats = match kontor.chats().await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!("cannot list the chats: {e}");
+            Vec::new()
+        }
+    };
+    let invites = kontor.invites().await.unwrap_or_default();
+    (chats, invites)
+}
+
+impl View for ChatsController {
+    fn name(&self) -> &'static str {
+        "chats"
+    }
+
+    fn clear(&self, w: &AppWindow) {
+        context::chat_list(w).set_vec(Vec::new());
+    }
+
+    fn snapshot(&self, w: &AppWindow) -> String {
+        let rows: Vec<String> = context::chat_list(w)
+            .iter()
+            .map(|c| format!("{}|{}|{}", c.room_id, c.name, c.last_message))
+            .collect();
+        format!("chats={rows:?}")
+    }
+
+    fn event(&self, w: &AppWindow, event: &CoreEvent) {
+        if w.global::<Lock>().get_locked() {
+            return; // nothing is shown while locked; unlocking reloads the list
+        }
+        match event {
+            CoreEvent::MessageReceived(msg) => {
+                let open = w.global::<Conversation>().get_room_id();
+                if !models::chat_message(&context::chat_list(w), msg, &open, self.ctx.language()) {
+                    self.reload();
+                }
+            }
+            CoreEvent::Invite { .. } => self.reload(),
+            _ => {}
+        }
+    }
+}

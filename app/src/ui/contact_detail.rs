@@ -1,0 +1,338 @@
+//! One contact: consent and its history, grant and withdraw, and the actions that reach
+//! outside the book: export of one person's data (GDPR Art. 15/20) to a file, erasure
+//! (Art. 17). Book work runs on blocking threads; errors come back as kinds.
+
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+};
+
+use kontor_contacts::{Book, ConsentStatus, ContactBook};
+use slint::{ComponentHandle, Model, SharedString};
+
+use super::{
+    AppWindow, ConsentKind, ConsentLine, ContactItem, Contacts, Screen, Session,
+    contacts::item,
+    context::{Ctx, empty, list},
+    file_picker, models,
+    view::View,
+};
+use crate::service::export::{self, ExportFormat};
+
+/// Answers the detail view's callbacks of `Contacts`.
+pub(crate) struct ContactDetailController {
+    ctx: Ctx,
+}
+
+impl ContactDetailController {
+    /// Wires open, grant, withdraw, export and erase.
+    pub(crate) fn wire(window: &AppWindow, ctx: &Ctx) -> Arc<ContactDetailController> {
+        let me = Arc::new(ContactDetailController { ctx: ctx.clone() });
+        let c = window.global::<Contacts>();
+        c.set_export_path(export_dir(&me.ctx).display().to_string().into());
+        {
+            let me = me.clone();
+            c.on_open(move |id| show(&me.ctx, id.to_string(), true));
+        }
+        {
+            let me = me.clone();
+            c.on_reshow(move || {
+                let Some(w) = me.ctx.weak.upgrade() else {
+                    return;
+                };
+                let id = w.global::<Contacts>().get_selected().id.to_string();
+                if !id.is_empty() {
+                    show(&me.ctx, id, false);
+                }
+            });
+        }
+        {
+            let me = me.clone();
+            c.on_grant(move |id, purpose| {
+                let purpose = purpose.to_string();
+                me.change(id.to_string(), move |b, id| {
+                    b.grant(id, &purpose, None).map(|_| ())
+                })
+            });
+        }
+        {
+            let me = me.clone();
+            c.on_withdraw(move |id| {
+                me.change(id.to_string(), |b, id| b.withdraw(id, None).map(|_| ()))
+            });
+        }
+        {
+            let me = me.clone();
+            c.on_export(move |id, format, path| me.export(id.into(), &format, path.trim().into()));
+        }
+        {
+            let me = me.clone();
+            c.on_choose_export_path(move || {
+                let Some(win) = me.ctx.weak.upgrade() else {
+                    return;
+                };
+                let selected = win.global::<Contacts>().get_selected();
+                let name = file_name(&selected.name, &selected.id, "json");
+                let weak = me.ctx.weak.clone();
+                // The picker starts where the last one ended (no disk access here).
+                file_picker::open(
+                    &win,
+                    file_picker::Mode::Save { name },
+                    None,
+                    move |picked| {
+                        if let (Some(path), Some(w)) = (picked, weak.upgrade()) {
+                            w.global::<Contacts>()
+                                .set_export_path(path.display().to_string().into());
+                        }
+                    },
+                );
+            });
+        }
+        {
+            let me = me.clone();
+            c.on_erase(move |id| me.erase(id.into()));
+        }
+        me
+    }
+
+    fn change(
+        &self,
+        id: String,
+        op: impl FnOnce(&ContactBook, &str) -> kontor_contacts::Result<()> + Send + 'static,
+    ) {
+        let b = match self.ctx.service.book() {
+            Ok(b) => b,
+            Err(e) => return self.ctx.fail(e),
+        };
+        let ctx = self.ctx.clone();
+        self.ctx.rt().spawn_blocking(move || {
+            if let Err(e) = op(&b, &id) {
+                return ctx.fail(e);
+            }
+            ctx.on_ui(|w| w.global::<Contacts>().invoke_refresh());
+            show(&ctx, id, false);
+        });
+    }
+
+    fn export(&self, id: String, format: &str, to: PathBuf) {
+        let format = match ExportFormat::parse(format) {
+            Ok(f) => f,
+            Err(e) => return self.ctx.fail(e),
+        };
+        let b = match self.ctx.service.book() {
+            Ok(b) => b,
+            Err(e) => return self.ctx.fail(e),
+        };
+        let ctx = self.ctx.clone();
+        self.ctx.rt().spawn_blocking(move || {
+            let result = (|| {
+                let (_, contact) = b.get(&id)?;
+                let content = format.render(&b, &contact.id)?;
+                let path = target(&to, &contact.display_name, &contact.id, format.extension());
+                export::write(&path, &content)?;
+                Ok::<_, crate::service::ServiceError>(path)
+            })();
+            match result {
+                Ok(path) => {
+                    let shown = path.display().to_string();
+                    ctx.on_ui(move |w| w.global::<Contacts>().set_exported_file(shown.into()));
+                }
+                Err(e) => ctx.fail(e),
+            }
+        });
+    }
+
+    fn erase(&self, id: String) {
+        let b = match self.ctx.service.book() {
+            Ok(b) => b,
+            Err(e) => return self.ctx.fail(e),
+        };
+        let ctx = self.ctx.clone();
+        self.ctx.rt().spawn_blocking(move || {
+            if let Err(e) = b.erase(&id) {
+                return ctx.fail(e);
+            }
+            // The detail view's copy of the contact is a cache too: emptied before the
+            // list is shown again.
+            ctx.on_ui(|w| {
+                forget_selected(&w);
+                w.global::<Session>().set_screen(Screen::Contacts);
+                w.global::<Contacts>().invoke_refresh();
+            });
+        });
+    }
+}
+
+/// The suggested export folder: the download folder the app saves files into.
+fn export_dir(ctx: &Ctx) -> PathBuf {
+    let config = &ctx.config;
+    config.download_dir.clone().unwrap_or_else(|| {
+        std::env::var_os("HOME")
+            .map(|h| PathBuf::from(h).join("Downloads"))
+            .filter(|d| d.is_dir())
+            .unwrap_or_else(|| config.data_dir.join("downloads"))
+    })
+}
+
+fn kind(s: ConsentStatus) -> ConsentKind {
+    match s {
+        ConsentStatus::Granted => ConsentKind::Granted,
+        ConsentStatus::None => ConsentKind::None,
+        ConsentStatus::Withdrawn => ConsentKind::Withdrawn,
+    }
+}
+
+/// Shows a contact in the detail view (and goes there with `navigate`).
+fn show(ctx: &Ctx, id: String, navigate: bool) {
+    let b = match ctx.service.book() {
+        Ok(b) => b,
+        Err(e) => return ctx.fail(e),
+    };
+    let ctx = ctx.clone();
+    ctx.rt().clone().spawn_blocking(move || match b.get(&id) {
+        Ok((which, contact)) => {
+            let selected = item(&contact, which == Book::Work);
+            let status = kind(contact.consent.status());
+            let purpose = contact
+                .consent
+                .current()
+                .and_then(|e| e.purpose.clone())
+                .unwrap_or_default();
+            let reach: Vec<String> = contact
+                .phones
+                .iter()
+                .map(|p| p.e164.clone().unwrap_or_else(|| p.raw.clone()))
+                .chain(contact.emails.iter().map(|e| e.address.clone()))
+                .collect();
+            let history: Vec<ConsentLine> = contact
+                .consent
+                .history()
+                .iter()
+                .map(|e| ConsentLine {
+                    kind: kind(e.status),
+                    at: e
+                        .at
+                        .to_string()
+                        .replace('T', " ")
+                        .chars()
+                        .take(16)
+                        .collect::<String>()
+                        .into(),
+                    purpose: e.purpose.clone().unwrap_or_default().into(),
+                    evidence: e.evidence.clone().unwrap_or_default().into(),
+                })
+                .collect();
+            let matrix_id = contact.matrix_id.clone().unwrap_or_default();
+            ctx.on_ui(move |w| {
+                let c = w.global::<Contacts>();
+                if c.get_selected().id != selected.id {
+                    c.set_exported_file(Default::default());
+                }
+                c.set_selected_matrix_id(matrix_id.into());
+                c.set_selected(selected);
+                c.set_selected_status(status);
+                c.set_selected_purpose(purpose.into());
+                c.set_selected_reach(reach.join("\n").into());
+                c.set_selected_history(list(history));
+                if navigate {
+                    w.global::<Session>().set_screen(Screen::ContactDetail);
+                }
+            });
+        }
+        Err(e) => ctx.fail(e),
+    });
+}
+
+/// Runs a consent change, then reloads the lists and the detail view.
+/// Where an export goes: into a folder (existing, or written with a trailing `/`) under
+/// a name made from the contact's, never replacing a file there; else the path itself.
+fn target(to: &Path, name: &str, id: &str, ext: &str) -> PathBuf {
+    let is_dir = to.is_dir() || to.as_os_str().to_string_lossy().ends_with('/');
+    if !is_dir {
+        return to.to_owned();
+    }
+    models::free_path(to, &file_name(name, id, ext), |p| p.exists())
+}
+
+/// An export's file name from the contact's name (letters and digits kept) and id.
+fn file_name(name: &str, id: &str, ext: &str) -> String {
+    let stem: String = name
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { '-' })
+        .collect::<String>()
+        .split('-')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    let short: String = id.chars().take(8).collect();
+    format!(
+        "{}-{short}.{ext}",
+        if stem.is_empty() { "contact" } else { &stem }
+    )
+}
+
+/// Clears every property that held the selected contact.
+fn forget_selected(w: &AppWindow) {
+    let c = w.global::<Contacts>();
+    c.set_selected(ContactItem::default());
+    c.set_selected_purpose(SharedString::new());
+    c.set_selected_reach(SharedString::new());
+    c.set_selected_matrix_id(SharedString::new());
+    c.set_selected_history(empty::<ConsentLine>());
+    c.set_exported_file(SharedString::new());
+}
+
+impl View for ContactDetailController {
+    fn name(&self) -> &'static str {
+        "contact-detail"
+    }
+
+    fn clear(&self, w: &AppWindow) {
+        forget_selected(w);
+    }
+
+    fn snapshot(&self, w: &AppWindow) -> String {
+        let c = w.global::<Contacts>();
+        let s = c.get_selected();
+        let history: Vec<String> = c
+            .get_selected_history()
+            .iter()
+            .map(|l| format!("{}|{}|{}", l.at, l.purpose, l.evidence))
+            .collect();
+        format!(
+            "selected={}|{}|{} purpose={} reach={} matrix={} history={history:?} exported={}",
+            s.id,
+            s.name,
+            s.detail,
+            c.get_selected_purpose(),
+            c.get_selected_reach(),
+            c.get_selected_matrix_id(),
+            c.get_exported_file()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exports_are_private_and_never_replace_a_file_in_a_folder() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let first = target(dir.path(), "Jürgen Müller / GmbH", "abcdef123456", "json");
+        assert_eq!(first, dir.path().join("Jürgen-Müller-GmbH-abcdef12.json"));
+        crate::service::fs::write_private(&first, b"{}").unwrap();
+        let mode = std::fs::metadata(&first).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let second = target(dir.path(), "Jürgen Müller / GmbH", "abcdef123456", "json");
+        assert_ne!(second, first);
+        let file = dir.path().join("chosen.json");
+        assert_eq!(target(&file, "x", "y", "json"), file);
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temp file left"
+        );
+    }
+}
