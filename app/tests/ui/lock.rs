@@ -92,6 +92,18 @@ pub fn notices_hide_content_and_the_idle_lock_hides_everything() {
             "book dropped"
         );
         assert!(!shows_text(&app, "Termin Donnerstag 9:30"));
+        // Every registered view is back to what a window that never saw the account
+        // shows: checked over the registry, so a new view is covered without editing
+        // this story.
+        let fresh_h = Harness::new();
+        let fresh = fresh_h.app(Language::English);
+        let locked = app.views().snapshots(&app.window);
+        let empty = fresh.views().snapshots(&fresh.window);
+        assert!(locked.len() >= 10, "views registered: {locked:?}");
+        assert_eq!(locked.len(), empty.len());
+        for ((name, now), (_, blank)) in locked.iter().zip(&empty) {
+            assert_eq!(now, blank, "the lock left view {name} showing account data");
+        }
 
         // Sync goes on, but a message shows nothing while locked.
         send("Noch eine Frage").await;

@@ -20,6 +20,7 @@ mod chat;
 mod contact_actions;
 mod contacts;
 mod desktop_notify;
+mod discovery_off;
 mod file_picker;
 mod files;
 mod import;
@@ -54,6 +55,14 @@ const STORIES: &[(&str, fn())] = &[
     (
         "contacts::grant_and_withdraw_move_contacts_between_the_books",
         contacts::grant_and_withdraw_move_contacts_between_the_books,
+    ),
+    (
+        "discovery_off::discovery_off_sends_nothing_and_says_so",
+        discovery_off::discovery_off_sends_nothing_and_says_so,
+    ),
+    (
+        "language::every_error_kind_reads_german",
+        language::every_error_kind_reads_german,
     ),
     (
         "desktop_notify::desktop_notifications_hide_content_by_default",
