@@ -1,0 +1,177 @@
+//! What the sync and the send queue report, turned into [`CoreEvent`]s.
+//!
+//! The handlers installed once per client: incoming messages, invites and verification
+//! requests from the sync, and the send queue's updates (local echo, error, retry, sent,
+//! upload progress) as [`CoreEvent::MessageState`] and [`CoreEvent::Transfer`].
+
+use matrix_sdk::{
+    Room,
+    ruma::events::room::{
+        member::{MembershipState, StrippedRoomMemberEvent},
+        message::{MessageType, OriginalSyncRoomMessageEvent},
+    },
+    send_queue::{RoomSendQueueUpdate, SendQueueUpdate},
+};
+
+use super::history::body_of;
+use crate::{ConnectionState, CoreEvent, Direction, Kontor, Message, SendState};
+
+/// Keeps the last few incoming verification requests; older ones have long timed out
+/// (a request is valid for 10 minutes and nobody has dozens pending).
+fn remember(inbox: &std::sync::Mutex<Vec<(String, String)>>, user: &str, flow: &str) {
+    let mut v = inbox.lock().unwrap_or_else(|p| p.into_inner());
+    if v.len() >= 16 {
+        v.remove(0);
+    }
+    v.push((user.to_owned(), flow.to_owned()));
+}
+
+impl Kontor {
+    pub(crate) fn install_handlers(&self) {
+        let tx = self.events.clone();
+        let inbox = self.verification_inbox.clone();
+        self.client
+            .add_event_handler(move |ev: OriginalSyncRoomMessageEvent, room: Room| {
+                let tx = tx.clone();
+                let inbox = inbox.clone();
+                async move {
+                    let own = room.own_user_id() == ev.sender;
+                    let msg = Message {
+                        room_id: room.room_id().to_string(),
+                        event_id: Some(ev.event_id.to_string()),
+                        transaction_id: None,
+                        sender: ev.sender.to_string(),
+                        own,
+                        timestamp_ms: ev.origin_server_ts.0.into(),
+                        body: body_of(&ev.content.msgtype),
+                        state: SendState::Sent {
+                            event_id: ev.event_id.to_string(),
+                        },
+                    };
+                    if let MessageType::VerificationRequest(_) = &ev.content.msgtype
+                        && !own
+                    {
+                        remember(&inbox, ev.sender.as_str(), ev.event_id.as_str());
+                        let _ = tx.send(CoreEvent::VerificationRequest {
+                            user_id: ev.sender.to_string(),
+                            flow_id: ev.event_id.to_string(),
+                        });
+                    }
+                    let _ = tx.send(CoreEvent::MessageReceived(msg));
+                }
+            });
+
+        let tx = self.events.clone();
+        self.client
+            .add_event_handler(move |ev: StrippedRoomMemberEvent, room: Room| {
+                let tx = tx.clone();
+                async move {
+                    if ev.content.membership == MembershipState::Invite
+                        && ev.state_key == room.own_user_id()
+                    {
+                        let _ = tx.send(CoreEvent::Invite {
+                            room_id: room.room_id().to_string(),
+                            inviter: Some(ev.sender.to_string()),
+                        });
+                    }
+                }
+            });
+
+        let tx = self.events.clone();
+        let inbox = self.verification_inbox.clone();
+        self.client.add_event_handler(
+            move |ev: matrix_sdk::ruma::events::key::verification::request::ToDeviceKeyVerificationRequestEvent| {
+                let tx = tx.clone();
+                let inbox = inbox.clone();
+                async move {
+                    remember(&inbox, ev.sender.as_str(), ev.content.transaction_id.as_str());
+                    let _ = tx.send(CoreEvent::VerificationRequest {
+                        user_id: ev.sender.to_string(),
+                        flow_id: ev.content.transaction_id.to_string(),
+                    });
+                }
+            },
+        );
+
+        // Outbox updates → MessageState / Transfer events.
+        let tx = self.events.clone();
+        let sent_ids = self.sent_ids.clone();
+        let mut updates = self.client.send_queue().subscribe();
+        tokio::spawn(async move {
+            loop {
+                let SendQueueUpdate { room_id, update } = match updates.recv().await {
+                    Ok(u) => u,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(_) => return,
+                };
+                let room_id = room_id.to_string();
+                let event = match update {
+                    RoomSendQueueUpdate::NewLocalEvent(echo) => {
+                        Some((echo.transaction_id, SendState::Pending))
+                    }
+                    RoomSendQueueUpdate::CancelledLocalEvent { transaction_id } => {
+                        Some((transaction_id, SendState::Cancelled))
+                    }
+                    RoomSendQueueUpdate::SendError {
+                        transaction_id,
+                        error,
+                        is_recoverable,
+                    } => {
+                        if is_recoverable {
+                            let _ = tx.send(CoreEvent::Connection(ConnectionState::Offline {
+                                reason: error.to_string(),
+                            }));
+                            Some((transaction_id, SendState::Pending))
+                        } else {
+                            Some((
+                                transaction_id,
+                                SendState::Failed {
+                                    reason: error.to_string(),
+                                },
+                            ))
+                        }
+                    }
+                    RoomSendQueueUpdate::RetryEvent { transaction_id } => {
+                        Some((transaction_id, SendState::Pending))
+                    }
+                    RoomSendQueueUpdate::SentEvent {
+                        transaction_id,
+                        event_id,
+                    } => {
+                        sent_ids
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .insert(transaction_id.to_string(), event_id.to_string());
+                        Some((
+                            transaction_id,
+                            SendState::Sent {
+                                event_id: event_id.to_string(),
+                            },
+                        ))
+                    }
+                    RoomSendQueueUpdate::MediaUpload {
+                        related_to,
+                        progress,
+                        ..
+                    } => {
+                        let _ = tx.send(CoreEvent::Transfer {
+                            id: related_to.to_string(),
+                            direction: Direction::Upload,
+                            done: progress.current as u64,
+                            total: progress.total as u64,
+                        });
+                        None
+                    }
+                    _ => None,
+                };
+                if let Some((txn, state)) = event {
+                    let _ = tx.send(CoreEvent::MessageState {
+                        room_id: room_id.clone(),
+                        transaction_id: txn.to_string(),
+                        state,
+                    });
+                }
+            }
+        });
+    }
+}

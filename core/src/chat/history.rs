@@ -1,0 +1,150 @@
+//! Reading a room's history: the server's messages, the event cache while the
+//! homeserver is unreachable, and the outbox's entries appended as pending; plus the
+//! conversion of SDK events into Kontor's [`Message`].
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use matrix_sdk::{
+    Room,
+    deserialized_responses::TimelineEvent,
+    ruma::{
+        UserId,
+        events::{
+            AnySyncMessageLikeEvent, AnySyncTimelineEvent, SyncMessageLikeEvent,
+            room::message::MessageType,
+        },
+        serde::Raw,
+    },
+};
+
+use crate::{Error, Kontor, Message, MessageBody, Result, SendState};
+
+impl Kontor {
+    /// The last `limit` messages of a room, oldest first, followed by what is still in the
+    /// outbox for it (pending or failed), so the user sees everything they wrote. The
+    /// newest page of [`Kontor::messages_page`], for callers that need no paging.
+    pub async fn messages(&self, room_id: &str, limit: u32) -> Result<Vec<Message>> {
+        Ok(self.messages_page(room_id, None, limit).await?.messages)
+    }
+
+    /// The room's outbox entries as messages (pending or failed), in sending order.
+    pub(crate) async fn outbox_messages(&self, room_id: &str) -> Result<Vec<Message>> {
+        Ok(self
+            .outbox()
+            .await?
+            .into_iter()
+            .filter(|entry| entry.room_id == room_id)
+            .map(|entry| Message {
+                room_id: entry.room_id,
+                event_id: None,
+                transaction_id: Some(entry.transaction_id),
+                sender: self.user_id(),
+                own: true,
+                timestamp_ms: now_ms(),
+                body: entry.body,
+                state: entry.state,
+            })
+            .collect())
+    }
+
+    /// The last `limit` messages of a room from the server, falling back to the event
+    /// cache while the homeserver is unreachable.
+    pub(super) async fn room_messages(&self, room: &Room, limit: u32) -> Result<Vec<Message>> {
+        let own = self.client.user_id().map(|u| u.to_owned());
+        match self.history_page(room, None, limit, own.as_deref()).await {
+            Ok(page) => Ok(page.messages),
+            // Offline: show what the sync already stored (matrix-sdk's event cache,
+            // in the encrypted SQLite store), so a chat still opens on a train.
+            Err(e @ Error::Unreachable(_)) => self
+                .cached_messages(room, limit, own.as_deref())
+                .await
+                .ok_or(e),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The last `limit` messages matrix-sdk's event cache holds for `room` (filled by the
+    /// sync and persisted in the profile's encrypted store), or `None` if it has none.
+    pub(crate) async fn cached_messages(
+        &self,
+        room: &Room,
+        limit: u32,
+        own: Option<&UserId>,
+    ) -> Option<Vec<Message>> {
+        let (cache, _handles) = room.event_cache().await.ok()?;
+        let events = cache.events().await.ok()?;
+        let mut out: Vec<Message> = events
+            .iter()
+            .filter_map(|ev| to_message(room, ev, own))
+            .collect();
+        let skip = out.len().saturating_sub(limit as usize);
+        out.drain(..skip);
+        Some(out)
+    }
+}
+
+/// What a message says or carries, as Kontor shows it.
+pub(crate) fn body_of(msgtype: &MessageType) -> MessageBody {
+    match msgtype {
+        MessageType::Text(t) => MessageBody::Text {
+            text: t.body.clone(),
+        },
+        MessageType::File(f) => MessageBody::File {
+            name: f.filename.clone().unwrap_or_else(|| f.body.clone()),
+            mime: f.info.as_ref().and_then(|i| i.mimetype.clone()),
+            size: f.info.as_ref().and_then(|i| i.size).map(u64::from),
+            encrypted: matches!(
+                f.source,
+                matrix_sdk::ruma::events::room::MediaSource::Encrypted(_)
+            ),
+        },
+        other => MessageBody::Other {
+            msgtype: other.msgtype().to_owned(),
+            text: other.body().to_owned(),
+        },
+    }
+}
+
+/// A timeline event as a [`Message`]; `None` for events that are no message.
+pub(crate) fn to_message(room: &Room, ev: &TimelineEvent, own: Option<&UserId>) -> Option<Message> {
+    let raw: &Raw<AnySyncTimelineEvent> = ev.raw();
+    let parsed = raw.deserialize().ok()?;
+    let sender = parsed.sender().to_owned();
+    let event_id = parsed.event_id().to_string();
+    let ts: u64 = parsed.origin_server_ts().0.into();
+    let txn = raw
+        .get_field::<serde_json::Value>("unsigned")
+        .ok()
+        .flatten()
+        .and_then(|u| {
+            u.get("transaction_id")
+                .and_then(|t| t.as_str())
+                .map(str::to_owned)
+        });
+    let body = match parsed {
+        AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomMessage(
+            SyncMessageLikeEvent::Original(m),
+        )) => body_of(&m.content.msgtype),
+        AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomEncrypted(_)) => {
+            MessageBody::Undecryptable
+        }
+        _ => return None,
+    };
+    Some(Message {
+        room_id: room.room_id().to_string(),
+        event_id: Some(event_id.clone()),
+        transaction_id: txn,
+        own: own == Some(sender.as_ref()),
+        sender: sender.to_string(),
+        timestamp_ms: ts,
+        body,
+        state: SendState::Sent { event_id },
+    })
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
