@@ -59,7 +59,11 @@ pub fn discovery_off_sends_nothing_and_says_so() {
         ));
         // Give a request that should not exist time to arrive, then count.
         sleep(std::time::Duration::from_millis(500)).await;
-        assert_eq!(is.recorded().len(), 0, "no request reached the identity server");
+        assert_eq!(
+            is.recorded().len(),
+            0,
+            "no request reached the identity server"
+        );
         assert_eq!(c.get_discovery_found(), -1, "no discovery ran");
 
         // On again: the same callback does reach the identity server.

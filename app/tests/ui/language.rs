@@ -66,7 +66,11 @@ pub fn every_error_kind_reads_german() {
         .find(|l| l.starts_with("export enum ErrorKind"))
         .map(|l| l.matches(',').count() + 1)
         .expect("ErrorKind in globals.slint");
-    assert_eq!(kinds.len(), declared, "user_facing::all_kinds lists every kind");
+    assert_eq!(
+        kinds.len(),
+        declared,
+        "user_facing::all_kinds lists every kind"
+    );
     run_story(async move {
         wait_for("onboarding", 10, || {
             (app.window.global::<Session>().get_screen() == Screen::Onboarding).then_some(())
@@ -85,7 +89,9 @@ pub fn every_error_kind_reads_german() {
             }
             german.push((k, describe(k)));
         }
-        app.window.global::<Session>().invoke_set_language("en".into());
+        app.window
+            .global::<Session>()
+            .invoke_set_language("en".into());
         let mut problems = Vec::new();
         for (k, de) in &german {
             let en = describe(*k);
@@ -97,17 +103,26 @@ pub fn every_error_kind_reads_german() {
         }
         assert!(problems.is_empty(), "{}", problems.join("\n"));
         // Shown in the banner: the German line and nothing English under it.
-        app.window.global::<Session>().invoke_set_language("de".into());
+        app.window
+            .global::<Session>()
+            .invoke_set_language("de".into());
         for (k, de) in &german {
             app.window.global::<Session>().set_error(*k);
             wait_for("the banner", 5, || shows_text(&app, de).then_some(())).await;
             let en = {
-                app.window.global::<Session>().invoke_set_language("en".into());
+                app.window
+                    .global::<Session>()
+                    .invoke_set_language("en".into());
                 let t = describe(*k);
-                app.window.global::<Session>().invoke_set_language("de".into());
+                app.window
+                    .global::<Session>()
+                    .invoke_set_language("de".into());
                 t
             };
-            assert!(!shows_text(&app, &en), "{k:?}: English shown in the German UI");
+            assert!(
+                !shows_text(&app, &en),
+                "{k:?}: English shown in the German UI"
+            );
         }
         app.shutdown().await;
     });
