@@ -336,7 +336,11 @@ fn qp_decode(v: &[u8]) -> Vec<u8> {
             i += 3;
             continue;
         }
-        out.push(v[i]);
+        // A soft break at the very end of the value (its last line ended
+        // with `=`) adds nothing.
+        if !(v[i] == b'=' && i + 1 == v.len()) {
+            out.push(v[i]);
+        }
         i += 1;
     }
     out
