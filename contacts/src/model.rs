@@ -88,7 +88,12 @@ impl Service {
     /// (`Business Fax`, `Fax geschäftlich`, `Télécopie (bureau)`, `Pager`,
     /// `Radiomessagerie`, `Localizador`) writes it.
     pub fn from_label(label: &str) -> Service {
-        let l = label.to_lowercase();
+        // Parsers hand over lower-cased labels: no copy for those.
+        let l: std::borrow::Cow<'_, str> = if label.chars().any(char::is_uppercase) {
+            label.to_lowercase().into()
+        } else {
+            label.into()
+        };
         if ["fax", "télécopie", "telecopie"]
             .iter()
             .any(|w| l.contains(w))

@@ -92,7 +92,6 @@ impl RawRecord {
 /// app translates the kind.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-#[non_exhaustive]
 pub enum IssueKind {
     /// A card or row with no name, organisation, phone number or e-mail (rejected).
     EmptyRecord,
