@@ -103,10 +103,14 @@ fn export(shared: &Arc<Shared>, weak: &Weak<AppWindow>, id: String, format: Stri
     shared.runtime().spawn_blocking(move || {
         let result = (|| {
             let (_, contact) = b.get(&id)?;
-            let (content, ext) = if format == "vcard" {
-                (b.export_vcard(&contact.id)?, "vcf")
-            } else {
-                (b.export_json(&contact.id)?, "json")
+            let (content, ext) = match format.as_str() {
+                "vcard" => (b.export_vcard(&contact.id)?, "vcf"),
+                "json" => (b.export_json(&contact.id)?, "json"),
+                other => {
+                    return Err(kontor_contacts::Error::InvalidArgument(format!(
+                        "unknown export format {other:?} (vcard or json)"
+                    )));
+                }
             };
             let path = target(&to, &contact.display_name, &contact.id, ext);
             write_private(&path, content.as_bytes()).map_err(|source| {

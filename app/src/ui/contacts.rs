@@ -182,7 +182,13 @@ pub(crate) fn show(
                         .collect::<String>()
                         .into(),
                     purpose: e.purpose.clone().unwrap_or_default().into(),
-                    evidence: e.evidence.clone().unwrap_or_default().into(),
+                    // English for now: the view has no texts for the evidence kinds yet.
+                    evidence: e
+                        .evidence
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default()
+                        .into(),
                 })
                 .collect();
             let matrix_id = contact.matrix_id.clone().unwrap_or_default();
