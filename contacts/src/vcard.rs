@@ -478,8 +478,11 @@ fn apply(card: &mut Open, p: &Property, out: &mut Parsed) {
             let v = unescape(&text(p));
             match extract_email(&v) {
                 Some(address) => {
-                    let lower = address.to_lowercase();
-                    if !c.emails.iter().any(|e| e.value.to_lowercase() == lower) {
+                    let dup = c.emails.iter().any(|e| {
+                        e.value.len() == address.len()
+                            && e.value.to_lowercase() == address.to_lowercase()
+                    });
+                    if !dup {
                         c.emails.push(RawValue {
                             value: address,
                             kind: kinds(p, NOT_KINDS),

@@ -53,17 +53,21 @@ pub(crate) fn phones(
         if phones.iter().any(|p| p.raw == number.value) {
             continue;
         }
-        let value = number.value.clone();
-        match &e164 {
-            None => warnings.push(LineIssue::new(
-                number.line,
-                IssueKind::InvalidPhone { value },
-            )),
-            Some(_) if !phone::has_country_code(&value) => warnings.push(LineIssue::new(
-                number.line,
-                IssueKind::NationalNumberAssumedRegion { value, region },
-            )),
-            Some(_) => {}
+        // The value is copied only for a warning (most numbers have none).
+        let issue = match &e164 {
+            None => Some(IssueKind::InvalidPhone {
+                value: number.value.clone(),
+            }),
+            Some(_) if !phone::has_country_code(&number.value) => {
+                Some(IssueKind::NationalNumberAssumedRegion {
+                    value: number.value.clone(),
+                    region,
+                })
+            }
+            Some(_) => None,
+        };
+        if let Some(kind) = issue {
+            warnings.push(LineIssue::new(number.line, kind));
         }
         phones.push(Phone {
             service: number
