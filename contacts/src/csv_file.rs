@@ -11,9 +11,7 @@
 use ::csv::{ReaderBuilder, StringRecord};
 
 use crate::model::Address;
-use crate::record::{
-    IssueKind, LineIssue, Parsed, RawRecord, RawValue, decode_text, extract_email,
-};
+use crate::record::{IssueKind, LineIssue, Parsed, RawRecord, RawValue, decode_text, take_email};
 
 mod columns;
 
@@ -211,13 +209,13 @@ fn row(
                 .extend(split_multi(v).map(|n| value(n, label(p, k)))),
             Field::Email(p, k) => {
                 for e in split_multi(v) {
-                    match extract_email(&e) {
-                        Some(a) => {
+                    match take_email(e) {
+                        Ok(a) => {
                             if !r.emails.iter().any(|x| x.value.eq_ignore_ascii_case(&a)) {
                                 r.emails.push(value(a, label(p, k)));
                             }
                         }
-                        None => {
+                        Err(e) => {
                             let kind = IssueKind::InvalidEmail { value: e };
                             if !warnings[warned_from..].iter().any(|w| w.kind == kind) {
                                 warnings.push(LineIssue::new(line, kind));

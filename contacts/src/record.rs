@@ -306,7 +306,7 @@ pub fn sniff_utf16(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
 /// The address in an e-mail cell or property: the value itself, or what is
 /// inside `<…>` (`Name <addr>`) or `(…)` (Outlook's `Name (addr)`), when it
 /// is `local@domain`: one `@`, no spaces, a domain of at least two labels.
-pub fn extract_email(value: &str) -> Option<String> {
+pub fn extract_email(value: &str) -> Option<&str> {
     let v = value.trim();
     let inside = |open: char, close: char| {
         let start = v.rfind(open)? + open.len_utf8();
@@ -321,7 +321,17 @@ pub fn extract_email(value: &str) -> Option<String> {
         .strip_prefix("mailto:")
         .or_else(|| candidate.strip_prefix("MAILTO:"))
         .unwrap_or(candidate);
-    is_email(candidate).then(|| candidate.to_owned())
+    is_email(candidate).then_some(candidate)
+}
+
+/// [`extract_email`] on an owned value: the address (the value itself,
+/// without a copy, when it is nothing but the address), or the value back.
+pub fn take_email(value: String) -> Result<String, String> {
+    match extract_email(&value) {
+        Some(a) if a.len() == value.len() => Ok(value),
+        Some(a) => Ok(a.to_owned()),
+        None => Err(value),
+    }
 }
 
 /// Whether `s` is `local@domain` (see [`extract_email`]).
@@ -401,7 +411,7 @@ mod tests {
 
     #[test]
     fn e_mail_cells() {
-        let ok = |v: &str, want: &str| assert_eq!(extract_email(v).as_deref(), Some(want), "{v}");
+        let ok = |v: &str, want: &str| assert_eq!(take_email(v.into()).as_deref(), Ok(want), "{v}");
         ok("anna@example.de", "anna@example.de");
         ok(" mailto:anna@example.de ", "anna@example.de");
         ok(

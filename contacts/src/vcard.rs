@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 
 use crate::model::Address;
-use crate::record::{IssueKind, LineIssue, Parsed, RawRecord, RawValue, extract_email};
+use crate::record::{IssueKind, LineIssue, Parsed, RawRecord, RawValue, take_email};
 
 /// A property line after unfolding. The value borrows from the line: most
 /// values need no decoding, and a 100,000-card file has about a million of them.
@@ -476,8 +476,8 @@ fn apply(card: &mut Open, p: &Property, out: &mut Parsed) {
         }
         "EMAIL" => {
             let v = unescape(&text(p));
-            match extract_email(&v) {
-                Some(address) => {
+            match take_email(v) {
+                Ok(address) => {
                     let dup = c.emails.iter().any(|e| {
                         e.value.len() == address.len()
                             && e.value.to_lowercase() == address.to_lowercase()
@@ -490,8 +490,8 @@ fn apply(card: &mut Open, p: &Property, out: &mut Parsed) {
                         });
                     }
                 }
-                None if v.trim().is_empty() => {}
-                None => card.warn(out, p.line, IssueKind::InvalidEmail { value: v }),
+                Err(v) if v.trim().is_empty() => {}
+                Err(v) => card.warn(out, p.line, IssueKind::InvalidEmail { value: v }),
             }
         }
         "NOTE" => c.add_note(unescape(&text(p))),
