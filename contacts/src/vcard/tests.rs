@@ -191,3 +191,17 @@ proptest::proptest! {
         proptest::prop_assert_eq!(unescape(&s), components(&s, '\u{0}').join(""));
     }
 }
+
+#[test]
+fn agent_on_one_line_starts_an_inner_card() {
+    let v = "BEGIN:VCARD\r\nFN:Outer\r\nAGENT:BEGIN:VCARD\r\nFN:Inner\r\nEND:VCARD\r\n\
+EMAIL:outer@example.de\r\nEND:VCARD\r\n";
+    let p = parse(v.as_bytes());
+    let names: Vec<_> = p.records.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["Inner", "Outer"]);
+    assert_eq!(p.records[1].emails[0].value, "outer@example.de");
+    assert_eq!(
+        p.warnings,
+        [LineIssue::new(3, IssueKind::NestedCard { outer_line: 1 })]
+    );
+}
