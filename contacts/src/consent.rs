@@ -11,7 +11,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::time::Timestamp;
 
-/// The purpose recorded when none is given.
+/// The purpose recorded when none is given. A stored value, not a sentence
+/// the library shows: it is what the freelancer's German-speaking customers
+/// consented to by default, kept verbatim in the consent record (Art. 7(1)),
+/// and the app may offer it as the pre-filled purpose. Not translated on
+/// display, because the record must show what was recorded.
 pub const DEFAULT_PURPOSE: &str = "Kundenkommunikation über Kontor";
 
 /// Consent status.
@@ -83,6 +87,73 @@ impl fmt::Display for ConsentSource {
     }
 }
 
+/// Evidence for a consent decision, as data: the app renders it in the
+/// user's language ([`fmt::Display`] is English, for the CLI, logs and the
+/// CSV consent report).
+///
+/// Serialised as a plain string for [`Evidence::Text`] (what every record
+/// stored before evidence became structured holds, so those still read) and
+/// as an object with a `kind` for the others.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Evidence {
+    /// Free text: the user's own words (`--evidence`, the app's field), a
+    /// file's `X-KONTOR-CONSENT-EVIDENCE` or consent-evidence column, or a
+    /// record stored before evidence was structured.
+    Text(String),
+    /// What an import recorded.
+    Import(ImportEvidence),
+}
+
+/// Evidence an import records when the file or the user gives none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ImportEvidence {
+    /// The user declared at import time that everyone in `file` consented to `purpose`.
+    DeclaredForFile {
+        /// File name (without directories).
+        file: String,
+        /// The purpose declared.
+        purpose: String,
+    },
+    /// The file's consent cell or property of the record at `line` said `value`.
+    FileValue {
+        /// File name (without directories).
+        file: String,
+        /// Line of the record.
+        line: u64,
+        /// The consent value as written (`ja`, `granted`, `widerrufen`…).
+        value: String,
+    },
+}
+
+impl From<&str> for Evidence {
+    fn from(s: &str) -> Self {
+        Evidence::Text(s.to_owned())
+    }
+}
+
+impl From<String> for Evidence {
+    fn from(s: String) -> Self {
+        Evidence::Text(s)
+    }
+}
+
+impl fmt::Display for Evidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Evidence::Text(t) => f.write_str(t),
+            Evidence::Import(ImportEvidence::DeclaredForFile { file, purpose }) => write!(
+                f,
+                "declared at import: everyone in {file} consented ({purpose})"
+            ),
+            Evidence::Import(ImportEvidence::FileValue { file, line, value }) => {
+                write!(f, "{file} line {line}: consent = {value}")
+            }
+        }
+    }
+}
+
 /// One entry of the history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsentEvent {
@@ -97,7 +168,7 @@ pub struct ConsentEvent {
     pub source: ConsentSource,
     /// Evidence: the user's words, a reference to a signed form, the import decision…
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub evidence: Option<String>,
+    pub evidence: Option<Evidence>,
 }
 
 /// Current consent and its history; events can only be appended.
@@ -184,6 +255,30 @@ mod tests {
         a.merge_history(&b);
         assert_eq!(a.status(), ConsentStatus::Granted);
         assert_eq!(a.history().len(), 2);
+    }
+
+    #[test]
+    fn evidence_reads_old_text_and_round_trips_structured() {
+        // A record stored before evidence was structured.
+        let mut old = serde_json::to_value(ev(ConsentStatus::Granted, 1)).unwrap();
+        old["evidence"] = "Formular 7".into();
+        let old: ConsentEvent = serde_json::from_value(old).unwrap();
+        assert_eq!(old.evidence, Some(Evidence::Text("Formular 7".into())));
+        let e = Evidence::Import(ImportEvidence::FileValue {
+            file: "k.csv".into(),
+            line: 3,
+            value: "ja".into(),
+        });
+        let json = serde_json::to_string(&e).unwrap();
+        assert_eq!(
+            json,
+            r#"{"kind":"file_value","file":"k.csv","line":3,"value":"ja"}"#
+        );
+        assert_eq!(serde_json::from_str::<Evidence>(&json).unwrap(), e);
+        assert_eq!(
+            serde_json::to_string(&Evidence::from("x")).unwrap(),
+            r#""x""#
+        );
     }
 
     #[test]

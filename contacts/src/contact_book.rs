@@ -12,11 +12,11 @@ use std::path::Path;
 use std::sync::MutexGuard;
 
 use crate::book::{PrivateBook, Store, WorkBook};
-use crate::consent::{Consent, ConsentEvent, ConsentSource, ConsentStatus};
+use crate::consent::{Consent, ConsentEvent, ConsentSource, ConsentStatus, Evidence};
 use crate::crypto::KdfParams;
 use crate::error::{Error, Result};
 use crate::journal::{self, Plan};
-use crate::model::{Book, Contact, ContactId, Email, NewContact, Phone};
+use crate::model::{Book, Contact, ContactId, Email, NewContact, Phone, Service};
 use crate::phone::{self, Region};
 use crate::store::{ContactStore, SledStore};
 use crate::time::Timestamp;
@@ -227,6 +227,8 @@ impl ContactBook {
             id: new_id(),
             display_name: new.display_name.trim().to_owned(),
             organisation: new.organisation,
+            title: None,
+            addresses: Vec::new(),
             phones: new
                 .phones
                 .into_iter()
@@ -234,6 +236,7 @@ impl ContactBook {
                     e164: phone::normalise(&raw, self.region),
                     raw,
                     kind: None,
+                    service: Service::Voice,
                 })
                 .collect(),
             emails: new
@@ -291,7 +294,7 @@ impl ContactBook {
             purpose: contact.consent.current().and_then(|e| e.purpose.clone()),
             at: Timestamp::now(),
             source: ConsentSource::Manual,
-            evidence: evidence.map(str::to_owned),
+            evidence: evidence.map(Evidence::from),
         };
         self.record_consent(&contact.id, event)
     }
@@ -369,7 +372,7 @@ pub(crate) fn grant_event(
         purpose: Some(purpose.trim().to_owned()),
         at,
         source,
-        evidence: evidence.map(str::to_owned),
+        evidence: evidence.map(Evidence::from),
     })
 }
 

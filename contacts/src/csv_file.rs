@@ -10,95 +10,12 @@
 
 use ::csv::{ReaderBuilder, StringRecord};
 
-use crate::record::{LineIssue, Parsed, RawRecord, decode_text};
+use crate::model::Address;
+use crate::record::{IssueKind, LineIssue, Parsed, RawRecord, RawValue, decode_text, take_email};
 
-#[derive(Debug, Clone, PartialEq)]
-enum Field {
-    FullName,
-    Given,
-    Middle,
-    Family,
-    Org,
-    /// A phone column; `Some(i)` names the column with its type label, else the header is the kind.
-    Phone(Option<usize>, String),
-    Email(Option<usize>, String),
-    Note,
-    Labels,
-    Consent,
-    Purpose,
-    Evidence,
-    Ignore,
-}
+mod columns;
 
-fn has(h: &str, words: &[&str]) -> bool {
-    words.iter().any(|w| h.contains(w))
-}
-
-fn classify(h: &str, headers: &[String]) -> Field {
-    let partner = |h: &str| {
-        let base = h.strip_suffix(" - value")?;
-        [" - type", " - label"]
-            .iter()
-            .find_map(|s| headers.iter().position(|x| *x == format!("{base}{s}")))
-    };
-    let kind = |h: &str| {
-        h.trim_end_matches(" - value")
-            .trim_end_matches(" address")
-            .trim_end_matches(": adresse")
-            .to_owned()
-    };
-    if has(h, &["consent purpose", "einwilligungszweck", "zweck"]) {
-        Field::Purpose
-    } else if has(h, &["consent evidence", "nachweis"]) {
-        Field::Evidence
-    } else if has(h, &["consent", "einwilligung"]) {
-        Field::Consent
-    } else if has(
-        h,
-        &[
-            " - type",
-            " - label",
-            "display name",
-            "anzeigename",
-            "e-mail type",
-            "e-mail-typ",
-        ],
-    ) || has(h, &["fax", "pager", "phonetic", "yomi"])
-    {
-        if matches!(h, "display name" | "anzeigename") {
-            Field::FullName
-        } else {
-            Field::Ignore
-        }
-    } else if has(h, &["phone", "telefon", "mobil", "handy"]) {
-        Field::Phone(partner(h), kind(h))
-    } else if has(h, &["e-mail", "email", "mail"]) {
-        Field::Email(partner(h), kind(h))
-    } else {
-        match h {
-            "name" | "full name" | "vollständiger name" | "kontakt" | "kontaktname" => {
-                Field::FullName
-            }
-            "given name" | "first name" | "vorname" => Field::Given,
-            "additional name" | "middle name" | "weitere vornamen" | "zweiter vorname" => {
-                Field::Middle
-            }
-            "family name" | "last name" | "nachname" | "surname" => Field::Family,
-            "organization 1 - name"
-            | "organization name"
-            | "organisation"
-            | "organization"
-            | "company"
-            | "firma"
-            | "unternehmen" => Field::Org,
-            "notes" | "note" | "notizen" | "notiz" | "bemerkung" | "bemerkungen" => Field::Note,
-            "group membership" | "labels" | "categories" | "kategorien" | "gruppen" => {
-                Field::Labels
-            }
-            _ => Field::Ignore,
-        }
-    }
-}
+use columns::{AddressPart, Field, classify};
 
 fn detect_delimiter(first_line: &str) -> u8 {
     let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0)];
@@ -163,10 +80,12 @@ pub fn parse_with(bytes: &[u8], emit: &mut dyn FnMut(RawRecord, usize) -> bool) 
             .map(|s| s.trim().trim_start_matches('\u{feff}').to_lowercase())
             .collect(),
         Err(e) => {
-            out.rejected.push(LineIssue {
-                line: 1 + line_offset,
-                message: format!("unreadable header: {e}"),
-            });
+            out.rejected.push(LineIssue::new(
+                1 + line_offset,
+                IssueKind::UnreadableHeader {
+                    detail: e.to_string(),
+                },
+            ));
             return out;
         }
     };
@@ -182,10 +101,8 @@ pub fn parse_with(bytes: &[u8], emit: &mut dyn FnMut(RawRecord, usize) -> bool) 
                 | Field::Org
         )
     }) {
-        out.rejected.push(LineIssue {
-            line: 1 + line_offset,
-            message: "header has no name, phone or e-mail column".into(),
-        });
+        out.rejected
+            .push(LineIssue::new(1 + line_offset, IssueKind::BadHeader));
         return out;
     }
     let starts = line_starts(body);
@@ -204,13 +121,11 @@ pub fn parse_with(bytes: &[u8], emit: &mut dyn FnMut(RawRecord, usize) -> bool) 
             Ok(false) => break,
             Ok(true) => {
                 let line = record.position().map_or(line, |p| line_of(p.byte()));
-                let raw = row(&record, &fields, line);
+                let raw = row(&record, &fields, line, &mut out.warnings);
                 if raw.is_empty() {
                     if record.iter().any(|c| !c.trim().is_empty()) {
-                        out.rejected.push(LineIssue {
-                            line,
-                            message: "row has no name, organisation, phone number or e-mail".into(),
-                        });
+                        out.rejected
+                            .push(LineIssue::new(line, IssueKind::EmptyRecord));
                     }
                 } else {
                     // Positions in the decoded text, scaled to the input.
@@ -223,10 +138,12 @@ pub fn parse_with(bytes: &[u8], emit: &mut dyn FnMut(RawRecord, usize) -> bool) 
             }
             Err(e) => {
                 let line = e.position().map_or(line, |p| line_of(p.byte()));
-                out.rejected.push(LineIssue {
+                out.rejected.push(LineIssue::new(
                     line,
-                    message: format!("unreadable row: {e}"),
-                });
+                    IssueKind::UnreadableRow {
+                        detail: e.to_string(),
+                    },
+                ));
                 if matches!(e.kind(), ::csv::ErrorKind::Io(_)) {
                     break;
                 }
@@ -248,12 +165,22 @@ fn line_starts(text: &str) -> Vec<usize> {
     starts
 }
 
-fn row(record: &StringRecord, fields: &[Field], line: u64) -> RawRecord {
+/// One row as a record; a cell in an e-mail column without an address is
+/// reported in `warnings` (once per value) and dropped.
+fn row(
+    record: &StringRecord,
+    fields: &[Field],
+    line: u64,
+    warnings: &mut Vec<LineIssue>,
+) -> RawRecord {
     let mut r = RawRecord {
         line,
         ..RawRecord::default()
     };
+    let warned_from = warnings.len();
     let (mut given, mut middle, mut family) = (String::new(), String::new(), String::new());
+    // Addresses by group, in column order, with Google's one-cell form.
+    let mut addresses: Vec<(&str, Address, &str)> = Vec::new();
     let cell = |i: usize| record.get(i).map(str::trim).unwrap_or("");
     let label = |partner: &Option<usize>, header_kind: &str| {
         let l = partner
@@ -264,6 +191,7 @@ fn row(record: &StringRecord, fields: &[Field], line: u64) -> RawRecord {
             .to_lowercase();
         (!l.is_empty()).then_some(l)
     };
+    let value = |value: String, kind: Option<String>| RawValue { value, kind, line };
     for (i, field) in fields.iter().enumerate() {
         let v = cell(i);
         if v.is_empty() {
@@ -275,9 +203,67 @@ fn row(record: &StringRecord, fields: &[Field], line: u64) -> RawRecord {
             Field::Middle => middle = v.to_owned(),
             Field::Family => family = v.to_owned(),
             Field::Org => r.organisation = Some(v.to_owned()),
-            Field::Phone(p, k) => r.phones.extend(split_multi(v).map(|n| (n, label(p, k)))),
-            Field::Email(p, k) => r.emails.extend(split_multi(v).map(|e| (e, label(p, k)))),
-            Field::Note => r.note = Some(v.to_owned()),
+            Field::Title => r.title = Some(v.to_owned()),
+            Field::Phone(p, k) => r
+                .phones
+                .extend(split_multi(v).map(|n| value(n, label(p, k)))),
+            Field::Email(p, k) => {
+                for e in split_multi(v) {
+                    match take_email(e) {
+                        Ok(a) => {
+                            if !r.emails.iter().any(|x| x.value.eq_ignore_ascii_case(&a)) {
+                                r.emails.push(value(a, label(p, k)));
+                            }
+                        }
+                        Err(e) => {
+                            let kind = IssueKind::InvalidEmail { value: e };
+                            if !warnings[warned_from..].iter().any(|w| w.kind == kind) {
+                                warnings.push(LineIssue::new(line, kind));
+                            }
+                        }
+                    }
+                }
+            }
+            Field::Address(group, part) => {
+                let at = match addresses.iter().position(|(g, ..)| g == group) {
+                    Some(at) => at,
+                    None => {
+                        let kind = (!group.starts_with("address ")).then(|| group.clone());
+                        addresses.push((
+                            group,
+                            Address {
+                                kind,
+                                ..Address::default()
+                            },
+                            "",
+                        ));
+                        addresses.len() - 1
+                    }
+                };
+                let (_, a, formatted) = &mut addresses[at];
+                let target = match part {
+                    AddressPart::Label => {
+                        a.kind = label(&None, v);
+                        continue;
+                    }
+                    AddressPart::Formatted => {
+                        *formatted = v;
+                        continue;
+                    }
+                    AddressPart::PoBox => &mut a.po_box,
+                    AddressPart::Extended => &mut a.extended,
+                    AddressPart::Street => &mut a.street,
+                    AddressPart::Locality => &mut a.locality,
+                    AddressPart::Region => &mut a.region,
+                    AddressPart::PostalCode => &mut a.postal_code,
+                    AddressPart::Country => &mut a.country,
+                };
+                if !target.is_empty() {
+                    target.push('\n');
+                }
+                target.push_str(v);
+            }
+            Field::Note => r.add_note(v.to_owned()),
             Field::Labels => {
                 for l in v
                     .split([';', ','])
@@ -294,6 +280,14 @@ fn row(record: &StringRecord, fields: &[Field], line: u64) -> RawRecord {
             Field::Purpose => r.purpose = Some(v.to_owned()),
             Field::Evidence => r.evidence = Some(v.to_owned()),
             Field::Ignore => {}
+        }
+    }
+    for (_, mut a, formatted) in addresses {
+        if a.is_empty() {
+            a.street = formatted.to_owned();
+        }
+        if !a.is_empty() {
+            r.addresses.push(a);
         }
     }
     if r.name.is_empty() {

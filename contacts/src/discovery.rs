@@ -248,13 +248,14 @@ impl<S: IdentityService> Discovery<S> {
             .filter(|c| c.consent.status() == ConsentStatus::Granted)
         {
             let mut hashes = Vec::new();
-            for p in &c.phones {
-                if let Some(e) = &p.e164 {
-                    hashes.push(lookup_hash(e.trim_start_matches('+'), "msisdn", &pepper));
-                }
-            }
-            for e in &c.emails {
-                hashes.push(lookup_hash(&e.normalised(), "email", &pepper));
+            // The contact's index terms: valid phone numbers (no fax, no
+            // pager) and valid e-mail addresses, nothing else.
+            for (kind, term) in c.index_terms() {
+                let (address, medium) = match kind {
+                    "tel" => (term.trim_start_matches('+'), "msisdn"),
+                    _ => (term.as_str(), "email"),
+                };
+                hashes.push(lookup_hash(address, medium, &pepper));
             }
             all.extend(hashes.iter().cloned());
             wanted.push(Wanted {

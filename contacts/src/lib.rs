@@ -37,7 +37,9 @@ mod time;
 mod vcard;
 
 pub use book::{PrivateBook, WorkBook};
-pub use consent::{Consent, ConsentEvent, ConsentSource, ConsentStatus, DEFAULT_PURPOSE};
+pub use consent::{
+    Consent, ConsentEvent, ConsentSource, ConsentStatus, DEFAULT_PURPOSE, Evidence, ImportEvidence,
+};
 pub use contact_book::{ContactBook, OpenOptions, book_for};
 pub use crypto::KdfParams;
 pub use discovery::{
@@ -46,13 +48,13 @@ pub use discovery::{
 };
 pub use error::{Error, Result};
 pub use import::{
-    ConsentMode, Format, ImportOptions, ImportReport, Merge, MergeTarget, Phase, Progress,
-    detect_format,
+    ConsentMode, Format, ImportOptions, ImportReport, MatchedBy, Merge, MergeTarget, Phase,
+    Progress, detect_format,
 };
-pub use model::{Book, Contact, ContactId, Email, NewContact, Phone};
+pub use model::{Address, Book, Contact, ContactId, Email, NewContact, Phone, Service};
 pub use phone::{Region, normalise as normalise_phone};
-pub use preview::{ImportPreview, PreviewRow, TextEncoding};
-pub use record::LineIssue;
+pub use preview::{ImportPreview, PreviewRow};
+pub use record::{IssueKind, LineIssue, TextEncoding};
 pub use rights::{ConsentReportRow, ContactExport, to_vcard};
 pub use store::{ContactStore, MemoryStore, Op, SledStore};
 pub use time::Timestamp;

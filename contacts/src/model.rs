@@ -62,9 +62,80 @@ pub struct Phone {
     /// Type label from the source (`cell`, `work`, `Mobil`…), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
+    /// Voice, fax or pager (records stored before this field are voice; see
+    /// [`Phone::service`]).
+    #[serde(default, skip_serializing_if = "Service::is_voice")]
+    pub service: Service,
+}
+
+/// What a phone number reaches. Fax and pager numbers are kept and exported,
+/// but never used to merge contacts (an office fax is shared by many people)
+/// and never sent to discovery (nobody chats on a fax).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Service {
+    /// A phone (mobile, landline, unknown).
+    #[default]
+    Voice,
+    /// A fax machine.
+    Fax,
+    /// A pager.
+    Pager,
+}
+
+impl Service {
+    /// From a type label as vCard (`TYPE=fax`, `work,fax`) or a CSV header
+    /// (`Business Fax`, `Fax geschäftlich`, `Télécopie (bureau)`, `Pager`,
+    /// `Radiomessagerie`, `Localizador`) writes it.
+    pub fn from_label(label: &str) -> Service {
+        // Parsers hand over lower-cased labels: no copy for those.
+        let l: std::borrow::Cow<'_, str> = if label.chars().any(char::is_uppercase) {
+            label.to_lowercase().into()
+        } else {
+            label.into()
+        };
+        if ["fax", "télécopie", "telecopie"]
+            .iter()
+            .any(|w| l.contains(w))
+        {
+            Service::Fax
+        } else if [
+            "pager",
+            "beeper",
+            "radiomessagerie",
+            "localizador",
+            "buscapersonas",
+        ]
+        .iter()
+        .any(|w| l.contains(w))
+        {
+            Service::Pager
+        } else {
+            Service::Voice
+        }
+    }
+
+    fn is_voice(&self) -> bool {
+        *self == Service::Voice
+    }
 }
 
 impl Phone {
+    /// Voice, fax or pager: the stored field, or for records stored before
+    /// it existed, what the type label says.
+    pub fn service(&self) -> Service {
+        match (self.service, &self.kind) {
+            (Service::Voice, Some(k)) => Service::from_label(k),
+            (s, _) => s,
+        }
+    }
+
+    /// Whether the number may identify the person: valid (E.164) and a phone,
+    /// not a fax or pager. Only these are used to merge and for discovery.
+    pub fn identifies(&self) -> bool {
+        self.e164.is_some() && self.service() == Service::Voice
+    }
+
     /// The key used for duplicate detection and the index: E.164, or the raw digits.
     pub fn dedup_key(&self) -> String {
         match &self.e164 {
@@ -88,6 +159,57 @@ pub struct Email {
     pub kind: Option<String>,
 }
 
+/// A postal address (vCard `ADR`, or the address columns of a CSV export).
+/// Every part is kept as written; empty parts are empty strings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    /// Type label from the source (`work`, `home`, `Geschäftlich`…), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Post office box.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub po_box: String,
+    /// Extended address (apartment, suite, c/o).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub extended: String,
+    /// Street and number (several lines joined with a line break).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub street: String,
+    /// City.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub locality: String,
+    /// State or province.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub region: String,
+    /// Postal code.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub postal_code: String,
+    /// Country.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub country: String,
+}
+
+impl Address {
+    /// Whether every part is empty (the type alone is no address).
+    pub fn is_empty(&self) -> bool {
+        self.parts().iter().all(|p| p.trim().is_empty())
+    }
+
+    /// The seven parts in vCard `ADR` order: PO box, extended, street,
+    /// locality, region, postal code, country.
+    pub fn parts(&self) -> [&str; 7] {
+        [
+            &self.po_box,
+            &self.extended,
+            &self.street,
+            &self.locality,
+            &self.region,
+            &self.postal_code,
+            &self.country,
+        ]
+    }
+}
+
 impl Email {
     /// Lower-cased address, for duplicate detection, the index and discovery.
     pub fn normalised(&self) -> String {
@@ -105,12 +227,18 @@ pub struct Contact {
     /// Company or organisation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organisation: Option<String>,
-    /// Phone numbers.
+    /// Job title or role (vCard `TITLE`, Outlook "Job Title" / "Position").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Phone numbers (fax and pager included, see [`Phone::service`]).
     #[serde(default)]
     pub phones: Vec<Phone>,
     /// E-mail addresses.
     #[serde(default)]
     pub emails: Vec<Email>,
+    /// Postal addresses.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<Address>,
     /// Free-text note.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -129,24 +257,12 @@ pub struct Contact {
 }
 
 impl Contact {
-    /// The keyed-index inputs of this contact: `("tel", e164-or-digits)` and `("email", lowercased)`.
+    /// The keyed-index inputs of this contact, which decide merges: `("tel",
+    /// e164)` of each number that [identifies](Phone::identifies) the person and
+    /// `("email", lowercased)` of each valid address. Invalid numbers ("123456"
+    /// is shared by many), fax and pager numbers and junk e-mails are not terms.
     pub fn index_terms(&self) -> Vec<(&'static str, String)> {
-        let mut terms: Vec<(&'static str, String)> = Vec::new();
-        for p in &self.phones {
-            let k = p.dedup_key();
-            if k.chars().any(|c| c.is_ascii_digit())
-                && !terms.iter().any(|(t, v)| *t == "tel" && *v == k)
-            {
-                terms.push(("tel", k));
-            }
-        }
-        for e in &self.emails {
-            let k = e.normalised();
-            if !k.is_empty() && !terms.iter().any(|(t, v)| *t == "email" && *v == k) {
-                terms.push(("email", k));
-            }
-        }
-        terms
+        index_terms(&self.phones, &self.emails)
     }
 
     /// Adds phones, emails and labels of `other` that are not there yet; fills empty fields.
@@ -165,6 +281,12 @@ impl Contact {
                 changed = true;
             }
         }
+        for a in &other.addresses {
+            if !self.addresses.contains(a) {
+                self.addresses.push(a.clone());
+                changed = true;
+            }
+        }
         for l in &other.labels {
             if !self.labels.contains(l) {
                 self.labels.push(l.clone());
@@ -173,6 +295,7 @@ impl Contact {
         }
         for (mine, theirs) in [
             (&mut self.organisation, &other.organisation),
+            (&mut self.title, &other.title),
             (&mut self.note, &other.note),
         ] {
             if mine.is_none() && theirs.is_some() {
@@ -182,6 +305,24 @@ impl Contact {
         }
         changed
     }
+}
+
+/// [`Contact::index_terms`] of these phones and e-mails.
+pub(crate) fn index_terms(phones: &[Phone], emails: &[Email]) -> Vec<(&'static str, String)> {
+    let mut terms: Vec<(&'static str, String)> = Vec::new();
+    for p in phones.iter().filter(|p| p.identifies()) {
+        let k = p.dedup_key();
+        if !terms.iter().any(|(t, v)| *t == "tel" && *v == k) {
+            terms.push(("tel", k));
+        }
+    }
+    for e in emails {
+        let k = e.normalised();
+        if crate::record::is_email(&k) && !terms.iter().any(|(t, v)| *t == "email" && *v == k) {
+            terms.push(("email", k));
+        }
+    }
+    terms
 }
 
 /// A new contact's fields, for manual entry.

@@ -36,6 +36,32 @@ impl Default for Region {
     }
 }
 
+impl Region {
+    /// The ISO 3166 code (`DE`).
+    pub fn code(&self) -> &str {
+        self.0.as_ref()
+    }
+}
+
+impl std::fmt::Display for Region {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl serde::Serialize for Region {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
+/// Whether `raw` carries its country: `+CC…`, or an international call
+/// prefix (`00`, `011`). Any other number is read with the default region.
+pub fn has_country_code(raw: &str) -> bool {
+    let t = raw.trim_start_matches(|c: char| !(c.is_ascii_digit() || c == '+'));
+    t.starts_with('+') || t.starts_with("00") || t.starts_with("011")
+}
+
 impl std::str::FromStr for Region {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {

@@ -12,6 +12,7 @@
 //! (streaming, threads), a preview for clarity; both share the parsers and
 //! [`ConsentStatus::parse_lenient`], which is where the rules live.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -19,25 +20,13 @@ use serde::Serialize;
 use crate::consent::ConsentStatus;
 use crate::contact_book::ContactBook;
 use crate::error::{Error, Result};
-use crate::import::{ConsentMode, Format, ImportOptions, detect_format};
-use crate::phone;
-use crate::record::{LineIssue, RawRecord};
-
-/// How the file's bytes are encoded, as far as it matters to the user: a wrong guess
-/// shows up as broken umlauts in the preview's names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum TextEncoding {
-    /// UTF-8 without a byte-order mark.
-    Utf8,
-    /// UTF-8 with a byte-order mark (Excel's "CSV UTF-8").
-    Utf8Bom,
-    /// UTF-16 (little or big endian), marked by a BOM.
-    Utf16,
-    /// Not valid UTF-8: read as Windows-1252 (German Excel, older phones). vCard
-    /// properties with their own `CHARSET` are decoded with that instead.
-    Windows1252,
-}
+use crate::import::build::{decide_consent, emails, phones};
+use crate::import::{
+    ConsentMode, Format, ImportOptions, MatchedBy, Merge, MergeTarget, detect_format,
+};
+use crate::model::{Book, ContactId, index_terms};
+use crate::phone::{self, Region};
+use crate::record::{IssueKind, LineIssue, RawRecord, TextEncoding, detect_encoding};
 
 /// One record as the import would take it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -59,6 +48,13 @@ pub struct ImportPreview {
     pub format: Format,
     /// Detected text encoding.
     pub encoding: TextEncoding,
+    /// The region numbers without country code are read with (the
+    /// options' region, else the book's); a preview with another region
+    /// in [`ImportOptions::region`] shows the difference.
+    pub region: Region,
+    /// Numbers without country code that were read as numbers of `region`
+    /// (each also a [`IssueKind::NationalNumberAssumedRegion`] warning).
+    pub national_numbers: usize,
     /// Records that carry something to import (rejected ones included).
     pub records: usize,
     /// Where the file states consent: the vCard properties or CSV column headers found
@@ -75,12 +71,17 @@ pub struct ImportPreview {
     pub rejected: Vec<LineIssue>,
     /// Problems the import would accept (e.g. invalid numbers kept as written).
     pub warnings: Vec<LineIssue>,
+    /// Records the import would merge: into an earlier record of the file
+    /// or into a stored contact, and on which shared value (the same merges
+    /// the import makes, see [`MatchedBy`]).
+    pub merges: Vec<Merge>,
 }
 
 impl ContactBook {
     /// Reads `path` and reports what [`ContactBook::import_file`] with `opts` would do,
     /// writing nothing; the first `sample` records are listed. Counts are before
-    /// duplicates are merged (the import report lists the merges).
+    /// duplicates are merged; `merges` lists them. Finding merges with stored
+    /// contacts reads only the books' keyed indexes, no record.
     pub fn preview_file(
         &self,
         path: &Path,
@@ -102,6 +103,13 @@ impl ContactBook {
                 path: PathBuf::from(path),
             })?;
         let region = opts.region.unwrap_or(self.region);
+        let stored = |kind: &str, value: &str| {
+            [Book::Work, Book::Private].into_iter().find_map(|b| {
+                let store = self.store(b);
+                let ids = store.lookup_hash(&store.hash(kind, value)).ok()?;
+                ids.into_iter().next()
+            })
+        };
         Ok(preview_bytes(
             &name,
             &bytes,
@@ -109,23 +117,28 @@ impl ContactBook {
             opts.consent,
             region,
             sample,
+            &stored,
         ))
     }
 }
 
-/// The preview of file contents already in memory.
+/// The preview of file contents already in memory; `stored` finds the
+/// stored contact with an index term, if any.
 fn preview_bytes(
     name: &str,
     bytes: &[u8],
     format: Format,
     mode: ConsentMode,
-    region: phone::Region,
+    region: Region,
     sample: usize,
+    stored: &dyn Fn(&str, &str) -> Option<ContactId>,
 ) -> ImportPreview {
     let mut out = ImportPreview {
         file: name.to_owned(),
         format,
-        encoding: encoding(bytes),
+        encoding: detect_encoding(bytes),
+        region,
+        national_numbers: 0,
         records: 0,
         consent_fields: Vec::new(),
         to_work: 0,
@@ -133,29 +146,27 @@ fn preview_bytes(
         sample: Vec::new(),
         rejected: Vec::new(),
         warnings: Vec::new(),
+        merges: Vec::new(),
     };
     let (mut rejected, mut warnings) = (Vec::new(), Vec::new());
-    let mut seen = [false; 3];
+    let mut merges = InFileMerges::default();
+    let mut seen_fields = [false; 3];
     let mut emit = |r: RawRecord, _pos: usize| {
         out.records += 1;
-        seen[0] |= r.consent.is_some();
-        seen[1] |= r.purpose.is_some();
-        seen[2] |= r.evidence.is_some();
-        let consent = decide(&r, mode, &mut rejected);
+        seen_fields[0] |= r.consent.is_some();
+        seen_fields[1] |= r.purpose.is_some();
+        seen_fields[2] |= r.evidence.is_some();
+        let consent = match decide_consent(&r, mode) {
+            Ok(c) => Some(c),
+            Err(issue) => {
+                rejected.push(issue);
+                None
+            }
+        };
         match consent {
             Some(ConsentStatus::Granted) => out.to_work += 1,
             Some(_) => out.to_private += 1,
             None => {}
-        }
-        if consent.is_some() {
-            for (number, _) in &r.phones {
-                if phone::normalise(number, region).is_none() {
-                    warnings.push(LineIssue {
-                        line: r.line,
-                        message: format!("invalid phone number {number:?} kept as written"),
-                    });
-                }
-            }
         }
         if out.sample.len() < sample {
             out.sample.push(PreviewRow {
@@ -163,6 +174,17 @@ fn preview_bytes(
                 name: display_name(&r),
                 consent,
             });
+        }
+        if consent.is_some() {
+            let line = r.line;
+            let e164s: Vec<_> = r
+                .phones
+                .iter()
+                .map(|p| phone::normalise(&p.value, region))
+                .collect();
+            let phones = phones(r.phones, e164s, region, &mut warnings);
+            let terms = index_terms(&phones, &emails(r.emails));
+            out.merges.extend(merges.add(line, terms, stored));
         }
         true
     };
@@ -177,14 +199,19 @@ fn preview_bytes(
             "X-KONTOR-CONSENT-EVIDENCE",
         ]
         .iter()
-        .zip(seen)
+        .zip(seen_fields)
         .filter(|(_, found)| *found)
         .map(|(f, _)| (*f).to_owned())
         .collect(),
         Format::Csv => consent_columns(bytes),
     };
-    // Records the parser rejected (nothing to import) never reached `emit`.
-    out.records += parsed.rejected.len();
+    // Records the parser rejected (nothing to import) never reached `emit`;
+    // a rejection of the whole file is no record.
+    out.records += parsed
+        .rejected
+        .iter()
+        .filter(|i| !i.kind.concerns_file())
+        .count();
     // In line order: the user goes through them with the file open.
     out.rejected = parsed.rejected;
     out.rejected.append(&mut rejected);
@@ -192,32 +219,59 @@ fn preview_bytes(
     out.warnings.append(&mut warnings);
     out.rejected.sort_by_key(|i| i.line);
     out.warnings.sort_by_key(|i| i.line);
+    out.national_numbers = out
+        .warnings
+        .iter()
+        .filter(|w| matches!(w.kind, IssueKind::NationalNumberAssumedRegion { .. }))
+        .count();
     out
 }
 
-/// The consent a record gets, by the same rules as the import; `None` (and a
-/// rejection) for a consent value the importer does not understand.
-fn decide(
-    r: &RawRecord,
-    mode: ConsentMode,
-    rejected: &mut Vec<LineIssue>,
-) -> Option<ConsentStatus> {
-    match mode {
-        ConsentMode::Granted => Some(ConsentStatus::Granted),
-        ConsentMode::None => Some(ConsentStatus::None),
-        ConsentMode::FromFile => match r.consent.as_deref() {
-            None => Some(ConsentStatus::None),
-            Some(v) => {
-                let s = ConsentStatus::parse_lenient(v);
-                if s.is_none() {
-                    rejected.push(LineIssue {
-                        line: r.line,
-                        message: format!("unknown consent value {v:?}"),
-                    });
-                }
-                s
+/// The import's duplicate rule on index terms in the clear: a record is
+/// merged into the first earlier record that shares a term (which then
+/// has the record's terms too), else into the stored contact that has one.
+/// (The import seals records first, so it compares keyed hashes instead.)
+#[derive(Default)]
+struct InFileMerges {
+    /// Index term → line of the first record with it.
+    seen: HashMap<(&'static str, String), u64>,
+}
+
+impl InFileMerges {
+    fn add(
+        &mut self,
+        line: u64,
+        terms: Vec<(&'static str, String)>,
+        stored: &dyn Fn(&str, &str) -> Option<ContactId>,
+    ) -> Option<Merge> {
+        let in_file = terms.iter().find_map(|t| {
+            let first = *self.seen.get(t)?;
+            Some((first, MatchedBy::of_term(t.0)))
+        });
+        if let Some((first, matched)) = in_file {
+            for t in terms {
+                self.seen.entry(t).or_insert(first);
             }
-        },
+            return Some(Merge {
+                line,
+                into: MergeTarget::Line(first),
+                matched,
+            });
+        }
+        let existing = terms
+            .iter()
+            .find_map(|(kind, value)| Some((stored(kind, value)?, MatchedBy::of_term(kind))));
+        // Merged into a stored contact or not, the record stays the first
+        // of its terms in the file.
+        for t in terms {
+            self.seen.entry(t).or_insert(line);
+        }
+        let (id, matched) = existing?;
+        Some(Merge {
+            line,
+            into: MergeTarget::Existing(id),
+            matched,
+        })
     }
 }
 
@@ -226,21 +280,12 @@ fn display_name(r: &RawRecord) -> String {
     [Some(r.name.trim()), r.organisation.as_deref()]
         .into_iter()
         .flatten()
-        .chain(r.emails.first().map(|e| e.0.as_str()))
-        .chain(r.phones.first().map(|p| p.0.as_str()))
+        .chain(r.emails.first().map(|e| e.value.as_str()))
+        .chain(r.phones.first().map(|p| p.value.as_str()))
         .find(|s| !s.trim().is_empty())
         .unwrap_or_default()
         .trim()
         .to_owned()
-}
-
-fn encoding(bytes: &[u8]) -> TextEncoding {
-    match encoding_rs::Encoding::for_bom(bytes) {
-        Some((e, _)) if e == encoding_rs::UTF_8 => TextEncoding::Utf8Bom,
-        Some(_) => TextEncoding::Utf16,
-        None if std::str::from_utf8(bytes).is_ok() => TextEncoding::Utf8,
-        None => TextEncoding::Windows1252,
-    }
 }
 
 /// The header cells of a CSV file that state consent, as written. Only for showing
@@ -286,7 +331,15 @@ BEGIN:VCARD\r\nVERSION:3.0\r\nNOTE:nothing else\r\nEND:VCARD\r\n\
 BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Vielleicht Meier\r\nX-KONTOR-CONSENT:vielleicht\r\nEND:VCARD\r\n";
 
     fn preview(bytes: &[u8], format: Format, mode: ConsentMode) -> ImportPreview {
-        preview_bytes("k.vcf", bytes, format, mode, phone::Region::default(), 10)
+        preview_bytes(
+            "k.vcf",
+            bytes,
+            format,
+            mode,
+            Region::default(),
+            10,
+            &|_, _| None,
+        )
     }
 
     #[test]
@@ -314,8 +367,12 @@ BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Vielleicht Meier\r\nX-KONTOR-CONSENT:vielleicht
         );
         let rejected: Vec<u64> = p.rejected.iter().map(|i| i.line).collect();
         assert_eq!(rejected, [13, 17]);
-        assert_eq!(p.warnings.len(), 1);
-        assert_eq!(p.warnings[0].line, 8);
+        // Ben's national number (line 4), Erika's invalid one (line 11).
+        assert_eq!(
+            p.warnings.iter().map(|w| w.line).collect::<Vec<_>>(),
+            [4, 11]
+        );
+        assert_eq!((p.national_numbers, p.region), (1, Region::default()));
     }
 
     #[test]

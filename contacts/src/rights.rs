@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::consent::ConsentEvent;
+use crate::consent::{ConsentEvent, Evidence};
 use crate::contact_book::ContactBook;
 use crate::error::Result;
 use crate::model::{Book, Contact};
@@ -39,7 +39,7 @@ pub struct ConsentReportRow {
     /// Where it came from.
     pub source: Option<String>,
     /// Evidence for the current status.
-    pub evidence: Option<String>,
+    pub evidence: Option<Evidence>,
     /// All events, oldest first.
     pub history: Vec<ConsentEvent>,
 }
@@ -98,6 +98,7 @@ impl ContactBook {
         ])
         .map_err(io)?;
         for r in self.consent_report()? {
+            let evidence = r.evidence.as_ref().map(Evidence::to_string);
             let history = r
                 .history
                 .iter()
@@ -120,7 +121,7 @@ impl ContactBook {
                 r.purpose.as_deref().unwrap_or(""),
                 r.since.as_deref().unwrap_or(""),
                 r.source.as_deref().unwrap_or(""),
-                r.evidence.as_deref().unwrap_or(""),
+                evidence.as_deref().unwrap_or(""),
                 history.as_str(),
             ])
             .map_err(io)?;
@@ -161,6 +162,13 @@ fn fold(line: &str, out: &mut String) {
     out.push_str("\r\n");
 }
 
+/// `;TYPE="…"` for a type label, or nothing.
+fn type_param(kind: &Option<String>) -> String {
+    kind.as_deref()
+        .map(|k| format!(";TYPE=\"{}\"", k.replace('"', "")))
+        .unwrap_or_default()
+}
+
 /// Renders a contact as vCard 4.0.
 pub fn to_vcard(c: &Contact) -> String {
     let mut lines = vec!["BEGIN:VCARD".to_owned(), "VERSION:4.0".to_owned()];
@@ -169,24 +177,23 @@ pub fn to_vcard(c: &Contact) -> String {
     if let Some(o) = &c.organisation {
         lines.push(format!("ORG:{}", escape(o)));
     }
+    if let Some(t) = &c.title {
+        lines.push(format!("TITLE:{}", escape(t)));
+    }
     for p in &c.phones {
-        let ty = p
-            .kind
-            .as_deref()
-            .map(|k| format!(";TYPE=\"{}\"", k.replace('"', "")))
-            .unwrap_or_default();
+        let ty = type_param(&p.kind);
         match &p.e164 {
             Some(e) => lines.push(format!("TEL;VALUE=uri{ty}:tel:{e}")),
             None => lines.push(format!("TEL;VALUE=text{ty}:{}", escape(&p.raw))),
         }
     }
     for e in &c.emails {
-        let ty = e
-            .kind
-            .as_deref()
-            .map(|k| format!(";TYPE=\"{}\"", k.replace('"', "")))
-            .unwrap_or_default();
+        let ty = type_param(&e.kind);
         lines.push(format!("EMAIL{ty}:{}", escape(&e.address)));
+    }
+    for a in &c.addresses {
+        let parts: Vec<String> = a.parts().iter().map(|p| escape(p)).collect();
+        lines.push(format!("ADR{}:{}", type_param(&a.kind), parts.join(";")));
     }
     if let Some(n) = &c.note {
         lines.push(format!("NOTE:{}", escape(n)));
@@ -210,7 +217,10 @@ pub fn to_vcard(c: &Contact) -> String {
             lines.push(format!("X-KONTOR-CONSENT-PURPOSE:{}", escape(p)));
         }
         if let Some(e) = &cur.evidence {
-            lines.push(format!("X-KONTOR-CONSENT-EVIDENCE:{}", escape(e)));
+            lines.push(format!(
+                "X-KONTOR-CONSENT-EVIDENCE:{}",
+                escape(&e.to_string())
+            ));
         }
     }
     lines.push(format!(

@@ -10,7 +10,8 @@
 
 use std::borrow::Cow;
 
-use crate::record::{LineIssue, Parsed, RawRecord};
+use crate::model::Address;
+use crate::record::{IssueKind, LineIssue, Parsed, RawRecord, RawValue, take_email};
 
 /// A property line after unfolding. The value borrows from the line: most
 /// values need no decoding, and a 100,000-card file has about a million of them.
@@ -38,8 +39,9 @@ pub fn parse(bytes: &[u8]) -> Parsed {
 /// rest is still being parsed and never holds all of them. Stops when `emit`
 /// returns `false`. The returned [`Parsed`] has the problems, no records.
 pub fn parse_with(bytes: &[u8], emit: &mut dyn FnMut(RawRecord, usize) -> bool) -> Parsed {
-    let input_len = bytes.len();
-    let bytes = utf16_to_utf8(bytes);
+    let input = bytes;
+    let input_len = input.len();
+    let bytes = utf16_to_utf8(input);
     // Positions in the (possibly re-encoded) text, scaled to the input.
     let scale = |pos: usize| {
         if bytes.len() == input_len {
@@ -49,7 +51,10 @@ pub fn parse_with(bytes: &[u8], emit: &mut dyn FnMut(RawRecord, usize) -> bool) 
         }
     };
     let mut out = Parsed::default();
-    let mut card: Option<RawRecord> = None;
+    // The cards open at this point: more than one when a card holds another
+    // (vCard 2.1 `AGENT`). The innermost is last and gets the properties.
+    let mut open: Vec<Open> = Vec::new();
+    let mut any_card = false;
     let mut go_on = true;
     for (line, end, l) in logical_lines(&bytes) {
         if !go_on {
@@ -58,41 +63,82 @@ pub fn parse_with(bytes: &[u8], emit: &mut dyn FnMut(RawRecord, usize) -> bool) 
         let Some(prop) = split_property(line, &l) else {
             continue;
         };
-        match prop.name.as_str() {
-            "BEGIN" if text(&prop).trim().eq_ignore_ascii_case("VCARD") => {
-                if let Some(open) = card.take() {
-                    out.warnings.push(issue(open.line, "card has no END:VCARD"));
-                    go_on = finish(open, &mut out, emit, scale(end));
-                }
-                card = Some(RawRecord {
-                    line: prop.line,
-                    ..RawRecord::default()
-                });
+        let value = || text(&prop);
+        let is_vcard = |v: &str| v.trim().eq_ignore_ascii_case("VCARD");
+        let begins = match prop.name.as_str() {
+            "BEGIN" => is_vcard(&value()),
+            // `AGENT:BEGIN:VCARD` on one line, the inner card's properties after it.
+            "AGENT" => {
+                let v = value();
+                let v = v.trim();
+                v.get(..6).is_some_and(|b| b.eq_ignore_ascii_case("BEGIN:"))
+                    && v.get(6..).is_some_and(is_vcard)
             }
-            "END" if text(&prop).trim().eq_ignore_ascii_case("VCARD") => match card.take() {
-                Some(c) => go_on = finish(c, &mut out, emit, scale(end)),
+            _ => false,
+        };
+        if begins {
+            any_card = true;
+            if let Some(outer) = open.last() {
+                let nested = IssueKind::NestedCard {
+                    outer_line: outer.record.line,
+                };
+                out.warnings.push(LineIssue::new(prop.line, nested));
+            }
+            open.push(Open::new(prop.line, out.warnings.len()));
+        } else if prop.name == "END" && is_vcard(&value()) {
+            match open.pop() {
+                Some(c) => go_on = finish(c.record, &mut out, emit, scale(end)),
                 None => out
                     .warnings
-                    .push(issue(prop.line, "END:VCARD without BEGIN:VCARD")),
-            },
-            _ => {
-                if let Some(c) = card.as_mut() {
-                    apply(c, &prop, &mut out);
-                }
+                    .push(LineIssue::new(prop.line, IssueKind::StrayEnd)),
             }
+        } else if let Some(c) = open.last_mut() {
+            apply(c, &prop, &mut out);
         }
     }
-    if go_on && let Some(open) = card.take() {
-        out.warnings.push(issue(open.line, "card has no END:VCARD"));
-        finish(open, &mut out, emit, input_len);
+    while go_on && let Some(c) = open.pop() {
+        out.warnings
+            .push(LineIssue::new(c.record.line, IssueKind::MissingEnd));
+        go_on = finish(c.record, &mut out, emit, input_len);
+    }
+    if !any_card {
+        let encoding = crate::record::detect_encoding(input);
+        out.rejected
+            .push(LineIssue::new(1, IssueKind::NoCards { encoding }));
     }
     out
 }
 
-fn issue(line: u64, msg: &str) -> LineIssue {
-    LineIssue {
-        line,
-        message: msg.to_owned(),
+/// A card being read.
+struct Open {
+    record: RawRecord,
+    /// The `PREF` rank of the `FN` the name came from (1 is preferred most;
+    /// an `FN` without `PREF` ranks last), `None` before the first `FN`.
+    name_rank: Option<u8>,
+    /// Where this card's warnings start in [`Parsed::warnings`].
+    warnings_from: usize,
+}
+
+impl Open {
+    fn new(line: u64, warnings_from: usize) -> Self {
+        Open {
+            record: RawRecord {
+                line,
+                ..RawRecord::default()
+            },
+            name_rank: None,
+            warnings_from,
+        }
+    }
+
+    /// Records a warning unless the card has the same one already.
+    fn warn(&self, out: &mut Parsed, line: u64, kind: IssueKind) {
+        if !out.warnings[self.warnings_from..]
+            .iter()
+            .any(|w| w.kind == kind)
+        {
+            out.warnings.push(LineIssue::new(line, kind));
+        }
     }
 }
 
@@ -104,29 +150,35 @@ fn finish(
     pos: usize,
 ) -> bool {
     if card.is_empty() {
-        out.rejected.push(issue(
-            card.line,
-            "card has no name, organisation, phone number or e-mail",
-        ));
+        out.rejected
+            .push(LineIssue::new(card.line, IssueKind::EmptyRecord));
         true
     } else {
         emit(card, pos)
     }
 }
 
-fn utf16_to_utf8(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+/// UTF-16 (with a BOM, or recognised by its NUL bytes) as UTF-8; other
+/// bytes as they are (each property is decoded with its own charset).
+fn utf16_to_utf8(bytes: &[u8]) -> Cow<'_, [u8]> {
+    let utf16 = |enc: &'static encoding_rs::Encoding, from: usize| {
+        let (s, _) = enc.decode_without_bom_handling(&bytes[from..]);
+        Cow::Owned(s.into_owned().into_bytes())
+    };
     match encoding_rs::Encoding::for_bom(bytes) {
-        Some((enc, n)) if enc != encoding_rs::UTF_8 => {
-            let (s, _) = enc.decode_without_bom_handling(&bytes[n..]);
-            std::borrow::Cow::Owned(s.into_owned().into_bytes())
-        }
-        Some((_, n)) => std::borrow::Cow::Borrowed(&bytes[n..]),
-        None => std::borrow::Cow::Borrowed(bytes),
+        Some((enc, n)) if enc != encoding_rs::UTF_8 => utf16(enc, n),
+        Some((_, n)) => Cow::Borrowed(&bytes[n..]),
+        None => match crate::record::sniff_utf16(bytes) {
+            Some(enc) => utf16(enc, 0),
+            None => Cow::Borrowed(bytes),
+        },
     }
 }
 
 /// Physical lines (any line ending) joined into logical ones: RFC folding
-/// (leading space/tab) and QUOTED-PRINTABLE soft breaks (trailing `=`).
+/// (leading space/tab) and QUOTED-PRINTABLE soft breaks (trailing `=`). A
+/// soft break joins the lines exactly as written (RFC 2045 6.7): the `=`
+/// goes, whitespace before it and at the start of the next line stays.
 /// A line without continuation is borrowed, not copied. Yields the first
 /// line's number, the byte offset after the logical line, and the line.
 fn logical_lines(bytes: &[u8]) -> impl Iterator<Item = (u64, usize, Cow<'_, [u8]>)> + '_ {
@@ -136,16 +188,12 @@ fn logical_lines(bytes: &[u8]) -> impl Iterator<Item = (u64, usize, Cow<'_, [u8]
         let mut cur = Cow::Borrowed(first);
         let qp = is_qp(first);
         while let Some(&(_, next_end, next)) = physical.peek() {
-            if matches!(next.first(), Some(b' ' | b'\t')) {
-                let cur = cur.to_mut();
-                if qp && cur.last() == Some(&b'=') {
-                    cur.pop();
-                }
-                cur.extend_from_slice(&next[1..]);
-            } else if qp && cur.last() == Some(&b'=') && !next.is_empty() {
+            if qp && cur.last() == Some(&b'=') && !next.is_empty() {
                 let cur = cur.to_mut();
                 cur.pop();
                 cur.extend_from_slice(next);
+            } else if matches!(next.first(), Some(b' ' | b'\t')) {
+                cur.to_mut().extend_from_slice(&next[1..]);
             } else {
                 break;
             }
@@ -288,7 +336,11 @@ fn qp_decode(v: &[u8]) -> Vec<u8> {
             i += 3;
             continue;
         }
-        out.push(v[i]);
+        // A soft break at the very end of the value (its last line ended
+        // with `=`) adds nothing.
+        if !(v[i] == b'=' && i + 1 == v.len()) {
+            out.push(v[i]);
+        }
         i += 1;
     }
     out
@@ -339,17 +391,36 @@ fn non_empty(s: String) -> Option<String> {
     (!s.trim().is_empty()).then_some(s)
 }
 
-fn apply(c: &mut RawRecord, p: &Property, out: &mut Parsed) {
+/// The `PREF` rank of a property: `PREF=n`, or 1 for a 3.0 `TYPE=pref`,
+/// else after every ranked one.
+fn pref_rank(p: &Property) -> u8 {
+    let typed_pref = p
+        .params
+        .iter()
+        .any(|(k, v)| k == "TYPE" && v.split(',').any(|t| t.trim().eq_ignore_ascii_case("pref")));
+    match param(p, "PREF").and_then(|v| v.trim().parse::<u8>().ok()) {
+        Some(n) => n.clamp(1, 100),
+        None if typed_pref => 1,
+        None => 101,
+    }
+}
+
+fn apply(card: &mut Open, p: &Property, out: &mut Parsed) {
     let skip_binary = param(p, "ENCODING")
         .is_some_and(|e| e.eq_ignore_ascii_case("B") || e.eq_ignore_ascii_case("BASE64"));
     if skip_binary {
         return;
     }
+    let c = &mut card.record;
     match p.name.as_str() {
+        // Several FN (vCard 4 `ALTID`/`LANGUAGE` variants): the most
+        // preferred, else the first.
         "FN" => {
             let v = unescape(&text(p));
-            if !v.is_empty() {
+            let rank = pref_rank(p);
+            if !v.is_empty() && card.name_rank.is_none_or(|r| rank < r) {
                 c.name = v;
+                card.name_rank = Some(rank);
             }
         }
         "N" if c.name.trim().is_empty() => {
@@ -371,27 +442,59 @@ fn apply(c: &mut RawRecord, p: &Property, out: &mut Parsed) {
                 .collect::<Vec<_>>();
             c.organisation = non_empty(org.join(", "));
         }
+        "TITLE" => c.title = non_empty(unescape(&text(p))).or(c.title.take()),
+        "ROLE" if c.title.is_none() => c.title = non_empty(unescape(&text(p))),
+        "ADR" => {
+            let mut parts = components(&text(p), ';').into_iter();
+            let mut next = || parts.next().unwrap_or_default();
+            let address = Address {
+                kind: kinds(p, NOT_KINDS),
+                po_box: next(),
+                extended: next(),
+                street: next(),
+                locality: next(),
+                region: next(),
+                postal_code: next(),
+                country: next(),
+            };
+            if !address.is_empty() && !c.addresses.contains(&address) {
+                c.addresses.push(address);
+            }
+        }
         "TEL" => {
             let v = unescape(&text(p));
             let v = v.trim().trim_start_matches("tel:").to_owned();
             if v.is_empty() {
-                out.warnings.push(issue(p.line, "empty TEL ignored"));
+                card.warn(out, p.line, IssueKind::EmptyPhone);
             } else {
-                c.phones.push((v, kinds(p, NOT_KINDS)));
+                c.phones.push(RawValue {
+                    value: v,
+                    kind: kinds(p, NOT_KINDS),
+                    line: p.line,
+                });
             }
         }
         "EMAIL" => {
-            let v = unescape(&text(p))
-                .trim()
-                .trim_start_matches("mailto:")
-                .to_owned();
-            if v.contains('@') {
-                c.emails.push((v, kinds(p, NOT_KINDS)));
-            } else if !v.is_empty() {
-                out.warnings.push(issue(p.line, "EMAIL without @ ignored"));
+            let v = unescape(&text(p));
+            match take_email(v) {
+                Ok(address) => {
+                    let dup = c.emails.iter().any(|e| {
+                        e.value.len() == address.len()
+                            && e.value.to_lowercase() == address.to_lowercase()
+                    });
+                    if !dup {
+                        c.emails.push(RawValue {
+                            value: address,
+                            kind: kinds(p, NOT_KINDS),
+                            line: p.line,
+                        });
+                    }
+                }
+                Err(v) if v.trim().is_empty() => {}
+                Err(v) => card.warn(out, p.line, IssueKind::InvalidEmail { value: v }),
             }
         }
-        "NOTE" => c.note = non_empty(unescape(&text(p))),
+        "NOTE" => c.add_note(unescape(&text(p))),
         "CATEGORIES" => {
             for l in components(&text(p), ',') {
                 if !l.is_empty() && !c.labels.contains(&l) {

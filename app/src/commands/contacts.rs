@@ -248,6 +248,9 @@ fn show(ctx: &Ctx, id: &str) -> Result<()> {
     if let Some(o) = &c.organisation {
         println!("org:       {}", one_line(o));
     }
+    if let Some(t) = &c.title {
+        println!("title:     {}", one_line(t));
+    }
     for p in &c.phones {
         let kind = p
             .kind
@@ -263,6 +266,20 @@ fn show(ctx: &Ctx, id: &str) -> Result<()> {
             .map(|k| format!(" ({k})"))
             .unwrap_or_default();
         println!("email:     {}{kind}", e.address);
+    }
+    for a in &c.addresses {
+        let kind = a
+            .kind
+            .as_deref()
+            .map(|k| format!(" ({k})"))
+            .unwrap_or_default();
+        let parts: Vec<String> = a
+            .parts()
+            .iter()
+            .filter(|p| !p.is_empty())
+            .map(|p| one_line(p))
+            .collect();
+        println!("address:   {}{kind}", parts.join(", "));
     }
     if let Some(n) = &c.note {
         println!("note:      {}", n.replace('\n', " ⏎ "));
@@ -284,8 +301,8 @@ fn show(ctx: &Ctx, id: &str) -> Result<()> {
             .unwrap_or_default();
         let evidence = e
             .evidence
-            .as_deref()
-            .map(|v| format!("; evidence: {}", one_line(v)))
+            .as_ref()
+            .map(|v| format!("; evidence: {}", one_line(&v.to_string())))
             .unwrap_or_default();
         println!("  {} {}{purpose} ({}){evidence}", e.at, e.status, e.source);
     }

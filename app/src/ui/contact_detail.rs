@@ -219,7 +219,14 @@ fn show(ctx: &Ctx, id: String, navigate: bool) {
                         .collect::<String>()
                         .into(),
                     purpose: e.purpose.clone().unwrap_or_default().into(),
-                    evidence: e.evidence.clone().unwrap_or_default().into(),
+                    // Structured evidence (`kontor_contacts::Evidence`) in its English
+                    // rendering until the view has texts for its kinds.
+                    evidence: e
+                        .evidence
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default()
+                        .into(),
                 })
                 .collect();
             let matrix_id = contact.matrix_id.clone().unwrap_or_default();

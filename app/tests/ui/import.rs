@@ -13,8 +13,9 @@ use slint::{ComponentHandle, Model};
 
 const PASS: &str = "anna passphrase";
 
-/// Line numbers matter: the empty card starts on line 13, Vera's on line 23, and Carl's
-/// number on line 20 is not a valid one (a warning on his card, line 17).
+/// Line numbers matter: the empty card starts on line 13, Vera's on line 23, Carl's
+/// number on line 20 is not a valid one (a warning at that line), and Ben's and Erika's
+/// numbers (lines 4 and 10) have no country code (read as German: a warning each).
 const VCF: &str = "BEGIN:VCARD\nVERSION:3.0\nFN:Ben Kunde\nTEL;TYPE=CELL:0151 23456781\n\
 X-KONTOR-CONSENT:ja\nX-KONTOR-CONSENT-PURPOSE:Angebote per Chat\nEND:VCARD\n\
 BEGIN:VCARD\nVERSION:3.0\nFN:Tante Erika\nTEL:0171 7654321\nEND:VCARD\n\
@@ -98,7 +99,10 @@ pub fn import_wizard_previews_imports_reports_and_cancels() {
             .iter()
             .map(|p| (p.line, p.rejected))
             .collect();
-        assert_eq!(problems, [(13, true), (17, false), (23, true)]);
+        assert_eq!(
+            problems,
+            [(4, false), (10, false), (13, true), (20, false), (23, true)]
+        );
         assert!(shows_text(&app, "Line 13: rejected"));
         assert!(shows_text(&app, "unknown consent value “vielleicht”"));
         assert!(
@@ -114,7 +118,7 @@ pub fn import_wizard_previews_imports_reports_and_cancels() {
         .await;
         assert!(!iw.get_cancelled());
         assert_eq!((iw.get_added_work(), iw.get_added_private()), (1, 2));
-        assert_eq!((iw.get_rejected(), iw.get_warnings()), (2, 1));
+        assert_eq!((iw.get_rejected(), iw.get_warnings()), (2, 3));
         let rejected: Vec<_> = iw
             .get_report_problems()
             .iter()

@@ -41,8 +41,8 @@ fn grant_and_withdraw_move_between_books_with_history() {
         ]
     );
     assert_eq!(
-        stored.consent.history()[1].evidence.as_deref(),
-        Some("mündlich am Telefon")
+        stored.consent.history()[1].evidence,
+        Some("mündlich am Telefon".into())
     );
     assert!(matches!(
         m.book.withdraw(&c.id, None),

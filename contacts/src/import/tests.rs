@@ -1,5 +1,10 @@
+use std::sync::atomic::Ordering;
+
+use super::pipeline::PARSE_CHUNK;
 use super::*;
-use crate::model::NewContact;
+use crate::consent::{ConsentSource, ConsentStatus};
+use crate::model::{Book, Contact, NewContact};
+use crate::record::IssueKind;
 use crate::testutil::{PASS, mem_book, reopen};
 
 const VCF: &str = "BEGIN:VCARD\nVERSION:3.0\nFN:Anna Schmidt\nTEL;TYPE=CELL:0151 12345678\nEMAIL:anna@example.de\n\
@@ -32,20 +37,31 @@ fn consent_from_file_duplicates_rejects_and_warnings() {
         vec![Merge {
             line: 15,
             into: MergeTarget::Line(1),
-            matched: "tel"
+            matched: MatchedBy::Phone
         }]
     );
     assert_eq!(
         r.rejected.iter().map(|i| i.line).collect::<Vec<_>>(),
-        vec![27, 21]
+        vec![21, 27],
+        "in line order"
     );
-    assert!(r.rejected.iter().any(|i| i.message.contains("vielleicht")));
+    assert!(r.rejected.iter().any(|i| i.kind
+        == IssueKind::UnknownConsent {
+            value: "vielleicht".into()
+        }));
     assert_eq!(
         r.warnings,
-        vec![LineIssue {
-            line: 9,
-            message: "invalid phone number \"12\" kept as written".into()
-        }]
+        vec![
+            LineIssue::new(
+                4,
+                IssueKind::NationalNumberAssumedRegion {
+                    value: "0151 12345678".into(),
+                    region: Region::default()
+                }
+            ),
+            LineIssue::new(13, IssueKind::InvalidPhone { value: "12".into() }),
+        ],
+        "at the lines of the numbers"
     );
 
     let work = m.book.list(Book::Work).unwrap();
@@ -120,13 +136,11 @@ fn whole_file_decision() {
     // Carla's odd consent value does not matter with a whole-file decision.
     assert_eq!((r.added_work, r.added_private), (3, 0));
     assert!(
-        m.book.list(Book::Work).unwrap().iter().all(|c| c
-            .consent
-            .current()
+        m.book
+            .list(Book::Work)
             .unwrap()
-            .evidence
-            .as_deref()
-            == Some("Formulare 2024"))
+            .iter()
+            .all(|c| c.consent.current().unwrap().evidence == Some("Formulare 2024".into()))
     );
     let m = mem_book();
     let r = run(
@@ -294,12 +308,12 @@ BEGIN:VCARD\nFN:Frida Import\nTEL:0151 33333333\nEMAIL:Frida@Example.de\nX-KONTO
             Merge {
                 line: 1,
                 into: MergeTarget::Existing(emil.id.clone()),
-                matched: "tel"
+                matched: MatchedBy::Phone
             },
             Merge {
                 line: 6,
                 into: MergeTarget::Existing(frida.id.clone()),
-                matched: "email"
+                matched: MatchedBy::Email
             },
         ]
     );
@@ -378,13 +392,18 @@ fn large_file_merges_across_chunks_and_reports_in_order() {
         r.rejected.iter().map(|i| i.line).collect::<Vec<_>>(),
         vec![1, card_line(7), card_line(n - 1)]
     );
+    // At the line of the invalid number, the card's fourth.
     let warned: Vec<u64> = (0..n)
         .filter(|&i| odd_number(i) && !odd_consent.contains(&i))
-        .map(card_line)
+        .map(|i| card_line(i) + 3)
         .collect();
     assert_eq!(warned.len(), 5, "one in every chunk");
     assert_eq!(
-        r.warnings.iter().map(|w| w.line).collect::<Vec<_>>(),
+        r.warnings
+            .iter()
+            .filter(|w| matches!(w.kind, IssueKind::InvalidPhone { .. }))
+            .map(|w| w.line)
+            .collect::<Vec<_>>(),
         warned
     );
     // The duplicates of rejected cards are not merged but added.

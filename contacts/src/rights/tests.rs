@@ -55,9 +55,9 @@ fn vcard_export_round_trips_through_the_importer() {
     let r = &parsed.records[0];
     assert_eq!(r.name, c.display_name);
     assert_eq!(r.organisation.as_deref(), Some("Müller Bau GmbH"));
-    assert_eq!(r.phones[0].0, "+4915112345678");
-    assert_eq!(r.phones[1].0, "unbekannt 12");
-    assert_eq!(r.emails[0].0, "joerg@mueller-bau.de");
+    assert_eq!(r.phones[0].value, "+4915112345678");
+    assert_eq!(r.phones[1].value, "unbekannt 12");
+    assert_eq!(r.emails[0].value, "joerg@mueller-bau.de");
     assert_eq!(r.note, c.note);
     assert_eq!(r.consent.as_deref(), Some("granted"));
     assert_eq!(

@@ -1,4 +1,5 @@
 use super::*;
+use crate::record::{IssueKind, LineIssue, RawValue};
 
 const ANDROID_21: &str = "BEGIN:VCARD\r\n\
 VERSION:2.1\r\n\
@@ -29,15 +30,15 @@ fn android_21_quoted_printable_and_soft_breaks() {
     assert_eq!(a.name, "Jörg Müller");
     assert_eq!(a.line, 1);
     assert_eq!(
-        a.phones,
-        vec![
-            ("0151 1234567".into(), Some("cell".into())),
-            ("+49 30 1234567".into(), Some("home".into()))
+        a.phones.iter().map(RawValue::pair).collect::<Vec<_>>(),
+        [
+            ("0151 1234567", Some("cell")),
+            ("+49 30 1234567", Some("home"))
         ]
     );
     assert_eq!(
-        a.emails,
-        vec![("joerg@example.de".into(), Some("home".into()))]
+        a.emails.iter().map(RawValue::pair).collect::<Vec<_>>(),
+        [("joerg@example.de", Some("home"))]
     );
     assert_eq!(
         a.note.as_deref(),
@@ -63,12 +64,12 @@ CATEGORIES:Kunden,VIP\nX-KONTOR-CONSENT:granted\nX-KONTOR-CONSENT-EVIDENCE:Vertr
         Some("Schmidt & Söhne GmbH, Vertrieb")
     );
     assert_eq!(
-        a.phones,
-        vec![("+49 171 9876543".into(), Some("cell".into()))]
+        a.phones.iter().map(RawValue::pair).collect::<Vec<_>>(),
+        [("+49 171 9876543", Some("cell"))]
     );
     assert_eq!(
-        a.emails,
-        vec![("anna.schmidt@example.com".into(), Some("work".into()))]
+        a.emails.iter().map(RawValue::pair).collect::<Vec<_>>(),
+        [("anna.schmidt@example.com", Some("work"))]
     );
     assert_eq!(a.note.as_deref(), Some("Komma, Semikolon; neue\nZeile"));
     assert_eq!(a.labels, vec!["Kunden".to_owned(), "VIP".to_owned()]);
@@ -83,9 +84,8 @@ EMAIL:mailto:ayse@example.com.tr\r\nEND:VCARD\r\n";
     let p = parse(v.as_bytes());
     let a = &p.records[0];
     assert_eq!(a.name, "Ayşe Öztürk");
-    assert_eq!(a.phones[0].0, "+90-532-123-4567");
-    assert_eq!(a.phones[0].1.as_deref(), Some("cell"));
-    assert_eq!(a.emails[0].0, "ayse@example.com.tr");
+    assert_eq!(a.phones[0].pair(), ("+90-532-123-4567", Some("cell")));
+    assert_eq!(a.emails[0].value, "ayse@example.com.tr");
 }
 
 #[test]
@@ -106,20 +106,25 @@ fn rejects_and_warnings_carry_line_numbers() {
     let v = "junk before\nBEGIN:VCARD\nVERSION:3.0\nNOTE:only a note\nEND:VCARD\nBEGIN:VCARD\nFN:Ohne Ende\n\
 EMAIL:kaputt\nBEGIN:VCARD\nFN:Last\nTEL:+49 40 123456\n";
     let p = parse(v.as_bytes());
-    assert_eq!(
-        p.rejected,
-        vec![issue(
-            2,
-            "card has no name, organisation, phone number or e-mail"
-        )]
-    );
+    assert_eq!(p.rejected, vec![LineIssue::new(2, IssueKind::EmptyRecord)]);
+    // A BEGIN inside an open card starts a card inside it (AGENT style); at
+    // the end of the file both are closed, the inner one first.
     assert_eq!(
         p.records.iter().map(|r| r.line).collect::<Vec<_>>(),
-        vec![6, 9]
+        vec![9, 6]
     );
-    assert!(p.warnings.contains(&issue(8, "EMAIL without @ ignored")));
-    assert!(p.warnings.contains(&issue(6, "card has no END:VCARD")));
-    assert!(p.warnings.contains(&issue(9, "card has no END:VCARD")));
+    let invalid = IssueKind::InvalidEmail {
+        value: "kaputt".into(),
+    };
+    assert!(p.warnings.contains(&LineIssue::new(8, invalid)));
+    assert!(
+        p.warnings
+            .contains(&LineIssue::new(6, IssueKind::MissingEnd))
+    );
+    assert!(
+        p.warnings
+            .contains(&LineIssue::new(9, IssueKind::MissingEnd))
+    );
 }
 
 #[test]
@@ -185,4 +190,18 @@ proptest::proptest! {
     fn unescape_fast_path_agrees(s in "[a-zA-Zäß0-9 ,;:\\\\\u{0}\t\n]{0,40}") {
         proptest::prop_assert_eq!(unescape(&s), components(&s, '\u{0}').join(""));
     }
+}
+
+#[test]
+fn agent_on_one_line_starts_an_inner_card() {
+    let v = "BEGIN:VCARD\r\nFN:Outer\r\nAGENT:BEGIN:VCARD\r\nFN:Inner\r\nEND:VCARD\r\n\
+EMAIL:outer@example.de\r\nEND:VCARD\r\n";
+    let p = parse(v.as_bytes());
+    let names: Vec<_> = p.records.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["Inner", "Outer"]);
+    assert_eq!(p.records[1].emails[0].value, "outer@example.de");
+    assert_eq!(
+        p.warnings,
+        [LineIssue::new(3, IssueKind::NestedCard { outer_line: 1 })]
+    );
 }

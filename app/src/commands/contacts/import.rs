@@ -94,7 +94,7 @@ fn nothing_imported(r: &ImportReport) -> Option<Fail> {
             };
             format!(
                 "{} line {}: {}{more}; nothing was imported",
-                r.file, first.line, first.message
+                r.file, first.line, first.kind
             )
         }
         None => format!(
@@ -132,10 +132,10 @@ fn print_summary(r: &ImportReport) {
         );
     }
     for w in &r.warnings {
-        println!("  warning  line {}: {}", w.line, w.message);
+        println!("  warning  line {}: {}", w.line, w.kind);
     }
     for x in &r.rejected {
-        println!("  rejected line {}: {}", x.line, x.message);
+        println!("  rejected line {}: {}", x.line, x.kind);
     }
 }
 
@@ -220,7 +220,7 @@ fn phase(p: Phase) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kontor_contacts::LineIssue;
+    use kontor_contacts::{IssueKind, LineIssue};
 
     fn p(phase: Phase, done: usize, total: usize) -> Progress {
         Progress { phase, done, total }
@@ -248,13 +248,10 @@ mod tests {
                 .message
                 .contains("no contacts found")
         );
-        r.rejected.push(LineIssue {
-            line: 3,
-            message: "card has no name".into(),
-        });
+        r.rejected.push(LineIssue::new(3, IssueKind::EmptyRecord));
         let e = nothing_imported(&r).unwrap();
         assert!(
-            e.message.starts_with("x.vcf line 3: card has no name"),
+            e.message.starts_with("x.vcf line 3: record has no name"),
             "{e}"
         );
         r.added_private = 1;
