@@ -15,7 +15,7 @@ const PASS: &str = "anna passphrase";
 
 /// Line numbers matter: the empty card starts on line 13, Vera's on line 23, Carl's
 /// number on line 20 is not a valid one (a warning at that line), and Ben's and Erika's
-/// numbers (lines 4 and 10) have no country code (read as German: a warning each).
+/// numbers (lines 4 and 11) have no country code (read as German: a warning each).
 const VCF: &str = "BEGIN:VCARD\nVERSION:3.0\nFN:Ben Kunde\nTEL;TYPE=CELL:0151 23456781\n\
 X-KONTOR-CONSENT:ja\nX-KONTOR-CONSENT-PURPOSE:Angebote per Chat\nEND:VCARD\n\
 BEGIN:VCARD\nVERSION:3.0\nFN:Tante Erika\nTEL:0171 7654321\nEND:VCARD\n\
@@ -101,7 +101,7 @@ pub fn import_wizard_previews_imports_reports_and_cancels() {
             .collect();
         assert_eq!(
             problems,
-            [(4, false), (10, false), (13, true), (20, false), (23, true)]
+            [(4, false), (11, false), (13, true), (20, false), (23, true)]
         );
         assert!(shows_text(&app, "Line 13: rejected"));
         assert!(shows_text(&app, "unknown consent value “vielleicht”"));
