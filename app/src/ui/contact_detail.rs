@@ -7,11 +7,11 @@ use std::{
     sync::Arc,
 };
 
-use kontor_contacts::{Book, ConsentStatus, ContactBook};
+use kontor_contacts::{Address, Book, ConsentStatus, ContactBook, Evidence, ImportEvidence};
 use slint::{ComponentHandle, Model, SharedString};
 
 use super::{
-    AppWindow, ConsentKind, ConsentLine, ContactItem, Contacts, Screen, Session,
+    AppWindow, ConsentKind, ConsentLine, ContactItem, Contacts, EvidenceKind, Screen, Session,
     contacts::item,
     context::{Ctx, empty, list},
     file_picker, models,
@@ -174,6 +174,59 @@ fn export_dir(ctx: &Ctx) -> PathBuf {
     })
 }
 
+/// The evidence of a consent entry as data for the view, which words it per kind in
+/// the user's language (the library hands over kinds and values, never sentences).
+fn evidence_fields(e: Option<&Evidence>) -> ConsentLine {
+    let (kind, evidence, file, line) = match e {
+        None => (EvidenceKind::None, String::new(), String::new(), 0),
+        Some(Evidence::Text(t)) => (EvidenceKind::Text, t.clone(), String::new(), 0),
+        Some(Evidence::Import(ImportEvidence::DeclaredForFile { file, purpose })) => (
+            EvidenceKind::DeclaredForFile,
+            purpose.clone(),
+            file.clone(),
+            0,
+        ),
+        Some(Evidence::Import(ImportEvidence::FileValue { file, line, value })) => (
+            EvidenceKind::FileValue,
+            value.clone(),
+            file.clone(),
+            i32::try_from(*line).unwrap_or(i32::MAX),
+        ),
+    };
+    ConsentLine {
+        evidence_kind: kind,
+        evidence: evidence.into(),
+        evidence_file: file.into(),
+        evidence_line: line,
+        ..ConsentLine::default()
+    }
+}
+
+/// A postal address as people write it (German order: street, postcode and town),
+/// with its type label from the source first.
+pub(crate) fn address_block(a: &Address) -> String {
+    let town = [a.postal_code.as_str(), a.locality.as_str()]
+        .iter()
+        .filter(|p| !p.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ");
+    [
+        a.kind.as_deref().unwrap_or_default(),
+        &a.po_box,
+        &a.extended,
+        &a.street,
+        &town,
+        &a.region,
+        &a.country,
+    ]
+    .iter()
+    .filter(|p| !p.trim().is_empty())
+    .copied()
+    .collect::<Vec<_>>()
+    .join("\n")
+}
+
 fn kind(s: ConsentStatus) -> ConsentKind {
     match s {
         ConsentStatus::Granted => ConsentKind::Granted,
@@ -219,17 +272,16 @@ fn show(ctx: &Ctx, id: String, navigate: bool) {
                         .collect::<String>()
                         .into(),
                     purpose: e.purpose.clone().unwrap_or_default().into(),
-                    // Structured evidence (`kontor_contacts::Evidence`) in its English
-                    // rendering until the view has texts for its kinds.
-                    evidence: e
-                        .evidence
-                        .as_ref()
-                        .map(ToString::to_string)
-                        .unwrap_or_default()
-                        .into(),
+                    ..evidence_fields(e.evidence.as_ref())
                 })
                 .collect();
             let matrix_id = contact.matrix_id.clone().unwrap_or_default();
+            let title = contact.title.clone().unwrap_or_default();
+            let addresses: Vec<SharedString> = contact
+                .addresses
+                .iter()
+                .map(|a| address_block(a).into())
+                .collect();
             ctx.on_ui(move |w| {
                 let c = w.global::<Contacts>();
                 if c.get_selected().id != selected.id {
@@ -240,6 +292,8 @@ fn show(ctx: &Ctx, id: String, navigate: bool) {
                 c.set_selected_status(status);
                 c.set_selected_purpose(purpose.into());
                 c.set_selected_reach(reach.join("\n").into());
+                c.set_selected_title(title.into());
+                c.set_selected_addresses(list(addresses));
                 c.set_selected_history(list(history));
                 if navigate {
                     w.global::<Session>().set_screen(Screen::ContactDetail);
@@ -284,6 +338,8 @@ fn forget_selected(w: &AppWindow) {
     c.set_selected(ContactItem::default());
     c.set_selected_purpose(SharedString::new());
     c.set_selected_reach(SharedString::new());
+    c.set_selected_title(SharedString::new());
+    c.set_selected_addresses(empty::<SharedString>());
     c.set_selected_matrix_id(SharedString::new());
     c.set_selected_history(empty::<ConsentLine>());
     c.set_exported_file(SharedString::new());
@@ -307,12 +363,14 @@ impl View for ContactDetailController {
             .map(|l| format!("{}|{}|{}", l.at, l.purpose, l.evidence))
             .collect();
         format!(
-            "selected={}|{}|{} purpose={} reach={} matrix={} history={history:?} exported={}",
+            "selected={}|{}|{} purpose={} reach={} title={} addresses={} matrix={} history={history:?} exported={}",
             s.id,
             s.name,
             s.detail,
             c.get_selected_purpose(),
             c.get_selected_reach(),
+            c.get_selected_title(),
+            c.get_selected_addresses().row_count(),
             c.get_selected_matrix_id(),
             c.get_exported_file()
         )
@@ -322,6 +380,38 @@ impl View for ContactDetailController {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addresses_read_as_written_and_evidence_is_data() {
+        let a = Address {
+            kind: Some("work".into()),
+            street: "Hauptstraße 5".into(),
+            postal_code: "10115".into(),
+            locality: "Berlin".into(),
+            country: "Deutschland".into(),
+            ..Address::default()
+        };
+        assert_eq!(
+            address_block(&a),
+            "work\nHauptstraße 5\n10115 Berlin\nDeutschland"
+        );
+        let e = Evidence::Import(ImportEvidence::FileValue {
+            file: "kunden.vcf".into(),
+            line: 17,
+            value: "ja".into(),
+        });
+        let line = evidence_fields(Some(&e));
+        assert_eq!(line.evidence_kind, EvidenceKind::FileValue);
+        assert_eq!(
+            (
+                line.evidence_file.as_str(),
+                line.evidence_line,
+                line.evidence.as_str()
+            ),
+            ("kunden.vcf", 17, "ja")
+        );
+        assert_eq!(evidence_fields(None).evidence_kind, EvidenceKind::None);
+    }
 
     #[test]
     fn exports_are_private_and_never_replace_a_file_in_a_folder() {

@@ -21,14 +21,15 @@ use std::{
 
 use kontor_contacts::{
     ConsentMode, ConsentStatus, Format, ImportOptions, ImportPreview, ImportReport, IssueKind,
-    LineIssue, Phase, Progress, TextEncoding,
+    LineIssue, MatchedBy, MergeTarget, Phase, Progress, Region, TextEncoding,
 };
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel, Weak};
 
 use super::file_picker::Mode;
 use super::{
-    AppWindow, ConsentKind, Contacts, ImportConsent, ImportPhase, ImportProblem, ImportRow,
-    ImportStep, ImportWizard, ProblemKind, Session, context::Ctx, user_facing, view::View,
+    AppWindow, ConsentKind, Contacts, ErrorKind, ImportConsent, ImportMerge, ImportPhase,
+    ImportProblem, ImportRow, ImportStep, ImportWizard, ProblemKind, Session, context::Ctx,
+    user_facing, view::View,
 };
 use crate::service::import::{self as rules, percent};
 
@@ -46,15 +47,21 @@ pub(crate) fn wire(window: &AppWindow, ctx: &Ctx) -> Arc<ImportWizardController>
     {
         let ctx = ctx.clone();
         w.on_preview(move |path, consent, purpose| {
-            preview(&ctx, path.trim().into(), options(consent, &purpose))
+            let Some(opts) = options(&ctx, consent, &purpose) else {
+                return;
+            };
+            preview(&ctx, path.trim().into(), opts)
         });
     }
     {
         let (ctx, cancel) = (ctx.clone(), cancel.clone());
         w.on_start(move |path, consent, purpose| {
+            let Some(opts) = options(&ctx, consent, &purpose) else {
+                return;
+            };
             let flag = Arc::new(AtomicBool::new(false));
             *cancel.lock().unwrap_or_else(|p| p.into_inner()) = flag.clone();
-            start(&ctx, path.trim().into(), options(consent, &purpose), flag)
+            start(&ctx, path.trim().into(), opts, flag)
         });
     }
     {
@@ -126,13 +133,36 @@ impl View for ImportWizardController {
     }
 }
 
-fn options(consent: ImportConsent, purpose: &str) -> ImportOptions {
+/// The user's choices as import options, with the region the preview shows (blank: the
+/// book's default). `None` after telling the user, when the region is no country code.
+fn options(ctx: &Ctx, consent: ImportConsent, purpose: &str) -> Option<ImportOptions> {
     let consent = match consent {
         ImportConsent::FromFile => ConsentMode::FromFile,
         ImportConsent::Granted => ConsentMode::Granted,
         ImportConsent::None => ConsentMode::None,
     };
-    rules::options(consent, Some(purpose), None, None)
+    let typed = ctx
+        .weak
+        .upgrade()
+        .map(|w| {
+            w.global::<ImportWizard>()
+                .get_region()
+                .trim()
+                .to_uppercase()
+        })
+        .unwrap_or_default();
+    let region = if typed.is_empty() {
+        None
+    } else {
+        match typed.parse::<Region>() {
+            Ok(r) => Some(r),
+            Err(_) => {
+                ctx.fail(ErrorKind::InvalidInput);
+                return None;
+            }
+        }
+    };
+    Some(rules::options(consent, Some(purpose), None, region))
 }
 
 fn fail(weak: &Weak<AppWindow>, e: kontor_contacts::Error, step: ImportStep) {
@@ -175,6 +205,9 @@ struct PreviewView {
     to_private: i32,
     rows: Vec<ImportRow>,
     problems: Vec<ImportProblem>,
+    region: String,
+    national_numbers: i32,
+    merges: Vec<ImportMerge>,
 }
 
 impl From<&ImportPreview> for PreviewView {
@@ -205,6 +238,20 @@ impl From<&ImportPreview> for PreviewView {
                 })
                 .collect(),
             problems: problems(&p.rejected, &p.warnings),
+            region: p.region.code().to_owned(),
+            national_numbers: count(p.national_numbers),
+            merges: p
+                .merges
+                .iter()
+                .map(|m| ImportMerge {
+                    line: line(m.line),
+                    into_line: match m.into {
+                        MergeTarget::Line(l) => line(l),
+                        MergeTarget::Existing(_) => 0,
+                    },
+                    by_email: m.matched == MatchedBy::Email,
+                })
+                .collect(),
         }
     }
 }
@@ -220,6 +267,9 @@ impl PreviewView {
         iw.set_to_private(self.to_private);
         iw.set_rows(ModelRc::from(Rc::new(VecModel::from(self.rows))));
         iw.set_problems(ModelRc::from(Rc::new(VecModel::from(self.problems))));
+        iw.set_region(self.region.into());
+        iw.set_national_numbers(self.national_numbers);
+        iw.set_merges(ModelRc::from(Rc::new(VecModel::from(self.merges))));
         iw.set_busy(false);
         iw.set_step(ImportStep::Preview);
     }
@@ -254,35 +304,40 @@ fn problems(rejected: &[LineIssue], warnings: &[LineIssue]) -> Vec<ImportProblem
 }
 
 fn problem(issue: &LineIssue, rejected: bool) -> ImportProblem {
-    let (kind, detail) = classify(&issue.kind);
+    let (kind, detail, extra) = classify(&issue.kind);
     ImportProblem {
         line: line(issue.line),
         kind,
         detail: detail.into(),
+        extra: extra.into(),
         rejected,
     }
 }
 
-/// The view's kind of a parser or importer issue and the value it names, so the view
-/// can say it in the user's language. Kinds the view has no text for yet (a national
-/// number read with the default region, a nested card) are `Other` with the library's
-/// English text as detail: shown untranslated rather than lost.
-pub(crate) fn classify(kind: &IssueKind) -> (ProblemKind, String) {
+/// The view's kind of a parser or importer issue and the values it names, so the view
+/// can say it in the user's language (the library hands over kinds and data).
+pub(crate) fn classify(kind: &IssueKind) -> (ProblemKind, String, String) {
+    let none = String::new;
     match kind {
-        IssueKind::EmptyRecord => (ProblemKind::EmptyRecord, String::new()),
-        IssueKind::UnknownConsent { value } => (ProblemKind::UnknownConsent, value.clone()),
-        IssueKind::InvalidPhone { value } => (ProblemKind::InvalidPhone, value.clone()),
-        IssueKind::MissingEnd => (ProblemKind::MissingEnd, String::new()),
-        IssueKind::StrayEnd => (ProblemKind::StrayEnd, String::new()),
-        IssueKind::EmptyPhone => (ProblemKind::EmptyPhone, String::new()),
-        IssueKind::InvalidEmail { value } => (ProblemKind::BadEmail, value.clone()),
-        IssueKind::BadHeader => (ProblemKind::BadHeader, String::new()),
+        IssueKind::EmptyRecord => (ProblemKind::EmptyRecord, none(), none()),
+        IssueKind::UnknownConsent { value } => (ProblemKind::UnknownConsent, value.clone(), none()),
+        IssueKind::InvalidPhone { value } => (ProblemKind::InvalidPhone, value.clone(), none()),
+        IssueKind::MissingEnd => (ProblemKind::MissingEnd, none(), none()),
+        IssueKind::StrayEnd => (ProblemKind::StrayEnd, none(), none()),
+        IssueKind::EmptyPhone => (ProblemKind::EmptyPhone, none(), none()),
+        IssueKind::InvalidEmail { value } => (ProblemKind::BadEmail, value.clone(), none()),
+        IssueKind::BadHeader => (ProblemKind::BadHeader, none(), none()),
         IssueKind::UnreadableHeader { detail } | IssueKind::UnreadableRow { detail } => {
-            (ProblemKind::Unreadable, detail.clone())
+            (ProblemKind::Unreadable, detail.clone(), none())
         }
-        IssueKind::NoCards { encoding } => (ProblemKind::Unreadable, encoding.to_string()),
-        IssueKind::NationalNumberAssumedRegion { .. } | IssueKind::NestedCard { .. } => {
-            (ProblemKind::Other, kind.to_string())
+        IssueKind::NoCards { encoding } => (ProblemKind::NoCards, encoding.to_string(), none()),
+        IssueKind::NationalNumberAssumedRegion { value, region } => (
+            ProblemKind::NationalNumber,
+            value.clone(),
+            region.code().to_owned(),
+        ),
+        IssueKind::NestedCard { outer_line } => {
+            (ProblemKind::NestedCard, outer_line.to_string(), none())
         }
     }
 }
@@ -418,13 +473,35 @@ mod tests {
         }
         assert_eq!(
             classify(&IssueKind::InvalidPhone { value: "12".into() }),
-            (ProblemKind::InvalidPhone, "12".to_owned())
+            (ProblemKind::InvalidPhone, "12".to_owned(), String::new())
         );
         assert_eq!(
             classify(&IssueKind::UnknownConsent {
                 value: "vielleicht".into()
             }),
-            (ProblemKind::UnknownConsent, "vielleicht".to_owned())
+            (
+                ProblemKind::UnknownConsent,
+                "vielleicht".to_owned(),
+                String::new()
+            )
+        );
+        // Every kind the library knows has a text of its own in the view.
+        let region: Region = "AT".parse().unwrap();
+        let national = IssueKind::NationalNumberAssumedRegion {
+            value: "0664 1234567".into(),
+            region,
+        };
+        assert_eq!(
+            classify(&national),
+            (
+                ProblemKind::NationalNumber,
+                "0664 1234567".to_owned(),
+                "AT".to_owned()
+            )
+        );
+        assert_eq!(
+            classify(&IssueKind::NestedCard { outer_line: 3 }).0,
+            ProblemKind::NestedCard
         );
     }
 

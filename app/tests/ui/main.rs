@@ -24,6 +24,7 @@ mod discovery_off;
 mod file_picker;
 mod files;
 mod import;
+mod import_fidelity;
 mod language;
 mod lock;
 mod open;
@@ -79,6 +80,10 @@ const STORIES: &[(&str, fn())] = &[
     (
         "import::import_wizard_previews_imports_reports_and_cancels",
         import::import_wizard_previews_imports_reports_and_cancels,
+    ),
+    (
+        "import_fidelity::preview_names_region_and_merges_detail_shows_address_and_evidence",
+        import_fidelity::preview_names_region_and_merges_detail_shows_address_and_evidence,
     ),
     (
         "language::language_switches_at_run_time",
