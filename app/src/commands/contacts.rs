@@ -18,7 +18,7 @@ use std::{
 };
 
 use anyhow::{Context, Result};
-use kontor::service::{fs, kdf};
+use kontor::service::{export, fs, kdf};
 use kontor_contacts::{Book, ConsentStatus, Contact, ContactBook};
 use serde::Serialize;
 use serde_json::json;
@@ -375,10 +375,13 @@ fn withdraw(ctx: &Ctx, id: &str, evidence: Option<&str>) -> Result<()> {
 fn export(ctx: &Ctx, id: &str, format: ExportFormat, out: Option<&Path>) -> Result<()> {
     let contacts = existing_book(ctx)?;
     let (_, c) = contacts.get(id)?;
-    let (name, content) = match format {
-        ExportFormat::Json => ("json", contacts.export_json(&c.id)?),
-        ExportFormat::Vcard => ("vcard", contacts.export_vcard(&c.id)?),
+    // The formats are the service's (one rule with the app); clap already refused
+    // any other name.
+    let (name, format) = match format {
+        ExportFormat::Json => ("json", export::ExportFormat::Json),
+        ExportFormat::Vcard => ("vcard", export::ExportFormat::Vcard),
     };
+    let content = format.render(&contacts, &c.id)?;
     emit(ctx, name, content, out, json!({ "id": c.id }))?;
     if out.is_some() && !ctx.json {
         println!("exported {} ({}) as {name}", c.display_name, c.id);
