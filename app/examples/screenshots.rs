@@ -8,10 +8,10 @@ use std::{path::PathBuf, rc::Rc};
 use i_slint_backend_testing::{TestingBackend, TestingBackendOptions};
 use kontor::ui::{
     AppWindow, ChatItem, Chats, ConsentKind, ConsentLine, ContactItem, Contacts, Conversation,
-    Delivery, DeviceItem, EmojiItem, ErrorKind, FilePicker, FileType, ImportConsent, ImportPhase,
-    ImportProblem, ImportRow, ImportStep, ImportWizard, MessageItem, MessageKind, Notices,
-    PickerEntry, PickerMode, Prefs, ProblemKind, RecoveryState, SasState, Screen, Session,
-    VerifyPrompt,
+    Delivery, DeviceItem, EmojiItem, ErrorKind, EvidenceKind, FilePicker, FileType, ImportConsent,
+    ImportMerge, ImportPhase, ImportProblem, ImportRow, ImportStep, ImportWizard, MessageItem,
+    MessageKind, Notices, PickerEntry, PickerMode, Prefs, ProblemKind, RecoveryState, SasState,
+    Screen, Session, VerifyPrompt,
 };
 use kontor::ui::{
     Language,
@@ -375,28 +375,31 @@ fn fill(ui: &AppWindow) {
     k.set_selected_status(ConsentKind::Granted);
     k.set_selected_purpose("Terminabsprachen und Angebote per Chat".into());
     k.set_selected_reach("+4915112345678\nben.hoffmann@example.org".into());
-    let line = |kind, at: &str, purpose: &str, evidence: &str| ConsentLine {
-        kind,
-        at: at.into(),
-        purpose: purpose.into(),
-        evidence: evidence.into(),
-    };
     let history = vec![
-        line(
-            ConsentKind::None,
-            "2025-02-10 09:12",
-            "",
-            "Import kunden.vcf, Zeile 4",
-        ),
-        line(
-            ConsentKind::Granted,
-            "2025-03-01 16:40",
-            "Terminabsprachen und Angebote per Chat",
-            "Unterschriebenes Formular, Ordner 2025",
-        ),
+        ConsentLine {
+            kind: ConsentKind::None,
+            at: "2025-02-10 09:12".into(),
+            evidence_kind: EvidenceKind::FileValue,
+            evidence: "nein".into(),
+            evidence_file: "kunden.vcf".into(),
+            evidence_line: 4,
+            ..ConsentLine::default()
+        },
+        ConsentLine {
+            kind: ConsentKind::Granted,
+            at: "2025-03-01 16:40".into(),
+            purpose: "Terminabsprachen und Angebote per Chat".into(),
+            evidence_kind: EvidenceKind::Text,
+            evidence: "Unterschriebenes Formular, Ordner 2025".into(),
+            ..ConsentLine::default()
+        },
     ];
     k.set_selected_history(ModelRc::from(Rc::new(VecModel::from(history))));
     k.set_selected_matrix_id("@ben:praxis-berger.de".into());
+    k.set_selected_title("Physiotherapeut".into());
+    k.set_selected_addresses(ModelRc::from(Rc::new(VecModel::from(vec![
+        slint::SharedString::from("work\nLindenstraße 12\n04109 Leipzig"),
+    ]))));
     k.set_export_path("/home/anna/Downloads".into());
     k.set_discovery_looked_up(3);
     k.set_discovery_found(1);
@@ -427,13 +430,26 @@ fn fill(ui: &AppWindow) {
         line,
         kind,
         detail: detail.into(),
+        extra: if kind == ProblemKind::NationalNumber {
+            "DE".into()
+        } else {
+            Default::default()
+        },
         rejected,
     };
     let problems = vec![
         problem(35, ProblemKind::UnknownConsent, "vielleicht", true),
-        problem(112, ProblemKind::InvalidPhone, "\"0171 12\"", false),
+        problem(112, ProblemKind::InvalidPhone, "0171 12", false),
+        problem(118, ProblemKind::NationalNumber, "0341 2345678", false),
         problem(1290, ProblemKind::EmptyRecord, "", true),
     ];
+    w.set_region("DE".into());
+    w.set_national_numbers(41);
+    w.set_merges(ModelRc::from(Rc::new(VecModel::from(vec![ImportMerge {
+        line: 140,
+        into_line: 9,
+        by_email: true,
+    }]))));
     w.set_problems(ModelRc::from(Rc::new(VecModel::from(problems.clone()))));
     w.set_added_work(36);
     w.set_added_private(171);
