@@ -6,8 +6,8 @@
 //! runtime, never on the UI thread; zbus drives its socket on its own executor thread,
 //! so it does not care which runtime awaits it.
 //!
-//! What the notification says is decided in `settings.rs` ([`super::settings::notice_for`]
-//! and [`super::settings::desktop_name`]); this module only delivers it, and reports
+//! What the notification says is decided in `notices.rs` (`notice_for` and
+//! `desktop_name`); this module only delivers it, and reports
 //! failure (no session bus, no notification server, no answer) so the caller can show
 //! the in-app notice instead. Errors carry no notification text.
 //!

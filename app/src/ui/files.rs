@@ -15,16 +15,14 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use kontor_core::{CancellationToken, MessageBody};
+use kontor_core::CancellationToken;
 use slint::ComponentHandle;
 
 use super::{
-    AppWindow, Conversation, ErrorKind, FileType,
+    AppWindow, Conversation, ErrorKind,
     context::Ctx,
     file_picker::{self, Mode},
-    format::Language,
     timeline::Timeline,
-    units,
 };
 
 /// The file actions of the open conversation.
@@ -80,44 +78,6 @@ pub(crate) fn wire(window: &AppWindow, ctx: &Ctx, timeline: &Arc<Timeline>) -> A
         }
     });
     me
-}
-
-/// What an attachment card shows besides the name: the size from the event ("" when the
-/// sender gave none), the badge on its tile, and the type that colours the tile.
-pub fn card(body: &MessageBody, lang: Language) -> (String, String, FileType) {
-    match body {
-        MessageBody::File {
-            name, mime, size, ..
-        } => (
-            size.map(|s| units::human_size(s, lang)).unwrap_or_default(),
-            units::badge(name),
-            file_type(name, mime.as_deref()),
-        ),
-        _ => (String::new(), String::new(), FileType::Other),
-    }
-}
-
-/// The kind of file, from its MIME type where that says enough, else its extension.
-pub fn file_type(name: &str, mime: Option<&str>) -> FileType {
-    let mime = mime.unwrap_or_default().to_ascii_lowercase();
-    if mime.starts_with("image/") {
-        return FileType::Image;
-    }
-    if mime == "application/pdf" {
-        return FileType::Pdf;
-    }
-    let ext = name
-        .rsplit_once('.')
-        .map(|(_, e)| e.to_ascii_lowercase())
-        .unwrap_or_default();
-    match ext.as_str() {
-        "pdf" => FileType::Pdf,
-        "doc" | "docx" | "odt" | "rtf" | "txt" | "md" => FileType::Document,
-        "xls" | "xlsx" | "ods" | "csv" => FileType::Spreadsheet,
-        "png" | "jpg" | "jpeg" | "gif" | "webp" | "heic" | "svg" => FileType::Image,
-        "zip" | "gz" | "tgz" | "7z" | "rar" | "tar" | "xz" => FileType::Archive,
-        _ => FileType::Other,
-    }
 }
 
 impl Files {
@@ -333,40 +293,6 @@ fn set_mode(_path: &Path, _mode: u32) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cards_show_size_badge_and_type_per_language() {
-        let body = MessageBody::File {
-            name: "angebot-2025.pdf".into(),
-            mime: Some("application/pdf".into()),
-            size: Some(1_234_567),
-            encrypted: true,
-        };
-        assert_eq!(
-            card(&body, Language::German),
-            ("1,2 MB".into(), "PDF".into(), FileType::Pdf)
-        );
-        assert_eq!(card(&body, Language::English).0, "1.2 MB");
-        let unknown = MessageBody::File {
-            name: "notiz".into(),
-            mime: None,
-            size: None,
-            encrypted: true,
-        };
-        assert_eq!(
-            card(&unknown, Language::English),
-            (String::new(), String::new(), FileType::Other)
-        );
-    }
-
-    #[test]
-    fn file_types() {
-        assert_eq!(file_type("x.bin", Some("image/png")), FileType::Image);
-        assert_eq!(file_type("Kalkulation.XLSX", None), FileType::Spreadsheet);
-        assert_eq!(file_type("brief.odt", None), FileType::Document);
-        assert_eq!(file_type("fotos.zip", None), FileType::Archive);
-        assert_eq!(file_type("README", None), FileType::Other);
-    }
 
     #[test]
     fn names_from_senders_stay_inside_the_cache() {

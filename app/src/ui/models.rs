@@ -9,7 +9,7 @@ use kontor_core::{Message, MessageBody, SendState};
 use slint::{Model, SharedString, VecModel};
 
 use super::format::{Language, local_time_label};
-use super::{ChatItem, Delivery, MessageItem, MessageKind};
+use super::{ChatItem, Delivery, FileType, MessageItem, MessageKind, units};
 
 /// How a core message body is shown: its kind and the text that goes with it.
 pub fn body_view(body: &MessageBody) -> (MessageKind, String) {
@@ -33,7 +33,7 @@ pub fn delivery(state: &SendState) -> Delivery {
 /// One bubble for a core message.
 pub fn message_item(m: &Message, lang: Language) -> MessageItem {
     let (kind, text) = body_view(&m.body);
-    let (size, badge, file_type) = super::files::card(&m.body, lang);
+    let (size, badge, file_type) = card(&m.body, lang);
     let key = if m.own {
         m.transaction_id.clone().or_else(|| m.event_id.clone())
     } else {
@@ -190,9 +190,81 @@ pub fn initial(name: &str) -> SharedString {
         .into()
 }
 
+/// What an attachment card shows besides the name: the size from the event ("" when the
+/// sender gave none), the badge on its tile, and the type that colours the tile.
+pub fn card(body: &MessageBody, lang: Language) -> (String, String, FileType) {
+    match body {
+        MessageBody::File {
+            name, mime, size, ..
+        } => (
+            size.map(|s| units::human_size(s, lang)).unwrap_or_default(),
+            units::badge(name),
+            file_type(name, mime.as_deref()),
+        ),
+        _ => (String::new(), String::new(), FileType::Other),
+    }
+}
+
+/// The kind of file, from its MIME type where that says enough, else its extension.
+pub fn file_type(name: &str, mime: Option<&str>) -> FileType {
+    let mime = mime.unwrap_or_default().to_ascii_lowercase();
+    if mime.starts_with("image/") {
+        return FileType::Image;
+    }
+    if mime == "application/pdf" {
+        return FileType::Pdf;
+    }
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "pdf" => FileType::Pdf,
+        "doc" | "docx" | "odt" | "rtf" | "txt" | "md" => FileType::Document,
+        "xls" | "xlsx" | "ods" | "csv" => FileType::Spreadsheet,
+        "png" | "jpg" | "jpeg" | "gif" | "webp" | "heic" | "svg" => FileType::Image,
+        "zip" | "gz" | "tgz" | "7z" | "rar" | "tar" | "xz" => FileType::Archive,
+        _ => FileType::Other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cards_show_size_badge_and_type_per_language() {
+        let body = MessageBody::File {
+            name: "angebot-2025.pdf".into(),
+            mime: Some("application/pdf".into()),
+            size: Some(1_234_567),
+            encrypted: true,
+        };
+        assert_eq!(
+            card(&body, Language::German),
+            ("1,2 MB".into(), "PDF".into(), FileType::Pdf)
+        );
+        assert_eq!(card(&body, Language::English).0, "1.2 MB");
+        let unknown = MessageBody::File {
+            name: "notiz".into(),
+            mime: None,
+            size: None,
+            encrypted: true,
+        };
+        assert_eq!(
+            card(&unknown, Language::English),
+            (String::new(), String::new(), FileType::Other)
+        );
+    }
+
+    #[test]
+    fn file_types() {
+        assert_eq!(file_type("x.bin", Some("image/png")), FileType::Image);
+        assert_eq!(file_type("Kalkulation.XLSX", None), FileType::Spreadsheet);
+        assert_eq!(file_type("brief.odt", None), FileType::Document);
+        assert_eq!(file_type("fotos.zip", None), FileType::Archive);
+        assert_eq!(file_type("README", None), FileType::Other);
+    }
 
     fn msg(room: &str, event: Option<&str>, own: bool, text: &str) -> Message {
         Message {
