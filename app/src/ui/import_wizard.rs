@@ -327,8 +327,10 @@ pub(crate) fn classify(kind: &IssueKind) -> (ProblemKind, String, String) {
         IssueKind::EmptyPhone => (ProblemKind::EmptyPhone, none(), none()),
         IssueKind::InvalidEmail { value } => (ProblemKind::BadEmail, value.clone(), none()),
         IssueKind::BadHeader => (ProblemKind::BadHeader, none(), none()),
+        // The CSV reader's own words are English and technical: logged, not shown.
         IssueKind::UnreadableHeader { detail } | IssueKind::UnreadableRow { detail } => {
-            (ProblemKind::Unreadable, detail.clone(), none())
+            tracing::debug!("unreadable CSV line: {detail}");
+            (ProblemKind::Unreadable, none(), none())
         }
         IssueKind::NoCards { encoding } => (ProblemKind::NoCards, encoding.to_string(), none()),
         IssueKind::NationalNumberAssumedRegion { value, region } => (
