@@ -1,0 +1,23 @@
+//! Quotes as business objects (issue 11, first part): the arithmetic and the rules, no
+//! I/O. A quote is written in Kontor, checked here field by field before anything is
+//! rendered or sent, and its totals are computed here the way a German invoice needs:
+//!
+//! - money is integer cents ([`Money`]), never floating point;
+//! - quantities have at most two decimals (hundredths);
+//! - a line's net is quantity × unit price, rounded half up to the cent;
+//! - VAT is computed **per rate on the net sum of that rate** and rounded half up to the
+//!   cent (not per line: that is what § 14 UStG invoices and tax advisers expect);
+//! - a small business (§ 19 UStG) charges no VAT and must say so ([`SMALL_BUSINESS_NOTE`]).
+//!
+//! Rendering (PDF), sending, answers and sync are other parts of issue 11 and build on
+//! these types.
+
+mod money;
+mod number;
+mod quote;
+
+pub use money::{Money, MoneyError, Quantity};
+pub use number::{NumberError, QuoteNumber};
+pub use quote::{
+    Date, Discount, FieldError, LineItem, Quote, RateTotal, SMALL_BUSINESS_NOTE, Totals, VatRate,
+};
