@@ -207,11 +207,8 @@ impl Demo {
             self.anna.clone(),
             self.book.take(),
         )?;
-        if let Some(url) = &self.identity_server {
-            app.window
-                .global::<crate::ui::Contacts>()
-                .set_identity_server(url.as_str().into());
-        }
+        // The demo's Sydent, for this run (the saved settings stay as they are).
+        app.set_identity_server(self.identity_server.clone());
         // Ctrl-C in the terminal closes the window the normal way, so the cleanup in
         // `stop` (customer, clients, servers, demo data) runs as when the window is closed.
         self.runtime.spawn(async {

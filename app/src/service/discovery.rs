@@ -47,27 +47,42 @@ pub fn gate(
     precedence(explicit, settings, env).ok_or(ServiceError::NoIdentityServer)
 }
 
-/// Looks the *work* book up at `server`: the homeserver vouches for the account with an
-/// OpenID token; the identity server sees only hashes of consented contacts (the type
-/// `&WorkBook` keeps private contacts out of reach). Call [`gate`] first.
+/// Asks the homeserver for an OpenID token that vouches for the account at the identity
+/// server, converted field by field in this one place (the two crates do not depend on
+/// each other).
+pub async fn token(kontor: &Kontor) -> Result<OpenIdToken, ServiceError> {
+    let token = kontor.openid_token().await.map_err(ServiceError::Core)?;
+    Ok(OpenIdToken {
+        access_token: token.access_token,
+        token_type: token.token_type,
+        matrix_server_name: token.matrix_server_name,
+        expires_in: token.expires_in,
+    })
+}
+
+/// Looks the *work* book up at `server` with `token`: the identity server sees only
+/// hashes of consented contacts (the type `&WorkBook` keeps private contacts out of
+/// reach). Needs no account, so it can run where the account must not be held (a
+/// blocking thread that sign-out cannot cancel). Call [`gate`] first.
+pub async fn lookup(
+    work: &WorkBook,
+    server: &str,
+    token: &OpenIdToken,
+) -> Result<DiscoveryReport, ServiceError> {
+    let service = HttpIdentityService::new(server).map_err(ServiceError::Contacts)?;
+    Discovery::new(service)
+        .run(work, token)
+        .await
+        .map_err(ServiceError::Contacts)
+}
+
+/// [`token`] then [`lookup`] (the CLI, which holds its account for the whole command).
 pub async fn run(
     kontor: &Kontor,
     work: &WorkBook,
     server: &str,
 ) -> Result<DiscoveryReport, ServiceError> {
-    let service = HttpIdentityService::new(server).map_err(ServiceError::Contacts)?;
-    let token = kontor.openid_token().await.map_err(ServiceError::Core)?;
-    // Field by field, in this one place: the two crates do not depend on each other.
-    let token = OpenIdToken {
-        access_token: token.access_token,
-        token_type: token.token_type,
-        matrix_server_name: token.matrix_server_name,
-        expires_in: token.expires_in,
-    };
-    Discovery::new(service)
-        .run(work, &token)
-        .await
-        .map_err(ServiceError::Contacts)
+    lookup(work, server, &token(kontor).await?).await
 }
 
 #[cfg(test)]

@@ -69,6 +69,9 @@ pub struct LoginFailed {
     /// the passphrase, so the user goes back to unlocking. `false`: the profile this
     /// attempt created was removed, so a retry may choose another passphrase.
     pub back_to_unlock: bool,
+    /// The homeserver was asked (else the profile could not even be opened: the user
+    /// stays where the passphrase is typed).
+    pub attempted: bool,
 }
 
 /// The one owner of an account (see the module docs).
@@ -78,7 +81,13 @@ pub struct Service {
     account: Owner<Kontor>,
     profile: Mutex<Option<Profile>>,
     book: Mutex<Option<Arc<ContactBook>>>,
-    settings: Mutex<Settings>,
+    /// Shared with the saves that run later (they write the newest value).
+    settings: Arc<Mutex<Settings>>,
+    /// An identity server chosen for this run (the demo's Sydent, a test's): it wins
+    /// over the environment and the settings, as the CLI's `--identity-server` does.
+    identity_server: Mutex<Option<String>>,
+    /// One settings save at a time, each writing the newest settings.
+    saving: Arc<tokio::sync::Mutex<()>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -94,7 +103,9 @@ impl Service {
             account: Owner::default(),
             profile: Mutex::new(None),
             book: Mutex::new(None),
-            settings: Mutex::new(Settings::default()),
+            settings: Arc::new(Mutex::new(Settings::default())),
+            identity_server: Mutex::new(None),
+            saving: Arc::default(),
         })
     }
 
@@ -203,6 +214,7 @@ impl Service {
                     .map_err(|error| LoginFailed {
                         error,
                         back_to_unlock: false,
+                        attempted: false,
                     })?;
                 self.open_book(passphrase).await;
                 p
@@ -220,6 +232,7 @@ impl Service {
                 Err(LoginFailed {
                     error: e.into(),
                     back_to_unlock: !created,
+                    attempted: true,
                 })
             }
         }
@@ -330,8 +343,14 @@ impl Service {
             f(&mut cur);
             cur.clone()
         };
-        let (dir, copy) = (self.config.data_dir.clone(), settings.clone());
+        // Saves run one at a time and each writes the settings as they are when its turn
+        // comes: two quick changes never race for the file, and the last one is kept.
+        let dir = self.config.data_dir.clone();
+        let saving = self.saving.clone();
+        let shared = self.settings.clone();
         let save = async move {
+            let _turn = saving.lock().await;
+            let copy = lock(&shared).clone();
             tokio::task::spawn_blocking(move || settings::save(&dir, &copy))
                 .await
                 .map_err(|_| ServiceError::Crashed)?
@@ -340,10 +359,28 @@ impl Service {
         (settings, save)
     }
 
+    /// Chooses an identity server for this run (`None`: back to the environment and the
+    /// settings). It wins over both, like the CLI's `--identity-server`.
+    pub fn set_identity_server(&self, server: Option<String>) {
+        *lock(&self.identity_server) = server.filter(|s| !s.trim().is_empty());
+    }
+
+    /// The identity server discovery would ask, whether or not discovery is on (what the
+    /// contacts screen names): this run's choice, the environment, the settings.
+    pub fn identity_server(&self) -> Option<String> {
+        let chosen = lock(&self.identity_server).clone();
+        discovery::precedence(chosen.as_deref(), &self.settings(), |k| {
+            std::env::var(k).ok()
+        })
+    }
+
     /// The identity server discovery may use now (the gate, [`discovery::gate`]):
-    /// `explicit` is a server chosen for this run.
+    /// `explicit` is a server chosen for this call, else this run's choice counts.
     pub fn discovery_server(&self, explicit: Option<&str>) -> Result<String> {
-        discovery::gate(explicit, &self.settings(), |k| std::env::var(k).ok())
+        let chosen = lock(&self.identity_server).clone();
+        discovery::gate(explicit.or(chosen.as_deref()), &self.settings(), |k| {
+            std::env::var(k).ok()
+        })
     }
 
     /// Contact discovery of the work book. The gate is checked first: switched off, it
@@ -354,10 +391,20 @@ impl Service {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let server2 = server.clone();
         let started = self.spawn(move |kontor| async move {
-            // The lookups write found Matrix ids into the work book (sled, blocking).
+            let token = match discovery::token(&kontor).await {
+                Ok(t) => t,
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            };
+            // Only the token and the book go to the blocking thread (the lookups write
+            // found Matrix ids into the work book: sled, blocking). The account stays in
+            // this tracked task, so a sign-out meanwhile is not kept from deleting it.
+            drop(kontor);
             let rt = Handle::current();
             let run = tokio::task::spawn_blocking(move || {
-                rt.block_on(discovery::run(&kontor, book.work(), &server2))
+                rt.block_on(discovery::lookup(book.work(), &server2, &token))
             });
             let _ = tx.send(run.await.map_err(|_| ServiceError::Crashed).and_then(|r| r));
         });
@@ -409,6 +456,43 @@ mod tests {
         again.load_settings().await;
         assert!(matches!(
             again.discovery_server(None),
+            Err(ServiceError::DiscoveryOff)
+        ));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn quick_changes_are_all_saved_and_the_last_one_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let svc = service(dir.path());
+        let saves: Vec<_> = (1..=6u32)
+            .map(|m| svc.change_settings(move |s| s.idle_lock_minutes = m).1)
+            .collect();
+        for save in saves {
+            save.await.expect("every save succeeds");
+        }
+        let again = service(dir.path());
+        assert_eq!(again.load_settings().await.0.idle_lock_minutes, 6);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn this_runs_identity_server_wins_and_the_gate_still_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let svc = service(dir.path());
+        let (_, save) =
+            svc.change_settings(|s| s.identity_server = Some("https://saved.example".into()));
+        save.await.unwrap();
+        svc.set_identity_server(Some("http://127.0.0.1:9".into()));
+        assert_eq!(svc.identity_server().as_deref(), Some("http://127.0.0.1:9"));
+        assert_eq!(svc.discovery_server(None).unwrap(), "http://127.0.0.1:9");
+        svc.set_identity_server(None);
+        assert_eq!(svc.discovery_server(None).unwrap(), "https://saved.example");
+        svc.change_settings(|s| s.discovery = false)
+            .1
+            .await
+            .unwrap();
+        svc.set_identity_server(Some("http://127.0.0.1:9".into()));
+        assert!(matches!(
+            svc.discovery_server(None),
             Err(ServiceError::DiscoveryOff)
         ));
     }

@@ -70,15 +70,16 @@ impl<T: Send + Sync + 'static> Owner<T> {
         F: FnOnce(Arc<T>) -> Fut,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let (value, tasks, cancel) = {
-            let slot = lock(&self.slot);
-            let Some(value) = slot.value.clone() else {
-                return false;
-            };
-            (value, slot.tasks.clone(), slot.cancel.clone())
+        // Spawned while the slot is locked: a `close` cannot slip in between taking the
+        // value and tracking the task (it would then wait for an empty tracker and
+        // return while this task still held the value).
+        let slot = lock(&self.slot);
+        let Some(value) = slot.value.clone() else {
+            return false;
         };
+        let cancel = slot.cancel.clone();
         let work = f(value);
-        tasks.spawn_on(
+        slot.tasks.spawn_on(
             async move {
                 tokio::select! {
                     () = cancel.cancelled() => {}

@@ -283,6 +283,9 @@ fn show(ctx: &Ctx, id: String, navigate: bool) {
                 .map(|a| address_block(a).into())
                 .collect();
             ctx.on_ui(move |w| {
+                if w.global::<super::Lock>().get_locked() {
+                    return; // finished after the lock: shows nothing
+                }
                 let c = w.global::<Contacts>();
                 if c.get_selected().id != selected.id {
                     c.set_exported_file(Default::default());
@@ -352,6 +355,9 @@ impl View for ContactDetailController {
 
     fn clear(&self, w: &AppWindow) {
         forget_selected(w);
+        // A chosen export path may name the contact: back to the default folder.
+        w.global::<Contacts>()
+            .set_export_path(export_dir(&self.ctx).display().to_string().into());
     }
 
     fn snapshot(&self, w: &AppWindow) -> String {

@@ -12,7 +12,7 @@ use kontor_contacts::{Book, Contact};
 use slint::{ComponentHandle, Model};
 
 use super::{
-    AppWindow, ContactItem, Contacts,
+    AppWindow, ContactItem, Contacts, Lock,
     context::{Ctx, empty, list},
     view::View,
 };
@@ -29,24 +29,14 @@ impl ContactsController {
         let c = window.global::<Contacts>();
         c.set_work(empty::<ContactItem>());
         c.set_private(empty::<ContactItem>());
-        c.set_identity_server(
-            std::env::var(crate::service::discovery::IDENTITY_SERVER_ENV)
-                .unwrap_or_default()
-                .into(),
-        );
+        c.set_identity_server(ctx.service.identity_server().unwrap_or_default().into());
         {
             let me = me.clone();
             c.on_refresh(move || me.refresh());
         }
         {
             let me = me.clone();
-            c.on_discover(move || {
-                let Some(w) = me.ctx.weak.upgrade() else {
-                    return;
-                };
-                let url = w.global::<Contacts>().get_identity_server().to_string();
-                me.discover(url);
-            });
+            c.on_discover(move || me.discover());
         }
         me
     }
@@ -66,6 +56,9 @@ impl ContactsController {
                     let work: Vec<_> = work.iter().map(|c| item(c, true)).collect();
                     let private: Vec<_> = private.iter().map(|c| item(c, false)).collect();
                     ctx.on_ui(move |w| {
+                        if w.global::<Lock>().get_locked() {
+                            return; // finished after the lock: shows nothing
+                        }
                         let c = w.global::<Contacts>();
                         c.set_work(list(work));
                         c.set_private(list(private));
@@ -76,15 +69,15 @@ impl ContactsController {
         });
     }
 
-    /// Discovery of the work book, against `explicit` (the server the screen holds) or
-    /// the service's precedence; refused by the service when switched off.
-    fn discover(&self, explicit: String) {
+    /// Discovery of the work book at the server the service's precedence names (the
+    /// screen only shows it); refused by the service when switched off.
+    fn discover(&self) {
         if let Some(w) = self.ctx.weak.upgrade() {
             w.global::<Contacts>().set_discovering(true);
         }
         let ctx = self.ctx.clone();
         self.ctx.rt().spawn(async move {
-            match ctx.service.discover(Some(&explicit)).await {
+            match ctx.service.discover(None).await {
                 Ok((_, report)) => {
                     let (looked_up, found) = (report.contacts, report.found);
                     ctx.on_ui(move |w| {

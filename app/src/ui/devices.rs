@@ -209,7 +209,9 @@ impl DevicesController {
             });
         }
         let me = self.clone();
-        self.ctx.rt().spawn(async move {
+        // Through the service: a sign-out meanwhile ends it, so it cannot report into
+        // the next session.
+        self.ctx.service.spawn(move |_| async move {
             if !matched {
                 if let Err(e) = v.mismatch().await {
                     tracing::warn!("cannot cancel the verification: {e}");

@@ -111,6 +111,9 @@ impl Files {
         }
         let token = CancellationToken::new();
         *self.upload() = Some(token.clone());
+        // However the upload ends (done, failed, or dropped by a sign-out), the next one
+        // must be possible: the guard goes with the task and resets what it left behind.
+        let end = UploadEnd(self.clone());
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -120,6 +123,7 @@ impl Files {
         c.set_upload_progress(0.0);
         let me = self.clone();
         let started = self.ctx.service.spawn(move |kontor| async move {
+            let _end = end;
             let result = kontor
                 .send_file_cancellable(&room, &path, None, &token)
                 .await;
@@ -219,6 +223,22 @@ impl Files {
                 ctx.fail(ErrorKind::CannotOpen);
             }
         });
+    }
+}
+
+/// Resets the upload state when the upload's task is dropped before it could (a
+/// sign-out cancels it): no token left behind, no progress bar.
+struct UploadEnd(Arc<Files>);
+
+impl Drop for UploadEnd {
+    fn drop(&mut self) {
+        if self.0.upload().take().is_some() {
+            self.0.ctx.on_ui(|w| {
+                let c = w.global::<Conversation>();
+                c.set_upload_progress(-1.0);
+                c.set_upload_name(Default::default());
+            });
+        }
     }
 }
 

@@ -189,7 +189,12 @@ fn preview(ctx: &Ctx, path: PathBuf, opts: ImportOptions) {
         .spawn_blocking(move || match b.preview_file(&path, &opts, SAMPLE) {
             Ok(p) => {
                 let view = PreviewView::from(&p);
-                let _ = weak.upgrade_in_event_loop(move |w| view.install(&w));
+                let _ = weak.upgrade_in_event_loop(move |w| {
+                    // Finished after the lock: the names from the file are not shown.
+                    if !w.global::<super::Lock>().get_locked() {
+                        view.install(&w);
+                    }
+                });
             }
             Err(e) => fail(&weak, e, ImportStep::Choose),
         });

@@ -178,6 +178,16 @@ impl App {
         self.ctx.service.discovery_server(None).ok()
     }
 
+    /// Chooses the identity server for this run (the demo's Sydent, a test's): it wins
+    /// over `KONTOR_IDENTITY_SERVER` and the settings; discovery stays off if switched off.
+    pub fn set_identity_server(&self, server: Option<String>) {
+        self.ctx.service.set_identity_server(server);
+        let shown = self.ctx.service.identity_server().unwrap_or_default();
+        self.window
+            .global::<Contacts>()
+            .set_identity_server(shown.into());
+    }
+
     /// The registered views (the lock story checks every one of them).
     pub fn views(&self) -> &view::Views {
         &self.views

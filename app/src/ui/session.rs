@@ -153,13 +153,16 @@ impl SessionController {
                 Err(LoginFailed {
                     error,
                     back_to_unlock,
+                    attempted,
                 }) => {
                     let kind = super::user_facing::report(&error.into());
                     me.ctx.on_ui(move |w| {
                         let s = w.global::<Session>();
                         s.set_busy(false);
                         s.set_error(kind);
-                        s.set_onboarding_step(0);
+                        if attempted {
+                            s.set_onboarding_step(0);
+                        }
                         if back_to_unlock {
                             s.set_profile_unlocked(false);
                             s.set_screen(Screen::Unlock);

@@ -128,8 +128,9 @@ impl SettingsController {
                 tracing::warn!("{w}");
             }
             let me2 = me.clone();
+            let server = me.ctx.service.identity_server();
             me.ctx.on_ui(move |w| {
-                show(&w, &settings);
+                show(&w, &settings, server);
                 w.global::<Prefs>().set_damaged(warning.is_some());
                 if me2.ctx.config.language.is_none() {
                     let lang = settings.language.resolve(|k| std::env::var(k).ok());
@@ -145,7 +146,7 @@ impl SettingsController {
     fn change(&self, f: impl FnOnce(&mut Settings)) {
         let (settings, save) = self.ctx.service.change_settings(f);
         if let Some(w) = self.ctx.weak.upgrade() {
-            show(&w, &settings);
+            show(&w, &settings, self.ctx.service.identity_server());
         }
         self.lock.set_timeout(settings.idle_timeout());
         let ctx = self.ctx.clone();
@@ -158,8 +159,9 @@ impl SettingsController {
     }
 }
 
-/// Shows the settings in the `Prefs` properties.
-fn show(w: &AppWindow, s: &Settings) {
+/// Shows the settings in the `Prefs` properties, and on the contacts screen whether
+/// discovery is on and which server it would ask (`server`, the service's precedence).
+fn show(w: &AppWindow, s: &Settings, server: Option<String>) {
     let p = w.global::<Prefs>();
     p.set_language_choice(s.language.code().into());
     p.set_identity_server(s.identity_server.clone().unwrap_or_default().into());
@@ -167,14 +169,11 @@ fn show(w: &AppWindow, s: &Settings) {
     p.set_notifications(s.notifications);
     p.set_notification_content(s.notification_content);
     p.set_idle_minutes(i32::try_from(s.idle_lock_minutes).unwrap_or(i32::MAX));
-    // The contacts screens offer discovery only when it is on, against the server the
-    // settings name. A server set directly on `Contacts` (the demo's Sydent) stays when
-    // neither the environment nor the file names one.
+    // The contacts screens offer discovery only when it is on, and name the server the
+    // service would ask (a removed one is no longer shown, or used).
     let c = w.global::<Contacts>();
     c.set_discovery_enabled(s.discovery);
-    if let Some(url) = s.effective_identity_server(|k| std::env::var(k).ok()) {
-        c.set_identity_server(url.into());
-    }
+    c.set_identity_server(server.unwrap_or_default().into());
 }
 
 impl View for SettingsController {

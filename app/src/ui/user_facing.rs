@@ -46,11 +46,27 @@ impl From<ErrorKind> for UiError {
 pub(crate) fn report(error: &UiError) -> ErrorKind {
     match error {
         UiError::Service(e) => {
-            // Errors carry no secrets and no message content (the libraries' rule).
-            tracing::warn!("{e}");
-            kind(e)
+            let k = kind(e);
+            // Only the kind and, for I/O, the OS's reason: an error's full text can name
+            // a file (an export named after a contact, a sender's file name) or echo what
+            // was typed (a phone number for a Matrix id), and logs leave the device.
+            match io_reason(e) {
+                Some(reason) => tracing::warn!("shown to the user: {k:?} ({reason})"),
+                None => tracing::warn!("shown to the user: {k:?}"),
+            }
+            k
         }
         UiError::Kind(k) => *k,
+    }
+}
+
+/// The OS's reason of an I/O failure, which names no file.
+fn io_reason(e: &ServiceError) -> Option<std::io::ErrorKind> {
+    match e {
+        ServiceError::Write { source, .. }
+        | ServiceError::Core(kontor_core::Error::Io { source, .. })
+        | ServiceError::Contacts(kontor_contacts::Error::Io { source, .. }) => Some(source.kind()),
+        _ => None,
     }
 }
 

@@ -86,9 +86,7 @@ pub fn start_chat_after_discovery_export_and_erase() {
 
     i_slint_backend_testing::init_integration_test_with_system_time();
     let app = h.app(Language::English);
-    app.window
-        .global::<Contacts>()
-        .set_identity_server(is.url().into());
+    app.set_identity_server(Some(is.url()));
     let url = hs.base_url.clone();
     let ben_mxid = ben.user_id.clone();
     let export_path = export_dir.display().to_string();
