@@ -9,13 +9,18 @@
 //!   cent (not per line: that is what § 14 UStG invoices and tax advisers expect);
 //! - a small business (§ 19 UStG) charges no VAT and must say so ([`SMALL_BUSINESS_NOTE`]).
 //!
+//! Also the caption a person reads under the PDF in any Matrix client
+//! ([`Quote::caption`]) and the text of the EPC GiroCode ([`epc_payload`]).
+//!
 //! Rendering (PDF), sending, answers and sync are other parts of issue 11 and build on
 //! these types.
 
+mod giro;
 mod money;
 mod number;
 mod quote;
 
+pub use giro::{GiroError, epc_payload, normalise_iban};
 pub use money::{Money, MoneyError, Quantity};
 pub use number::{NumberError, QuoteNumber};
 pub use quote::{

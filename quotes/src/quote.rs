@@ -275,6 +275,22 @@ impl Quote {
     }
 }
 
+impl Quote {
+    /// The caption a person reads in any Matrix client under the quote's PDF, e.g.
+    /// "Angebot A-2026-0007 über 1.234,56 €, gültig bis 31.12.2026" (German) or "Quote
+    /// A-2026-0007 for €1,234.56, valid until 2026-12-31" (English): the gross amount,
+    /// so the customer sees at once what they are asked to accept.
+    pub fn caption(&self, german: bool) -> String {
+        let gross = self.totals().gross.format(german);
+        let until = self.valid_until.format(german);
+        if german {
+            format!("Angebot {} über {gross}, gültig bis {until}", self.number)
+        } else {
+            format!("Quote {} for {gross}, valid until {until}", self.number)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -345,6 +361,19 @@ mod tests {
             (Money(3104), Money(230), Money(3334))
         );
         assert_eq!(t.gross.format(true), "33,34 €");
+    }
+
+    #[test]
+    fn the_caption_reads_in_element() {
+        let q = quote(vec![item(100, 103_744, 19)]);
+        assert_eq!(
+            q.caption(true),
+            "Angebot A-2026-0007 über 1.234,55 €, gültig bis 31.12.2026"
+        );
+        assert_eq!(
+            q.caption(false),
+            "Quote A-2026-0007 for €1,234.55, valid until 2026-12-31"
+        );
     }
 
     #[test]
