@@ -9,12 +9,14 @@
 //!   cent (not per line: that is what § 14 UStG invoices and tax advisers expect);
 //! - a small business (§ 19 UStG) charges no VAT and must say so ([`SMALL_BUSINESS_NOTE`]).
 //!
+//! How a customer's answer from any Matrix client is read is [`answer`].
 //! Also the caption a person reads under the PDF in any Matrix client
 //! ([`Quote::caption`]) and the text of the EPC GiroCode ([`epc_payload`]).
 //!
 //! Rendering (PDF), sending, answers and sync are other parts of issue 11 and build on
 //! these types.
 
+pub mod answer;
 mod giro;
 mod money;
 mod number;
