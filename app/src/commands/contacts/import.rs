@@ -222,19 +222,8 @@ mod tests {
     use super::*;
     use kontor_contacts::{IssueKind, LineIssue};
 
-    fn p(phase: Phase, done: usize, total: usize) -> Progress {
-        Progress { phase, done, total }
-    }
-
-    #[test]
-    fn percentages_rise_across_phases() {
-        assert_eq!(percent(p(Phase::Parsing, 0, 10)), 0);
-        assert_eq!(percent(p(Phase::Parsing, 10, 10)), 20);
-        assert_eq!(percent(p(Phase::Preparing, 5, 10)), 35);
-        assert_eq!(percent(p(Phase::Writing, 0, 0)), 50);
-        assert_eq!(percent(p(Phase::Writing, 10, 10)), 100);
-        assert_eq!(percent(p(Phase::Done, 0, 0)), 100);
-    }
+    // The percentages are the service's (`kontor::service::import::percent`); its
+    // tests hold what this module's test checked before.
 
     #[test]
     fn an_import_of_nothing_is_an_error_with_the_line() {
