@@ -29,6 +29,7 @@ mod language;
 mod lock;
 mod open;
 mod settings;
+mod sign_out;
 mod timeline;
 mod unlock;
 mod verify;
@@ -96,6 +97,10 @@ const STORIES: &[(&str, fn())] = &[
     (
         "open::a_chat_opens_from_the_device_while_the_homeserver_does_not_answer",
         open::a_chat_opens_from_the_device_while_the_homeserver_does_not_answer,
+    ),
+    (
+        "sign_out::sign_out_during_an_upload_leaves_nothing_behind",
+        sign_out::sign_out_during_an_upload_leaves_nothing_behind,
     ),
     (
         "settings::settings_persist_across_restarts",
