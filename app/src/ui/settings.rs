@@ -128,9 +128,10 @@ impl SettingsController {
                 tracing::warn!("{w}");
             }
             let me2 = me.clone();
-            let server = me.ctx.service.identity_server();
             me.ctx.on_ui(move |w| {
-                show(&w, &settings, server);
+                // Read on the UI thread, where `App::set_identity_server` also runs: a
+                // server chosen for this run meanwhile is not overwritten.
+                show(&w, &settings, me2.ctx.service.identity_server());
                 w.global::<Prefs>().set_damaged(warning.is_some());
                 if me2.ctx.config.language.is_none() {
                     let lang = settings.language.resolve(|k| std::env::var(k).ok());
