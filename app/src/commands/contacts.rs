@@ -204,6 +204,11 @@ fn line(book: Book, c: &Contact) -> String {
 }
 
 /// Keeps one contact per line even when a name or note holds a line break.
+/// ` (work)` after a value whose source gave it a type label, else nothing.
+fn kind_label(kind: Option<&str>) -> String {
+    kind.map(|k| format!(" ({k})")).unwrap_or_default()
+}
+
 fn one_line(s: &str) -> String {
     s.replace(['\r', '\n'], " ")
 }
@@ -252,27 +257,15 @@ fn show(ctx: &Ctx, id: &str) -> Result<()> {
         println!("title:     {}", one_line(t));
     }
     for p in &c.phones {
-        let kind = p
-            .kind
-            .as_deref()
-            .map(|k| format!(" ({k})"))
-            .unwrap_or_default();
+        let kind = kind_label(p.kind.as_deref());
         println!("phone:     {}{kind}", phone(p));
     }
     for e in &c.emails {
-        let kind = e
-            .kind
-            .as_deref()
-            .map(|k| format!(" ({k})"))
-            .unwrap_or_default();
+        let kind = kind_label(e.kind.as_deref());
         println!("email:     {}{kind}", e.address);
     }
     for a in &c.addresses {
-        let kind = a
-            .kind
-            .as_deref()
-            .map(|k| format!(" ({k})"))
-            .unwrap_or_default();
+        let kind = kind_label(a.kind.as_deref());
         let parts: Vec<String> = a
             .parts()
             .iter()
