@@ -17,14 +17,20 @@
 //! these types.
 
 pub mod answer;
+mod business;
 mod giro;
 mod money;
 mod number;
 mod quote;
+mod record;
+mod wire;
 
+pub use business::{BusinessDetails, DetailsError, LOGO_LIMIT, LogoKind, logo_kind};
 pub use giro::{GiroError, epc_payload, normalise_iban};
 pub use money::{Money, MoneyError, Quantity};
 pub use number::{NumberError, QuoteNumber};
 pub use quote::{
     Date, Discount, FieldError, LineItem, Quote, RateTotal, SMALL_BUSINESS_NOTE, Totals, VatRate,
 };
+pub use record::{AnswerRecord, Customer, Ignored, QuoteRecord, Sent, Status};
+pub use wire::{QUOTE_KEY, WIRE_VERSION, WireError, WireQuote};
