@@ -23,6 +23,7 @@ mod money;
 mod number;
 mod quote;
 mod record;
+pub mod store;
 mod wire;
 
 pub use business::{BusinessDetails, DetailsError, LOGO_LIMIT, LogoKind, logo_kind};
