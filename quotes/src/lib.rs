@@ -21,6 +21,7 @@ mod business;
 mod giro;
 mod money;
 mod number;
+pub mod overview;
 mod quote;
 mod record;
 pub mod store;
