@@ -100,6 +100,13 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// The app shares one store between the UI's tasks behind an `Arc`.
+#[test]
+fn the_store_is_send_and_sync() {
+    fn shared<T: Send + Sync>() {}
+    shared::<QuoteStore>();
+}
+
 #[test]
 fn round_trip_replace_remove_details_and_meta() {
     let dir = tempfile::tempdir().unwrap();
