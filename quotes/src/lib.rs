@@ -15,12 +15,13 @@
 //! ([`Quote::caption`]) and the text of the EPC GiroCode ([`epc_payload`]).
 //!
 //! The quote as a PDF ([`pdf::render`]: A4, letterhead, item table over pages, totals,
-//! GiroCode).
+//! GiroCode) and the quote list as CSV for the tax adviser ([`export::csv`]).
 //!
 //! Sending, answers and sync are other parts of issue 11 and build on these types.
 
 pub mod answer;
 mod business;
+pub mod export;
 mod giro;
 mod money;
 mod number;
