@@ -6,17 +6,18 @@
 //! their SHA-256).
 //!
 //! Why [krilla](https://github.com/LaurenzV/krilla) (0.8): it is the PDF writer of typst,
-//! released and maintained with it, pure Rust and `forbid(unsafe_code)`. It embeds
-//! TrueType fonts **subset** to the glyphs used (`subsetter`, also typst's) as CID fonts
-//! with a ToUnicode map, so a quote stays small (≈ 30 KB for two fonts of 1.4 MB) and
-//! its text — umlauts, ß, € — can be searched, copied and extracted (`pdftotext`),
-//! which tax software and screen readers need. It takes PNG and JPEG as they are and
-//! draws paths, all we need. The alternatives: `printpdf` is less tended and its
-//! font-subsetting path has changed with every release; `genpdf` sits on an old
-//! `printpdf` and is unmaintained; `lopdf` is a low-level object editor (we would write
-//! font embedding ourselves). Krilla has no layout engine, so line breaking and page
-//! breaking are ours (`layout.rs`), kept deliberately simple: greedy word wrap by the
-//! shaped advance (`text.rs`), rows move to the next page whole.
+//! released and maintained with it, pure Rust and `forbid(unsafe_code)`, and it builds
+//! with our rustc 1.95 (its MSRV is 1.92). It embeds TrueType fonts **subset** to the
+//! glyphs used (`subsetter`, also typst's) as CID fonts with a ToUnicode map, so a quote
+//! stays small (≈ 30 KB for two fonts of 1.4 MB) and its text — umlauts, ß, € — can be
+//! searched, copied and extracted (`pdftotext`), which tax software and screen readers
+//! need. It takes PNG and JPEG logos (JPEG passed through) and fills paths: all we need.
+//! The alternatives: `printpdf` would also do, but is kept by fewer hands and does not
+//! carry typst's volume of real documents; `genpdf` (layout included) sits on an old
+//! `printpdf` and has not been released for years; `lopdf` is a low-level object editor
+//! (font embedding and subsetting would be ours to write). Krilla has no layout engine,
+//! so line and page breaking are ours (`layout.rs`), kept deliberately simple: greedy
+//! word wrap by the shaped advance (`text.rs`); rows move to the next page whole.
 
 mod draw;
 mod labels;
