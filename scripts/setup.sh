@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing Kontor needs on a fresh Debian machine with the Rust
 # toolchain: a C compiler (aws-lc, SQLite), fontconfig headers (Slint UI), Python 3 with
-# venv, dbus-daemon for the notification test's private bus (Synapse is installed by the test harness itself into target/kontor-venv, pinned).
+# venv, dbus-daemon for the notification test's private bus, poppler-utils for the quote PDF tests (Synapse is installed by the test harness itself into target/kontor-venv, pinned).
 # Idempotent; quiet when all is there.
 set -euo pipefail
 need=()
@@ -11,6 +11,8 @@ command -v pkg-config >/dev/null || need+=(pkg-config)
 { command -v pkg-config >/dev/null && pkg-config --exists fontconfig; } || need+=(libfontconfig1-dev)
 # The desktop-notification test starts its own private session bus.
 [ -x /usr/bin/dbus-daemon ] || need+=(dbus-daemon)
+# The quote PDF tests read the PDFs back with poppler (pdftotext, pdffonts, pdftoppm).
+command -v pdftotext >/dev/null || need+=(poppler-utils)
 if ! command -v python3 >/dev/null; then
   need+=(python3 python3-venv)
 elif ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then

@@ -1,5 +1,6 @@
-//! Quotes as business objects (issue 11, first part): the arithmetic and the rules, no
-//! I/O. A quote is written in Kontor, checked here field by field before anything is
+//! Quotes as business objects (issue 11): the arithmetic, the rules and the documents,
+//! no I/O (rendering and export return bytes and text; writing and sending them is the
+//! app's part). A quote is written in Kontor, checked here field by field before anything is
 //! rendered or sent, and its totals are computed here the way a German invoice needs:
 //!
 //! - money is integer cents ([`Money`]), never floating point;
@@ -13,15 +14,19 @@
 //! Also the caption a person reads under the PDF in any Matrix client
 //! ([`Quote::caption`]) and the text of the EPC GiroCode ([`epc_payload`]).
 //!
-//! Rendering (PDF), sending, answers and sync are other parts of issue 11 and build on
-//! these types.
+//! The quote as a PDF ([`pdf::render`]: A4, letterhead, item table over pages, totals,
+//! GiroCode) and the quote list as CSV for the tax adviser ([`export::csv`]).
+//!
+//! Sending, answers and sync are other parts of issue 11 and build on these types.
 
 pub mod answer;
 mod business;
+pub mod export;
 mod giro;
 mod money;
 mod number;
 pub mod overview;
+pub mod pdf;
 mod quote;
 mod record;
 pub mod store;

@@ -27,7 +27,7 @@ pub struct Filter {
 }
 
 /// One quote in the overview.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Row {
     /// Its number.
     pub number: QuoteNumber,
@@ -48,7 +48,7 @@ pub struct Row {
 }
 
 /// The rows and their totals.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Overview {
     /// Newest number first.
     pub rows: Vec<Row>,
