@@ -159,7 +159,9 @@ impl Kontor {
     /// One page of a chat's history going back in time: the newest `limit` messages when
     /// `before` is `None`, else the `limit` messages before that token (from an earlier
     /// [`Page::older`]). Messages are decrypted as they arrive; events that are not
-    /// messages (membership, encryption setup) are skipped and do not count.
+    /// messages (membership, encryption setup) are skipped and do not count. Reactions
+    /// are included and count (a caller computes a quote's answers from the page; views
+    /// drop them, so a page may show fewer than `limit` bubbles).
     ///
     /// While the homeserver is unreachable the newest page falls back to the messages
     /// the sync stored locally ([`Page::offline`]); older pages then fail with
