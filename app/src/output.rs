@@ -37,15 +37,24 @@ pub fn body(body: &MessageBody) -> String {
     match body {
         MessageBody::Text { text } => text.replace('\n', " ⏎ "),
         MessageBody::File {
-            name, size, mime, ..
+            name,
+            size,
+            mime,
+            caption,
+            ..
         } => {
             let size = size.map(|s| format!(", {s} bytes")).unwrap_or_default();
             let mime = mime
                 .as_deref()
                 .map(|m| format!(", {m}"))
                 .unwrap_or_default();
-            format!("[file {name}{mime}{size}]")
+            let caption = caption
+                .as_deref()
+                .map(|c| format!(" {}", c.replace('\n', " ⏎ ")))
+                .unwrap_or_default();
+            format!("[file {name}{mime}{size}]{caption}")
         }
+        MessageBody::Reaction { relates_to, key } => format!("[reaction {key} to {relates_to}]"),
         MessageBody::Undecryptable => "[cannot decrypt this message (yet)]".into(),
         MessageBody::Other { msgtype, text } => format!("[{msgtype}] {text}"),
     }

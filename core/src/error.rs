@@ -87,6 +87,10 @@ pub enum Error {
     /// nothing was sent.
     #[error("cancelled")]
     Cancelled,
+    /// A structured payload's key is outside Kontor's namespace
+    /// ([`crate::EXTRA_NAMESPACE`]): it would be sent but never read back.
+    #[error("payload key {0:?} is outside Kontor's namespace")]
+    ForeignExtraKey(String),
     /// Any other error reported by matrix-sdk.
     #[error("matrix: {0}")]
     Matrix(Box<matrix_sdk::Error>),

@@ -36,6 +36,9 @@ pub enum CoreEvent {
     },
     /// The connection to the homeserver changed.
     Connection(ConnectionState),
+    /// An entry of the account's business room arrived (posted by any of our devices,
+    /// this one included): see [`crate::Kontor::business_events`].
+    Business(crate::BusinessEvent),
     /// Bytes of an attachment moved.
     Transfer {
         /// The attachment's id (local transaction id or event id).
@@ -109,6 +112,9 @@ pub struct Message {
     pub timestamp_ms: u64,
     /// What it says or carries.
     pub body: MessageBody,
+    /// The event this message answers (`m.in_reply_to` of a rich reply), if any: how a
+    /// customer's "Ja, passt" is tied to the quote it answers.
+    pub reply_to: Option<String>,
     /// Delivery state (always `Sent` for messages that came from the server).
     pub state: SendState,
 }
@@ -132,6 +138,25 @@ pub enum MessageBody {
         size: Option<u64>,
         /// True when the file itself is end-to-end encrypted.
         encrypted: bool,
+        /// The caption: the event's `body` when it differs from the file name (the
+        /// Matrix spec's media captions, which Element shows under the file).
+        caption: Option<String>,
+        /// Kontor's structured payloads carried in the same (encrypted) event: an
+        /// object holding every content key in Kontor's namespace
+        /// ([`crate::EXTRA_NAMESPACE`]) with its value, e.g.
+        /// `{"eu.kontor.quote": {...}}`; `None` when there is none. Core does not
+        /// interpret it; read one with [`MessageBody::extra`].
+        extra: Option<serde_json::Value>,
+    },
+    /// An annotation (`m.reaction`, e.g. 👍) on another event. Not a message to show
+    /// or count: it belongs to the event it points at (a customer's 👍 on a quote is
+    /// an answer to that quote). Delivered so callers can compute such answers from
+    /// a page; timelines, previews, unread counts and notifications skip it.
+    Reaction {
+        /// The event reacted to.
+        relates_to: String,
+        /// The reaction (usually an emoji).
+        key: String,
     },
     /// An encrypted event we have no key for (yet).
     Undecryptable,
@@ -142,4 +167,23 @@ pub enum MessageBody {
         /// The fallback text body.
         text: String,
     },
+}
+
+impl MessageBody {
+    /// The structured payload a file message carries under `key` (e.g.
+    /// `"eu.kontor.quote"`), as sent with [`crate::Kontor::send_file_with`].
+    pub fn extra(&self, key: &str) -> Option<&serde_json::Value> {
+        match self {
+            MessageBody::File {
+                extra: Some(extra), ..
+            } => extra.get(key),
+            _ => None,
+        }
+    }
+
+    /// True for a reaction: it annotates another event and is not listed, previewed,
+    /// counted as unread or notified as a message of its own.
+    pub fn is_reaction(&self) -> bool {
+        matches!(self, MessageBody::Reaction { .. })
+    }
 }

@@ -12,6 +12,7 @@
 //! - nothing it logs contains message bodies, phone numbers or secrets.
 #![deny(missing_docs)]
 
+mod business;
 mod chat;
 mod error;
 mod events;
@@ -31,10 +32,11 @@ use matrix_sdk::{
 };
 use tokio::{sync::broadcast, task::JoinHandle};
 
+pub use business::{BUSINESS_TYPE, BusinessEvent};
 pub use chat::OutboxEntry;
 pub use error::{Error, Result};
 pub use events::{ConnectionState, CoreEvent, Direction, Message, MessageBody, SendState};
-pub use files::{Downloaded, OFFLINE_QUEUE_LIMIT, SentFile};
+pub use files::{Downloaded, EXTRA_NAMESPACE, OFFLINE_QUEUE_LIMIT, SentFile};
 pub use openid::OpenIdToken;
 pub use profile::{KdfParams, Profile};
 pub use rooms::{ChatSummary, Page, PageToken};
@@ -67,6 +69,9 @@ pub struct Kontor {
     /// Counts successful syncs, so [`Kontor::mark_read`] can wait for the one that
     /// brings the server's new unread count.
     synced: tokio::sync::watch::Sender<u64>,
+    /// The business room this process created, until the sync brings its room type (by
+    /// which it is found otherwise); also serialises creating it.
+    business: tokio::sync::Mutex<Option<matrix_sdk::ruma::OwnedRoomId>>,
 }
 
 impl std::fmt::Debug for Kontor {
@@ -115,6 +120,7 @@ impl Kontor {
             verification_inbox: Default::default(),
             sent_ids: Default::default(),
             synced: tokio::sync::watch::Sender::new(0),
+            business: Default::default(),
         });
         kontor.install_handlers();
         kontor

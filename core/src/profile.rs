@@ -187,6 +187,13 @@ impl Profile {
         Zeroizing::new(derive_subkey(&self.session_key, label))
     }
 
+    /// A key for the app's own sealed business data on this device (the local quote
+    /// store), derived from the passphrase like the stores' keys: unlocked with the
+    /// profile, different from every other key of it, and the same on every run.
+    pub fn business_key(&self) -> Zeroizing<[u8; 32]> {
+        self.subkey(b"kontor/business")
+    }
+
     /// The profile directory.
     pub fn dir(&self) -> &Path {
         &self.dir

@@ -146,7 +146,9 @@ pub async fn messages(ctx: &Ctx, user: &str, limit: u32) -> Result<()> {
             format!("no chat with {user} (send a message or accept their invite first)"),
         )
     })?;
-    let msgs = kontor.messages(&room, limit).await?;
+    // Reactions annotate a message and are no line of their own (as in the app).
+    let mut msgs = kontor.messages(&room, limit).await?;
+    msgs.retain(|m| !m.body.is_reaction());
     if ctx.json {
         return output::json(&msgs);
     }

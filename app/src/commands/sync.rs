@@ -135,6 +135,7 @@ pub async fn outbox(ctx: &Ctx, action: Option<OutboxAction>) -> Result<()> {
                 transaction_id,
                 state,
                 body,
+                ..
             } in &list
             {
                 println!(

@@ -202,7 +202,10 @@ impl View for ConversationController {
         let open_room = w.global::<Conversation>().get_room_id();
         match event {
             CoreEvent::MessageReceived(msg) => {
-                if w.global::<Lock>().get_locked() || msg.room_id != open_room.as_str() {
+                if w.global::<Lock>().get_locked()
+                    || msg.room_id != open_room.as_str()
+                    || !models::shown(msg)
+                {
                     return;
                 }
                 let append = with_messages(w, |m| {

@@ -11,6 +11,12 @@ use slint::{Model, SharedString, VecModel};
 use super::format::{Language, local_time_label};
 use super::{ChatItem, Delivery, FileType, MessageItem, MessageKind, units};
 
+/// Whether a core message gets a bubble, a preview and an unread count: reactions do
+/// not (a 👍 belongs to the message it annotates, not to the timeline).
+pub fn shown(m: &Message) -> bool {
+    !m.body.is_reaction()
+}
+
 /// How a core message body is shown: its kind and the text that goes with it.
 pub fn body_view(body: &MessageBody) -> (MessageKind, String) {
     match body {
@@ -18,6 +24,8 @@ pub fn body_view(body: &MessageBody) -> (MessageKind, String) {
         MessageBody::File { name, .. } => (MessageKind::File, name.clone()),
         MessageBody::Undecryptable => (MessageKind::Undecryptable, String::new()),
         MessageBody::Other { text, .. } => (MessageKind::Text, text.clone()),
+        // Never shown (see `shown`); the key alone, should one slip through.
+        MessageBody::Reaction { key, .. } => (MessageKind::Text, key.clone()),
     }
 }
 
@@ -106,13 +114,17 @@ pub fn apply_state(model: &VecModel<MessageItem>, txn: &str, state: &SendState) 
 
 /// Puts a chat's newest message into the list: updates the preview and time, counts it
 /// as unread unless it is ours or the chat is open, and moves the chat to the top.
-/// Returns false when the room is not in the list (the caller reloads the list).
+/// Returns false when the room is not in the list (the caller reloads the list). A
+/// reaction changes nothing (and needs no reload).
 pub fn chat_message(
     model: &VecModel<ChatItem>,
     m: &Message,
     open_room: &str,
     lang: Language,
 ) -> bool {
+    if !shown(m) {
+        return true;
+    }
     let Some(row) = model
         .iter()
         .position(|c| !c.invite && c.room_id == m.room_id)
@@ -239,6 +251,8 @@ mod tests {
             mime: Some("application/pdf".into()),
             size: Some(1_234_567),
             encrypted: true,
+            caption: None,
+            extra: None,
         };
         assert_eq!(
             card(&body, Language::German),
@@ -250,6 +264,8 @@ mod tests {
             mime: None,
             size: None,
             encrypted: true,
+            caption: None,
+            extra: None,
         };
         assert_eq!(
             card(&unknown, Language::English),
@@ -275,6 +291,7 @@ mod tests {
             own,
             timestamp_ms: 1_700_000_000_000,
             body: MessageBody::Text { text: text.into() },
+            reply_to: None,
             state: SendState::Sent {
                 event_id: event.unwrap_or_default().into(),
             },
@@ -377,6 +394,22 @@ mod tests {
             "",
             Language::English
         ));
+    }
+
+    #[test]
+    fn a_reaction_is_no_preview_and_not_unread() {
+        let model = VecModel::from(vec![chat("!a", false), chat("!b", false)]);
+        let mut reaction = msg("!b", Some("$r"), false, "");
+        reaction.body = MessageBody::Reaction {
+            relates_to: "$quote".into(),
+            key: "👍".into(),
+        };
+        assert!(!shown(&reaction));
+        assert!(chat_message(&model, &reaction, "", Language::English));
+        let rows: Vec<_> = model.iter().map(|c| c.room_id.to_string()).collect();
+        assert_eq!(rows, ["!a", "!b"], "the chat does not move up");
+        let b = model.row_data(1).unwrap();
+        assert_eq!((b.unread, b.last_message.as_str()), (0, ""));
     }
 
     #[test]

@@ -41,7 +41,8 @@ pub struct Notice {
 }
 
 /// The notice for a received message, or `None` when there is to be none: our own
-/// message, notifications off, or the chat already open in front of the user.
+/// message, a reaction (it annotates a message, it is none), notifications off, or the
+/// chat already open in front of the user.
 ///
 /// Why the sender's name is shown by default: without it a notice is of little use
 /// ("which customer?"), and a name is far less sensitive than what the customer wrote;
@@ -54,7 +55,11 @@ pub fn notice_for(
     open_room: Option<&str>,
     locked: bool,
 ) -> Option<Notice> {
-    if msg.own || !settings.notifications || (!locked && open_room == Some(&*msg.room_id)) {
+    if msg.own
+        || msg.body.is_reaction()
+        || !settings.notifications
+        || (!locked && open_room == Some(&*msg.room_id))
+    {
         return None;
     }
     let sender = if locked {
@@ -69,7 +74,7 @@ pub fn notice_for(
         match &msg.body {
             MessageBody::Text { text } | MessageBody::Other { text, .. } => text.clone(),
             MessageBody::File { name, .. } => name.clone(),
-            MessageBody::Undecryptable => String::new(),
+            MessageBody::Undecryptable | MessageBody::Reaction { .. } => String::new(),
         }
     } else {
         String::new()
@@ -260,6 +265,7 @@ mod tests {
             own,
             timestamp_ms: 0,
             body,
+            reply_to: None,
             state: SendState::Sent {
                 event_id: "$e".into(),
             },
@@ -306,6 +312,17 @@ mod tests {
             ..Settings::default()
         };
         assert!(notice_for(&msg(false, text("x")), None, &off, None, false).is_none());
+    }
+
+    #[test]
+    fn no_notice_for_a_reaction() {
+        let reaction = MessageBody::Reaction {
+            relates_to: "$quote".into(),
+            key: "👍".into(),
+        };
+        let s = Settings::default();
+        assert!(notice_for(&msg(false, reaction.clone()), None, &s, None, false).is_none());
+        assert!(notice_for(&msg(false, reaction), None, &s, None, true).is_none());
     }
 
     #[test]

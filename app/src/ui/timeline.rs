@@ -103,6 +103,7 @@ impl Timeline {
                         let mut items: Vec<_> = page
                             .messages
                             .iter()
+                            .filter(|m| rules::shown(m))
                             .map(|m| rules::message_item(m, lang))
                             .collect();
                         with_messages(&w, |m| {
@@ -140,6 +141,7 @@ impl Timeline {
                 }
                 let items: Vec<_> = messages
                     .iter()
+                    .filter(|m| rules::shown(m))
                     .map(|m| rules::message_item(m, lang))
                     .collect();
                 with_messages(&w, |m| m.set_vec(items));
@@ -189,6 +191,7 @@ impl Timeline {
                             let items: Vec<_> = page
                                 .messages
                                 .iter()
+                                .filter(|m| rules::shown(m))
                                 .filter(|m| {
                                     // A message that arrived live while paging can be in both.
                                     let id = m.event_id.as_deref().unwrap_or_default();

@@ -107,6 +107,7 @@ fn core(e: &kontor_core::Error) -> ErrorKind {
         | E::NotQueued(_)
         | E::ForeignPageToken(_) => ErrorKind::NotFound,
         E::NotAFile(_) => ErrorKind::UnknownFormat,
+        E::ForeignExtraKey(_) => ErrorKind::InvalidInput,
         E::Unreachable(_) => ErrorKind::Unreachable,
         E::Refused(_) => ErrorKind::Refused,
         E::Verification(_) => ErrorKind::VerificationFailed,

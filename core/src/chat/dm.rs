@@ -53,6 +53,9 @@ impl Kontor {
     pub async fn invites(&self) -> Result<Vec<(String, Option<String>)>> {
         let mut out = Vec::new();
         for room in self.client.invited_rooms() {
+            if crate::business::is_business_room(&room) {
+                continue; // never a chat; ours is never an invite
+            }
             let inviter = match room.invite_details().await {
                 Ok(d) => d.inviter.map(|m| m.user_id().to_string()),
                 Err(_) => None,

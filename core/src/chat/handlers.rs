@@ -6,15 +6,19 @@
 
 use matrix_sdk::{
     Room,
-    ruma::events::room::{
-        member::{MembershipState, StrippedRoomMemberEvent},
-        message::{MessageType, OriginalSyncRoomMessageEvent},
+    event_handler::RawEvent,
+    ruma::events::{
+        reaction::OriginalSyncReactionEvent,
+        room::{
+            member::{MembershipState, StrippedRoomMemberEvent},
+            message::{MessageType, OriginalSyncRoomMessageEvent},
+        },
     },
     send_queue::{RoomSendQueueUpdate, SendQueueUpdate},
 };
 
-use super::history::body_of;
-use crate::{ConnectionState, CoreEvent, Direction, Kontor, Message, SendState};
+use super::history::{body_of, reply_of};
+use crate::{ConnectionState, CoreEvent, Direction, Kontor, Message, MessageBody, SendState};
 
 /// Keeps the last few incoming verification requests; older ones have long timed out
 /// (a request is valid for 10 minutes and nobody has dozens pending).
@@ -30,12 +34,20 @@ impl Kontor {
     pub(crate) fn install_handlers(&self) {
         let tx = self.events.clone();
         let inbox = self.verification_inbox.clone();
-        self.client
-            .add_event_handler(move |ev: OriginalSyncRoomMessageEvent, room: Room| {
+        self.client.add_event_handler(
+            move |ev: OriginalSyncRoomMessageEvent, room: Room, raw: RawEvent| {
                 let tx = tx.clone();
                 let inbox = inbox.clone();
                 async move {
+                    if crate::business::is_business_room(&room) {
+                        return; // the account's own data, never a chat message
+                    }
                     let own = room.own_user_id() == ev.sender;
+                    // The raw content keeps the keys the typed content drops (Kontor's
+                    // structured payloads); `raw` is the decrypted event.
+                    let content = serde_json::from_str::<serde_json::Value>(raw.get())
+                        .ok()
+                        .and_then(|mut v| v.get_mut("content").map(serde_json::Value::take));
                     let msg = Message {
                         room_id: room.room_id().to_string(),
                         event_id: Some(ev.event_id.to_string()),
@@ -43,7 +55,8 @@ impl Kontor {
                         sender: ev.sender.to_string(),
                         own,
                         timestamp_ms: ev.origin_server_ts.0.into(),
-                        body: body_of(&ev.content.msgtype),
+                        body: body_of(&ev.content.msgtype, content.as_ref()),
+                        reply_to: reply_of(&ev.content),
                         state: SendState::Sent {
                             event_id: ev.event_id.to_string(),
                         },
@@ -59,7 +72,39 @@ impl Kontor {
                     }
                     let _ = tx.send(CoreEvent::MessageReceived(msg));
                 }
+            },
+        );
+
+        // Reactions: delivered as messages of their own kind, so a caller sees a 👍 on a
+        // quote the moment it arrives; views skip them as messages.
+        let tx = self.events.clone();
+        self.client
+            .add_event_handler(move |ev: OriginalSyncReactionEvent, room: Room| {
+                let tx = tx.clone();
+                async move {
+                    if crate::business::is_business_room(&room) {
+                        return;
+                    }
+                    let _ = tx.send(CoreEvent::MessageReceived(Message {
+                        room_id: room.room_id().to_string(),
+                        event_id: Some(ev.event_id.to_string()),
+                        transaction_id: None,
+                        own: room.own_user_id() == ev.sender,
+                        sender: ev.sender.to_string(),
+                        timestamp_ms: ev.origin_server_ts.0.into(),
+                        body: MessageBody::Reaction {
+                            relates_to: ev.content.relates_to.event_id.to_string(),
+                            key: ev.content.relates_to.key,
+                        },
+                        reply_to: None,
+                        state: SendState::Sent {
+                            event_id: ev.event_id.to_string(),
+                        },
+                    }));
+                }
             });
+
+        self.install_business_handler();
 
         let tx = self.events.clone();
         self.client

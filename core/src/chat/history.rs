@@ -11,7 +11,7 @@ use matrix_sdk::{
         UserId,
         events::{
             AnySyncMessageLikeEvent, AnySyncTimelineEvent, SyncMessageLikeEvent,
-            room::message::MessageType,
+            room::message::{MessageType, Relation, RoomMessageEventContent},
         },
         serde::Raw,
     },
@@ -42,6 +42,7 @@ impl Kontor {
                 own: true,
                 timestamp_ms: now_ms(),
                 body: entry.body,
+                reply_to: entry.reply_to,
                 state: entry.state,
             })
             .collect())
@@ -83,25 +84,53 @@ impl Kontor {
     }
 }
 
-/// What a message says or carries, as Kontor shows it.
-pub(crate) fn body_of(msgtype: &MessageType) -> MessageBody {
+/// What a message says or carries, as Kontor shows it. `content` is the event's raw
+/// content JSON, which keeps the keys the typed SDK content drops (Kontor's structured
+/// payloads); `None` where only the typed content is at hand.
+pub(crate) fn body_of(msgtype: &MessageType, content: Option<&serde_json::Value>) -> MessageBody {
     match msgtype {
         MessageType::Text(t) => MessageBody::Text {
             text: t.body.clone(),
         },
         MessageType::File(f) => MessageBody::File {
-            name: f.filename.clone().unwrap_or_else(|| f.body.clone()),
+            name: f.filename().to_owned(),
             mime: f.info.as_ref().and_then(|i| i.mimetype.clone()),
             size: f.info.as_ref().and_then(|i| i.size).map(u64::from),
             encrypted: matches!(
                 f.source,
                 matrix_sdk::ruma::events::room::MediaSource::Encrypted(_)
             ),
+            caption: f.caption().map(str::to_owned),
+            extra: content.and_then(extras),
         },
         other => MessageBody::Other {
             msgtype: other.msgtype().to_owned(),
             text: other.body().to_owned(),
         },
+    }
+}
+
+/// Every key of `content` in Kontor's namespace with its value, as one object (see
+/// [`MessageBody::File::extra`]); `None` when there is none.
+pub(crate) fn extras(content: &serde_json::Value) -> Option<serde_json::Value> {
+    let found: serde_json::Map<String, serde_json::Value> = content
+        .as_object()?
+        .iter()
+        .filter(|(k, _)| k.starts_with(crate::EXTRA_NAMESPACE))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    (!found.is_empty()).then_some(serde_json::Value::Object(found))
+}
+
+/// The event a message replies to: a rich reply's `m.in_reply_to`, also inside a
+/// thread when it is a real reply there (not the thread's fallback).
+pub(crate) fn reply_of(content: &RoomMessageEventContent) -> Option<String> {
+    match content.relates_to.as_ref()? {
+        Relation::Reply(r) => Some(r.in_reply_to.event_id.to_string()),
+        Relation::Thread(t) if !t.is_falling_back => {
+            t.in_reply_to.as_ref().map(|r| r.event_id.to_string())
+        }
+        _ => None,
     }
 }
 
@@ -121,12 +150,27 @@ pub(crate) fn to_message(room: &Room, ev: &TimelineEvent, own: Option<&UserId>) 
                 .and_then(|t| t.as_str())
                 .map(str::to_owned)
         });
-    let body = match parsed {
+    let (body, reply_to) = match parsed {
         AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomMessage(
             SyncMessageLikeEvent::Original(m),
-        )) => body_of(&m.content.msgtype),
+        )) => {
+            let content = raw.get_field::<serde_json::Value>("content").ok().flatten();
+            (
+                body_of(&m.content.msgtype, content.as_ref()),
+                reply_of(&m.content),
+            )
+        }
+        AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::Reaction(
+            SyncMessageLikeEvent::Original(r),
+        )) => (
+            MessageBody::Reaction {
+                relates_to: r.content.relates_to.event_id.to_string(),
+                key: r.content.relates_to.key,
+            },
+            None,
+        ),
         AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomEncrypted(_)) => {
-            MessageBody::Undecryptable
+            (MessageBody::Undecryptable, None)
         }
         _ => return None,
     };
@@ -138,6 +182,7 @@ pub(crate) fn to_message(room: &Room, ev: &TimelineEvent, own: Option<&UserId>) 
         sender: sender.to_string(),
         timestamp_ms: ts,
         body,
+        reply_to,
         state: SendState::Sent { event_id },
     })
 }

@@ -6,12 +6,17 @@ use std::time::Duration;
 
 use matrix_sdk::{
     Room,
-    ruma::events::{AnyMessageLikeEventContent, room::message::RoomMessageEventContent},
+    ruma::events::{
+        AnyMessageLikeEventContent, MessageLikeEventContent,
+        relation::Reply,
+        room::message::{Relation, RoomMessageEventContent},
+    },
+    ruma::serde::Raw,
     send_queue::{LocalEchoContent, RoomSendQueueUpdate, SendQueueUpdate},
 };
 use serde::Serialize;
 
-use super::history::body_of;
+use super::history::{body_of, reply_of};
 use crate::{CoreEvent, Error, Kontor, MessageBody, Result, SendState};
 
 /// A message waiting in the outbox.
@@ -25,6 +30,8 @@ pub struct OutboxEntry {
     pub state: SendState,
     /// What it says (text) or carries (file name), for the user's own outbox view.
     pub body: MessageBody,
+    /// The event it replies to, if it is a reply.
+    pub reply_to: Option<String>,
 }
 
 impl Kontor {
@@ -54,20 +61,51 @@ impl Kontor {
             .await
     }
 
-    /// Puts `content` into the room's persistent send queue and returns its transaction id.
+    /// Queues a plain-text rich reply to `in_reply_to` (an event id of this room) and
+    /// returns its transaction id, like [`Kontor::send_text`].
     ///
-    /// matrix-sdk 0.18's `SendHandle` does not expose the id, but the queue announces every
-    /// new local echo on its update channel before `send` returns; with our sends
-    /// serialised by `send_lock`, the first announcement for this room is ours.
+    /// The reply carries only `m.relates_to.m.in_reply_to` and no quoted fallback in its
+    /// body: the fallback was removed from the Matrix spec (v1.13), Element shows the
+    /// relation as a reply, and a fallback would copy the quoted message's text.
+    pub async fn send_reply(&self, room_id: &str, in_reply_to: &str, text: &str) -> Result<String> {
+        let room = self.joined_room(room_id)?;
+        self.ensure_encrypted(&room).await?;
+        let event = matrix_sdk::ruma::EventId::parse(in_reply_to)
+            .map_err(|_| Error::EventNotFound(in_reply_to.to_owned()))?;
+        let mut content = RoomMessageEventContent::text_plain(text);
+        content.relates_to = Some(Relation::Reply(Reply::with_event_id(event)));
+        self.enqueue(&room, AnyMessageLikeEventContent::RoomMessage(content))
+            .await
+    }
+
+    /// Puts `content` into the room's persistent send queue and returns its transaction id.
     pub(crate) async fn enqueue(
         &self,
         room: &Room,
         content: AnyMessageLikeEventContent,
     ) -> Result<String> {
+        let event_type = MessageLikeEventContent::event_type(&content).to_string();
+        let raw = Raw::new(&content).map_err(|e| Error::Matrix(Box::new(e.into())))?;
+        self.enqueue_raw(room, raw, event_type).await
+    }
+
+    /// [`Kontor::enqueue`] for content built as JSON, which may carry keys the SDK's
+    /// typed content has no field for (Kontor's structured payloads). Encrypted by the
+    /// queue like any event, since the whole content is what gets encrypted.
+    ///
+    /// matrix-sdk 0.18's `SendHandle` does not expose the id, but the queue announces every
+    /// new local echo on its update channel before `send_raw` returns; with our sends
+    /// serialised by `send_lock`, the first announcement for this room is ours.
+    pub(crate) async fn enqueue_raw(
+        &self,
+        room: &Room,
+        content: Raw<AnyMessageLikeEventContent>,
+        event_type: String,
+    ) -> Result<String> {
         let _guard = self.send_lock.lock().await;
         let mut updates = self.client.send_queue().subscribe();
         room.send_queue()
-            .send(content)
+            .send_raw(content, event_type)
             .await
             .map_err(|e| Error::Matrix(Box::new(matrix_sdk::Error::UnknownError(Box::new(e)))))?;
         queued_txn(&mut updates, room)
@@ -177,12 +215,22 @@ impl Kontor {
                     ..
                 } = echo.content
                 {
-                    let body = match serialized_event.deserialize() {
-                        Ok(AnyMessageLikeEventContent::RoomMessage(c)) => body_of(&c.msgtype),
-                        _ => MessageBody::Other {
-                            msgtype: "unknown".into(),
-                            text: String::new(),
-                        },
+                    let raw = serialized_event
+                        .raw()
+                        .0
+                        .deserialize_as_unchecked::<serde_json::Value>()
+                        .ok();
+                    let (body, reply_to) = match serialized_event.deserialize() {
+                        Ok(AnyMessageLikeEventContent::RoomMessage(c)) => {
+                            (body_of(&c.msgtype, raw.as_ref()), reply_of(&c))
+                        }
+                        _ => (
+                            MessageBody::Other {
+                                msgtype: "unknown".into(),
+                                text: String::new(),
+                            },
+                            None,
+                        ),
                     };
                     let state = match send_error {
                         Some(e) => SendState::Failed {
@@ -195,6 +243,7 @@ impl Kontor {
                         transaction_id: echo.transaction_id.to_string(),
                         state,
                         body,
+                        reply_to,
                     });
                 }
             }

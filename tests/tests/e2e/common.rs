@@ -108,3 +108,17 @@ pub fn text(m: &Message) -> &str {
         other => panic!("not text: {other:?}"),
     }
 }
+
+/// Every file below `dir`, recursively (to search what a server stored).
+pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_under(&p))
+        } else {
+            out.push(p)
+        }
+    }
+    out
+}

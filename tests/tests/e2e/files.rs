@@ -16,19 +16,6 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
-fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(files_under(&p))
-        } else {
-            out.push(p)
-        }
-    }
-    out
-}
-
 #[test]
 fn five_mb_quote_round_trips_and_the_server_sees_only_ciphertext() {
     let hs = Synapse::start().expect("synapse");
@@ -75,6 +62,7 @@ fn five_mb_quote_round_trips_and_the_server_sees_only_ciphertext() {
                     mime,
                     size,
                     encrypted,
+                    ..
                 } = m.body
             {
                 assert!(encrypted, "the file itself must be encrypted");

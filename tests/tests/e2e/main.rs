@@ -7,5 +7,6 @@ mod files;
 mod messaging;
 mod offline;
 mod profile;
+mod quotes;
 mod security;
 mod timeline;
