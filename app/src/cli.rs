@@ -133,10 +133,123 @@ pub enum Command {
         #[command(subcommand)]
         action: ContactsAction,
     },
+    /// Quotes: business details, write, send, list, show, answer, export (CSV).
+    Quote {
+        /// What to do with quotes.
+        #[command(subcommand)]
+        action: QuoteAction,
+    },
     /// Try Kontor: a local Synapse with users anna and ben, the app logged in as anna, and
     /// a customer process for ben that answers. Closing the window stops everything.
     #[cfg(feature = "demo")]
     Demo,
+}
+
+/// `kontor quote …`
+#[derive(Debug, Subcommand)]
+pub enum QuoteAction {
+    /// Show the business details printed on every quote; with --set, replace them from a
+    /// JSON or TOML file first (synced to the account's other devices, encrypted).
+    Details {
+        /// The details as JSON or TOML (`.toml`): name, address, contact, tax_id, iban,
+        /// bic, small_business, validity_days, payment_terms.
+        #[arg(long, value_name = "FILE")]
+        set: Option<PathBuf>,
+    },
+    /// Write a quote from a JSON or TOML file (title, items, discount, notes,
+    /// valid_until); it gets the next number and is kept as a draft unless --send.
+    New {
+        /// The quote as typed (see README-CLI.md for the fields).
+        file: PathBuf,
+        /// The customer's Matrix id (the chat it is sent to).
+        #[arg(long, value_name = "USER")]
+        to: Option<String>,
+        /// The customer's name as printed [default: the Matrix id].
+        #[arg(long, value_name = "NAME")]
+        customer: Option<String>,
+        /// The contact book's id of the customer (GDPR export and erase find it).
+        #[arg(long, value_name = "ID")]
+        contact: Option<String>,
+        /// The number of a sent quote this one revises ("replaces A-2026-0007").
+        #[arg(long, value_name = "NUMBER")]
+        replaces: Option<String>,
+        /// Also write the PDF here.
+        #[arg(long, value_name = "PATH")]
+        pdf: Option<PathBuf>,
+        /// Send it right away (needs --to).
+        #[arg(long)]
+        send: bool,
+        /// Language of the PDF and the caption.
+        #[arg(long, value_enum, default_value_t = Lang::De)]
+        lang: Lang,
+    },
+    /// Send a written quote to its customer.
+    Send {
+        /// Its number, e.g. A-2026-0007.
+        number: String,
+        /// Language of the PDF and the caption.
+        #[arg(long, value_enum, default_value_t = Lang::De)]
+        lang: Lang,
+    },
+    /// All quotes, newest first, with the totals of open and accepted ones.
+    List {
+        /// Only this status: draft, sent, accepted, declined, expired, replaced.
+        #[arg(long, value_name = "STATUS")]
+        status: Option<String>,
+        /// Only customers whose name contains this (or with exactly this Matrix or
+        /// contact id).
+        #[arg(long, value_name = "TEXT")]
+        customer: Option<String>,
+    },
+    /// One quote with its status and every answer.
+    Show {
+        /// Its number.
+        number: String,
+        /// Also render its PDF (again) to this path.
+        #[arg(long, value_name = "PATH")]
+        pdf: Option<PathBuf>,
+    },
+    /// As the customer: accept or decline a quote you received (a reply that reads
+    /// naturally in any Matrix client).
+    Answer {
+        /// Who sent the quote (the chat).
+        user: String,
+        /// The quote's event id (`kontor messages USER --json`).
+        event_id: String,
+        /// accept or decline.
+        #[arg(value_enum)]
+        answer: AnswerArg,
+        /// Language of the reply.
+        #[arg(long, value_enum, default_value_t = Lang::De)]
+        lang: Lang,
+    },
+    /// CSV for the tax adviser: number, date, customer, net, VAT, gross, status,
+    /// answered at.
+    Export {
+        /// Where to write it (0600).
+        out: PathBuf,
+        /// German (semicolons, decimal comma) or English.
+        #[arg(long, value_enum, default_value_t = Lang::De)]
+        lang: Lang,
+    },
+}
+
+/// A document's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Lang {
+    /// German.
+    De,
+    /// English.
+    En,
+}
+
+/// The customer's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AnswerArg {
+    /// Accept the quote.
+    Accept,
+    /// Decline it.
+    Decline,
 }
 
 /// How long `send` / `send-file` wait for delivery.

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Who sends the quote. Every field is what a German quote prints in its letterhead.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct BusinessDetails {
     /// Name or company ("Praxis Anna Berger").
@@ -60,13 +60,29 @@ pub enum DetailsError {
     Logo,
 }
 
+impl Default for BusinessDetails {
+    /// Empty, with the defaults a freelancer expects (30 days' validity): also what a
+    /// details file without `validity_days` means.
+    fn default() -> BusinessDetails {
+        BusinessDetails {
+            name: String::new(),
+            address: String::new(),
+            contact: String::new(),
+            tax_id: String::new(),
+            iban: String::new(),
+            bic: String::new(),
+            small_business: false,
+            validity_days: 30,
+            payment_terms: String::new(),
+            logo: None,
+        }
+    }
+}
+
 impl BusinessDetails {
     /// New details with the defaults a freelancer expects (30 days' validity).
     pub fn new() -> BusinessDetails {
-        BusinessDetails {
-            validity_days: 30,
-            ..BusinessDetails::default()
-        }
+        BusinessDetails::default()
     }
 
     /// Every problem, in the order of the settings form; empty when a quote may be

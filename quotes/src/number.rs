@@ -13,7 +13,7 @@ use std::{fmt, str::FromStr};
 use serde::{Deserialize, Serialize};
 
 /// `A-<year>-<sequence>`, the sequence at least four digits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct QuoteNumber {
     /// The calendar year the quote was written in.
     pub year: u16,
@@ -40,6 +40,21 @@ impl QuoteNumber {
             year,
             seq: last + 1,
         }
+    }
+}
+
+/// Written as people and scripts read it, `"A-2026-0007"`, in JSON (records, the
+/// business room, the CLI's output).
+impl Serialize for QuoteNumber {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for QuoteNumber {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -78,6 +93,12 @@ mod tests {
         let n = QuoteNumber { year: 2026, seq: 7 };
         assert_eq!(n.to_string(), "A-2026-0007");
         assert_eq!("A-2026-0007".parse(), Ok(n));
+        assert_eq!(serde_json::to_string(&n).unwrap(), "\"A-2026-0007\"");
+        assert_eq!(
+            serde_json::from_str::<QuoteNumber>("\"A-2026-0007\"").unwrap(),
+            n
+        );
+        assert!(serde_json::from_str::<QuoteNumber>("\"7\"").is_err());
         assert_eq!(
             "A-2026-12345".parse(),
             Ok(QuoteNumber {

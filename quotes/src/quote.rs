@@ -45,8 +45,9 @@ impl VatRate {
     }
 }
 
-/// A calendar date (the quote's validity), without a time zone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// A calendar date (the quote's validity), without a time zone. In JSON it is ISO 8601,
+/// `"2026-12-31"`, as scripts and other programs expect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date {
     /// Year.
     pub year: u16,
@@ -54,6 +55,28 @@ pub struct Date {
     pub month: u8,
     /// 1–31.
     pub day: u8,
+}
+
+impl Serialize for Date {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.format(false))
+    }
+}
+
+impl<'de> Deserialize<'de> for Date {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let mut parts = text.splitn(3, '-');
+        let mut next = || parts.next().and_then(|p| p.parse::<u16>().ok());
+        match (next(), next(), next()) {
+            (Some(year), Some(month @ 1..=12), Some(day @ 1..=31)) => Ok(Date {
+                year,
+                month: month as u8,
+                day: day as u8,
+            }),
+            _ => Err(serde::de::Error::custom("not a date like 2026-12-31")),
+        }
+    }
 }
 
 impl Date {

@@ -45,6 +45,7 @@ pub struct AnswerRecord {
 
 /// What the card says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Written, not sent yet (or sending).
     Draft,

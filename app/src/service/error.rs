@@ -46,7 +46,37 @@ pub enum ServiceError {
         /// Why.
         source: std::io::Error,
     },
+    /// The business details are incomplete or wrong (each field named).
+    #[error("business details: {}", list(.0))]
+    Details(Vec<kontor_quotes::DetailsError>),
+    /// The quote as written has problems (each field named).
+    #[error("the quote cannot be sent: {}", list(.0))]
+    Draft(Vec<super::quotes::draft::DraftError>),
+    /// The device's quote store failed.
+    #[error(transparent)]
+    Quotes(#[from] kontor_quotes::store::StoreError),
+    /// The PDF could not be rendered.
+    #[error(transparent)]
+    Pdf(#[from] kontor_quotes::pdf::PdfError),
+    /// No quote with this number on this device.
+    #[error("no quote {0}")]
+    QuoteNotFound(String),
+    /// The quote went out already: a change is a new quote that replaces it.
+    #[error("quote {0} was already sent; write a new one that replaces it")]
+    QuoteAlreadySent(String),
+    /// The customer has no Matrix account in this chat to send the quote to.
+    #[error("the customer has no Matrix id to send the quote to")]
+    NoCustomerAccount,
     /// A background thread died (a bug); the operation may not have happened.
     #[error("an internal task stopped unexpectedly")]
     Crashed,
+}
+
+/// "a; b; c" for a list of problems.
+fn list<T: std::fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }

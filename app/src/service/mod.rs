@@ -21,6 +21,7 @@ pub mod import;
 pub mod kdf;
 pub mod language;
 mod owner;
+pub mod quotes;
 pub mod settings;
 
 use std::{
@@ -88,6 +89,8 @@ pub struct Service {
     identity_server: Mutex<Option<String>>,
     /// One settings save at a time, each writing the newest settings.
     saving: Arc<tokio::sync::Mutex<()>>,
+    /// The device's quotes, opened on first use while signed in; dropped by the lock.
+    quotes: Mutex<Option<Arc<quotes::Quotes>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -106,6 +109,7 @@ impl Service {
             settings: Arc::new(Mutex::new(Settings::default())),
             identity_server: Mutex::new(None),
             saving: Arc::default(),
+            quotes: Mutex::default(),
         })
     }
 
@@ -279,6 +283,7 @@ impl Service {
     /// (its sync goes on, so notices still arrive) until [`Service::resume`].
     pub fn lock(&self) {
         self.set_book(None);
+        *lock(&self.quotes) = None;
     }
 
     /// Ends the idle lock: checks the passphrase against the profile and opens the book
@@ -295,6 +300,11 @@ impl Service {
     /// deleted. Returns when all that is done. The settings file stays.
     pub async fn sign_out(&self) -> Result<()> {
         self.set_book(None);
+        // The store is sealed with a key from the profile, which goes now: the records
+        // stay in the business room (end-to-end encrypted, in the key backup) and come
+        // back at the next login.
+        *lock(&self.quotes) = None;
+        remove_dir(&self.config.data_dir.join("quotes")).await;
         let kontor = self
             .account
             .close()
@@ -310,6 +320,7 @@ impl Service {
     /// writing.
     pub async fn shutdown(&self) {
         self.set_book(None);
+        *lock(&self.quotes) = None;
         if let Some(kontor) = self.account.close().await {
             kontor.shutdown().await;
             std::mem::forget(kontor);
@@ -420,7 +431,7 @@ async fn remove_dir(dir: &Path) {
     if let Err(e) = tokio::fs::remove_dir_all(dir).await
         && e.kind() != std::io::ErrorKind::NotFound
     {
-        tracing::warn!("cannot remove the unfinished profile: {e}");
+        tracing::warn!("cannot remove {}: {e}", dir.display());
     }
 }
 

@@ -13,7 +13,7 @@ use slint::{ComponentHandle, Model, SharedString};
 use super::{
     AppWindow, ConsentKind, ConsentLine, ContactItem, Contacts, EvidenceKind, Screen, Session,
     contacts::item,
-    context::{Ctx, empty, list},
+    context::{Ctx, empty, export_dir, list},
     file_picker, models,
     view::View,
 };
@@ -161,17 +161,6 @@ impl ContactDetailController {
             });
         });
     }
-}
-
-/// The suggested export folder: the download folder the app saves files into.
-fn export_dir(ctx: &Ctx) -> PathBuf {
-    let config = &ctx.config;
-    config.download_dir.clone().unwrap_or_else(|| {
-        std::env::var_os("HOME")
-            .map(|h| PathBuf::from(h).join("Downloads"))
-            .filter(|d| d.is_dir())
-            .unwrap_or_else(|| config.data_dir.join("downloads"))
-    })
 }
 
 /// The evidence of a consent entry as data for the view, which words it per kind in

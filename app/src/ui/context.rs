@@ -117,3 +117,14 @@ pub(crate) fn empty<T: Clone + 'static>() -> slint::ModelRc<T> {
 pub(crate) fn list<T: Clone + 'static>(items: Vec<T>) -> slint::ModelRc<T> {
     slint::ModelRc::from(Rc::new(VecModel::from(items)))
 }
+
+/// The suggested export folder: the download folder the app saves files into.
+pub(crate) fn export_dir(ctx: &Ctx) -> std::path::PathBuf {
+    let config = &ctx.config;
+    config.download_dir.clone().unwrap_or_else(|| {
+        std::env::var_os("HOME")
+            .map(|h| std::path::PathBuf::from(h).join("Downloads"))
+            .filter(|d| d.is_dir())
+            .unwrap_or_else(|| config.data_dir.join("downloads"))
+    })
+}

@@ -202,10 +202,13 @@ impl View for ConversationController {
         let open_room = w.global::<Conversation>().get_room_id();
         match event {
             CoreEvent::MessageReceived(msg) => {
-                if w.global::<Lock>().get_locked()
-                    || msg.room_id != open_room.as_str()
-                    || !models::shown(msg)
-                {
+                if w.global::<Lock>().get_locked() || msg.room_id != open_room.as_str() {
+                    return;
+                }
+                // A quote, or an answer to one (a reaction is no bubble but may change a
+                // card).
+                self.timeline.absorb_cards(w, std::slice::from_ref(msg));
+                if !models::shown(msg) {
                     return;
                 }
                 let append = with_messages(w, |m| {
@@ -215,6 +218,9 @@ impl View for ConversationController {
                     }
                     append
                 });
+                if append {
+                    self.timeline.apply_cards(w);
+                }
                 if let (true, false, Some(event)) = (append, msg.own, msg.event_id.clone()) {
                     // The user is looking at it.
                     self.timeline.mark_read(msg.room_id.clone(), event);

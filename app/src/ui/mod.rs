@@ -20,6 +20,9 @@ mod import_wizard;
 mod lock;
 pub mod models;
 mod notices;
+mod quote_cards;
+mod quote_form;
+mod quotes;
 mod session;
 pub mod settings;
 mod timeline;
@@ -118,6 +121,8 @@ impl App {
         file_picker::wire(w);
         let (lock, idle_timer) = lock::LockController::wire(w, &ctx);
         let settings = settings::SettingsController::wire(w, &ctx, &lock);
+        let quote_form = quote_form::QuoteFormController::wire(w, &ctx);
+        let quotes = quotes::QuotesController::wire(w, &ctx);
         let views = view::Views::new(vec![
             chats,
             conversation,
@@ -129,6 +134,8 @@ impl App {
             devices,
             Arc::new(verify),
             Arc::new(file_picker::PickerView),
+            quote_form,
+            Arc::new(quotes),
         ]);
         lock.set_views(views.clone());
         let session = session::SessionController::wire(w, &ctx, &views);

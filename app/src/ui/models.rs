@@ -59,6 +59,9 @@ pub fn message_item(m: &Message, lang: Language) -> MessageItem {
         size: size.into(),
         badge: badge.into(),
         file_type,
+        // Filled by the conversation's quote cards (`quote_cards.rs`), which also see
+        // the answers.
+        quote: Default::default(),
     }
 }
 

@@ -23,7 +23,9 @@ use super::{
     desktop::Desktop,
     view::View,
 };
-use crate::service::settings::Settings;
+use kontor_quotes::answer::Answer;
+
+use crate::service::{quotes::Answered, settings::Settings};
 
 /// How long a notice stays up.
 const NOTICE_TIME: Duration = Duration::from_secs(8);
@@ -38,6 +40,9 @@ pub struct Notice {
     pub body: String,
     /// The chat, so the notice can open it.
     pub room_id: String,
+    /// A title of its own (a quote's answer), already translated; empty: "New message
+    /// (from …)".
+    pub headline: String,
 }
 
 /// The notice for a received message, or `None` when there is to be none: our own
@@ -87,6 +92,7 @@ pub fn notice_for(
         } else {
             msg.room_id.clone()
         },
+        headline: String::new(),
     })
 }
 
@@ -165,14 +171,50 @@ impl NoticesController {
         let Some(n) = notice_for(msg, sender_name.as_deref(), &settings, open, locked) else {
             return;
         };
-        if !self.desktop.enabled() {
-            return self.show(w, n);
-        }
         // Translated by the view, in the language the window shows.
         let summary = w
             .global::<Notices>()
             .invoke_title(desktop_name(&n.sender).into())
             .to_string();
+        self.deliver(w, n, summary);
+    }
+
+    /// A customer answered a quote: "Quote A-2026-0007 accepted", under the same rules
+    /// as a message's notice (notifications off: none; locked: no number, no chat).
+    fn notify_answer(self: &Arc<Self>, w: &AppWindow, answered: &Answered) {
+        if !self.ctx.service.settings().notifications {
+            return;
+        }
+        let locked = w.global::<Lock>().get_locked();
+        let notices = w.global::<Notices>();
+        let headline = if locked {
+            notices.invoke_quote_answered(SharedString::new(), false, false)
+        } else {
+            notices.invoke_quote_answered(
+                answered.number.to_string().into(),
+                answered.answer.answer == Answer::Accept,
+                answered.answer.late,
+            )
+        }
+        .to_string();
+        let n = Notice {
+            sender: String::new(),
+            body: String::new(),
+            room_id: if locked {
+                String::new()
+            } else {
+                answered.room_id.clone()
+            },
+            headline: headline.clone(),
+        };
+        self.deliver(w, n, headline);
+    }
+
+    /// On the desktop when it can, else in the window.
+    fn deliver(self: &Arc<Self>, w: &AppWindow, n: Notice, summary: String) {
+        if !self.desktop.enabled() {
+            return self.show(w, n);
+        }
         let open_label = w.global::<Notices>().invoke_open_label().to_string();
         let me = self.clone();
         self.ctx.rt().spawn(async move {
@@ -185,7 +227,9 @@ impl NoticesController {
                 let me2 = me.clone();
                 me.ctx.on_ui(move |w| {
                     // Locked meanwhile: a notice made before the lock must not show its name.
-                    if w.global::<Lock>().get_locked() && !n.sender.is_empty() {
+                    if w.global::<Lock>().get_locked()
+                        && (!n.sender.is_empty() || !n.room_id.is_empty())
+                    {
                         return;
                     }
                     me2.show(&w, n);
@@ -200,6 +244,7 @@ impl NoticesController {
         notices.set_sender(n.sender.into());
         notices.set_body(n.body.into());
         notices.set_room_id(n.room_id.into());
+        notices.set_headline(n.headline.into());
         notices.set_visible(true);
         let this = self.shown.fetch_add(1, Ordering::Relaxed) + 1;
         let me = self.clone();
@@ -220,6 +265,7 @@ impl NoticesController {
         n.set_sender(SharedString::new());
         n.set_body(SharedString::new());
         n.set_room_id(SharedString::new());
+        n.set_headline(SharedString::new());
     }
 }
 
@@ -235,11 +281,12 @@ impl View for Arc<NoticesController> {
     fn snapshot(&self, w: &AppWindow) -> String {
         let n = w.global::<Notices>();
         format!(
-            "visible={} sender={} body={} room={}",
+            "visible={} sender={} body={} room={} headline={}",
             n.get_visible(),
             n.get_sender(),
             n.get_body(),
-            n.get_room_id()
+            n.get_room_id(),
+            n.get_headline()
         )
     }
 
@@ -247,6 +294,10 @@ impl View for Arc<NoticesController> {
         if let CoreEvent::MessageReceived(msg) = event {
             self.notify(w, msg);
         }
+    }
+
+    fn quote_answered(&self, w: &AppWindow, answered: &Answered) {
+        self.notify_answer(w, answered);
     }
 }
 

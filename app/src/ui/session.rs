@@ -202,9 +202,26 @@ impl SessionController {
         });
         let me = self.clone();
         self.ctx.rt().spawn(async move {
+            // What the account's other devices did, and answers that came while no
+            // Kontor ran (the sync delivers only what is new from now on).
+            let service = me.ctx.service.clone();
+            tokio::spawn(async move {
+                if let Err(e) = service.catch_up_quotes().await {
+                    tracing::debug!("business room not read: {e}");
+                }
+                if let Err(e) = service.catch_up_answers().await {
+                    tracing::debug!("answers not caught up: {e}");
+                }
+            });
             loop {
                 match rx.recv().await {
-                    Ok(event) => me.deliver(event),
+                    Ok(event) => {
+                        if let Some(answered) = me.ctx.service.observe_quotes(&event).await {
+                            let views = me.views.clone();
+                            me.ctx.on_ui(move |w| views.quote_answered(&w, &answered));
+                        }
+                        me.deliver(event)
+                    }
                     // Too slow to keep up: the list is rebuilt from the server's state.
                     Err(RecvError::Lagged(_)) => {
                         me.ctx.on_ui(|w| w.global::<Chats>().invoke_reload())

@@ -14,9 +14,10 @@ use kontor_core::{Page, PageToken};
 use slint::{ComponentHandle, Model};
 
 use super::{
-    Conversation,
+    AppWindow, Conversation,
     context::{Ctx, with_messages},
     models as rules,
+    quote_cards::Cards,
 };
 
 /// Messages per page: a screen and a half at phone size, one quick request.
@@ -41,6 +42,8 @@ struct Paging {
 pub(crate) struct Timeline {
     ctx: Ctx,
     paging: Mutex<Paging>,
+    /// The open chat's quotes and their answers (the cards).
+    cards: Mutex<Cards>,
 }
 
 impl Timeline {
@@ -49,6 +52,7 @@ impl Timeline {
         Arc::new(Timeline {
             ctx: ctx.clone(),
             paging: Mutex::default(),
+            cards: Mutex::default(),
         })
     }
 
@@ -73,6 +77,7 @@ impl Timeline {
             p.server_page = false;
             p.generation
         };
+        self.cards().reset();
         if let Some(w) = self.ctx.weak.upgrade() {
             let c = w.global::<Conversation>();
             c.set_loading_older(false);
@@ -110,6 +115,7 @@ impl Timeline {
                             keep_newer_echoes(m, &mut items);
                             m.set_vec(items);
                         });
+                        me2.absorb_cards(&w, &page.messages);
                         if let Some(event_id) = newest {
                             me2.mark_read(room_id, event_id);
                         }
@@ -145,6 +151,7 @@ impl Timeline {
                     .map(|m| rules::message_item(m, lang))
                     .collect();
                 with_messages(&w, |m| m.set_vec(items));
+                me2.absorb_cards(&w, &messages);
                 w.global::<Conversation>().set_loading(false);
             });
         });
@@ -204,6 +211,7 @@ impl Timeline {
                                 model.insert(0, item);
                             }
                         });
+                        me2.absorb_cards(&w, &page.messages);
                     }
                     // The token stays: scrolling up again retries the same page.
                     Err(e) => me2.ctx.fail(e),
@@ -222,6 +230,29 @@ impl Timeline {
         });
     }
 
+    /// Takes note of quotes and answers among `messages` and puts the cards on the shown
+    /// rows (UI thread; rows just replaced come without their card).
+    pub(crate) fn absorb_cards(&self, w: &AppWindow, messages: &[kontor_core::Message]) {
+        self.cards().absorb(messages);
+        self.apply_cards(w);
+    }
+
+    /// Puts the current cards on the shown rows (after rows were added).
+    pub(crate) fn apply_cards(&self, w: &AppWindow) {
+        let own = self
+            .ctx
+            .service
+            .with_account(|k| k.user_id())
+            .unwrap_or_default();
+        let lang = self.ctx.language();
+        let cards = self.cards();
+        with_messages(w, |m| cards.apply(m, &own, lang));
+    }
+
+    fn cards(&self) -> MutexGuard<'_, Cards> {
+        self.cards.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn current(&self, generation: u64) -> bool {
         self.paging().generation == generation
     }
@@ -232,6 +263,7 @@ impl Timeline {
 
     /// Forgets the conversation (the lock, leaving it): late pages are dropped.
     pub(crate) fn reset(&self) {
+        self.cards().reset();
         let mut p = self.paging();
         let generation = p.generation + 1;
         *p = Paging {

@@ -86,6 +86,17 @@ pub(crate) fn kind(e: &ServiceError) -> ErrorKind {
         },
         ServiceError::Write { .. } => ErrorKind::File,
         ServiceError::Crashed => ErrorKind::Other,
+        ServiceError::Details(_) => ErrorKind::QuoteDetails,
+        ServiceError::Draft(_) => ErrorKind::QuoteInvalid,
+        ServiceError::Quotes(e) => match e {
+            kontor_quotes::store::StoreError::WrongKey { .. } => ErrorKind::WrongPassphrase,
+            kontor_quotes::store::StoreError::Io { .. } => ErrorKind::File,
+            _ => ErrorKind::Damaged,
+        },
+        ServiceError::Pdf(_) => ErrorKind::Other,
+        ServiceError::QuoteNotFound(_) => ErrorKind::NotFound,
+        ServiceError::QuoteAlreadySent(_) => ErrorKind::QuoteSentAlready,
+        ServiceError::NoCustomerAccount => ErrorKind::NoCustomerAccount,
     }
 }
 
@@ -162,6 +173,10 @@ pub fn all_kinds() -> Vec<ErrorKind> {
         ErrorKind::UnknownFormat,
         ErrorKind::SignedOut,
         ErrorKind::InvalidInput,
+        ErrorKind::QuoteDetails,
+        ErrorKind::QuoteInvalid,
+        ErrorKind::QuoteSentAlready,
+        ErrorKind::NoCustomerAccount,
     ];
     for k in &all {
         // Exhaustive on purpose: a new kind fails here until it is listed above.
@@ -188,7 +203,11 @@ pub fn all_kinds() -> Vec<ErrorKind> {
             | ErrorKind::Cancelled
             | ErrorKind::UnknownFormat
             | ErrorKind::SignedOut
-            | ErrorKind::InvalidInput => {}
+            | ErrorKind::InvalidInput
+            | ErrorKind::QuoteDetails
+            | ErrorKind::QuoteInvalid
+            | ErrorKind::QuoteSentAlready
+            | ErrorKind::NoCustomerAccount => {}
         }
     }
     all

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use kontor_core::CoreEvent;
 
 use super::AppWindow;
+use crate::service::quotes::Answered;
 
 /// One view's controller: it owns that view's state and wires its global's callbacks.
 pub trait View: Send + Sync {
@@ -27,6 +28,10 @@ pub trait View: Send + Sync {
 
     /// A core event, on the UI thread.
     fn event(&self, _w: &AppWindow, _event: &CoreEvent) {}
+
+    /// A customer answered one of the account's quotes (already recorded by the
+    /// service), on the UI thread.
+    fn quote_answered(&self, _w: &AppWindow, _answered: &Answered) {}
 }
 
 /// The registered views, in registration order.
@@ -50,6 +55,13 @@ impl Views {
     pub fn event(&self, w: &AppWindow, event: &CoreEvent) {
         for v in self.0.iter() {
             v.event(w, event);
+        }
+    }
+
+    /// Hands a quote's answer to every view.
+    pub fn quote_answered(&self, w: &AppWindow, answered: &Answered) {
+        for v in self.0.iter() {
+            v.quote_answered(w, answered);
         }
     }
 

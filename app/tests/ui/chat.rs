@@ -121,7 +121,7 @@ pub fn onboarding_login_send_and_receive() {
         // Send a quote: the file picker, a typed path, the file bubble; ben gets the file.
         let quote = h.dir.path().join("angebot-2025-031.pdf");
         std::fs::write(&quote, vec![b'%'; 300_000]).expect("quote file");
-        press(&app, "Send quote").await;
+        press(&app, "Send file").await;
         fill(&app, "File name", quote.to_str().unwrap()).await;
         press(&app, "Open").await;
         wait_for("file bubble", 30, || {

@@ -109,7 +109,7 @@ pub fn send_quote_cancel_and_save_as_through_the_picker() {
         wait_for("delivery", 30, || shows_text(&app, "Sent").then_some(())).await;
 
         // Send quote: the picker opens; type the folder, then choose the file's row.
-        press(&app, "Send quote").await;
+        press(&app, "Send file").await;
         fill(&app, "File name", quotes.to_str().unwrap()).await;
         press(&app, "Open").await;
         wait_for("the folder's files", 10, || {
@@ -154,7 +154,7 @@ pub fn send_quote_cancel_and_save_as_through_the_picker() {
         .await;
 
         // A big quote, cancelled while it uploads: a notice, and no file for ben.
-        press(&app, "Send quote").await;
+        press(&app, "Send file").await;
         wait_for("the picker in the last folder", 10, || {
             picker_shows(&app, "gross.pdf").then_some(())
         })

@@ -1,0 +1,207 @@
+use kontor_core::{BusinessEvent, Message, MessageBody, SendState};
+use kontor_quotes::{Customer, Date, QuoteNumber, QuoteRecord, Sent, Status, answer::Answer};
+use zeroize::Zeroizing;
+
+use super::{
+    KIND_QUOTE, Quotes, card_status,
+    draft::{DraftInput, DraftItem},
+};
+
+const FREELANCER: &str = "@anna:example.org";
+const CUSTOMER: &str = "@kunde:example.org";
+const TODAY: Date = Date {
+    year: 2026,
+    month: 12,
+    day: 6,
+};
+/// 2026-12-10, within the validity.
+const DEC_10: u64 = 1_796_860_800_000;
+
+fn open(dir: &std::path::Path) -> Quotes {
+    Quotes::open(dir, Zeroizing::new([7u8; 32])).unwrap()
+}
+
+fn details() -> kontor_quotes::BusinessDetails {
+    kontor_quotes::BusinessDetails {
+        name: "Physiotherapie Öztürk".into(),
+        address: "Gartenstraße 5\n80331 München".into(),
+        tax_id: "143/123/45678".into(),
+        ..kontor_quotes::BusinessDetails::new()
+    }
+}
+
+fn sent_record(seq: u32, event_id: &str) -> QuoteRecord {
+    let input = DraftInput {
+        title: "Sechs Behandlungen".into(),
+        items: vec![DraftItem {
+            description: "Krankengymnastik".into(),
+            quantity: "6".into(),
+            unit: "Termin".into(),
+            unit_price: "32,50".into(),
+            vat: 0,
+        }],
+        ..DraftInput::default()
+    };
+    let quote = input
+        .to_quote(QuoteNumber { year: 2026, seq }, TODAY, &details())
+        .unwrap();
+    let mut r = QuoteRecord::new(
+        quote,
+        Customer {
+            name: "Kunde".into(),
+            user_id: Some(CUSTOMER.into()),
+            contact_id: None,
+        },
+        "ab".into(),
+    );
+    r.sent = Some(Sent {
+        room_id: "!dm:example.org".into(),
+        event_id: event_id.into(),
+        sender: FREELANCER.into(),
+        counterparty: CUSTOMER.into(),
+        at_ms: DEC_10 - 86_400_000,
+    });
+    r
+}
+
+fn message(sender: &str, id: &str, body: MessageBody, reply_to: Option<&str>) -> Message {
+    Message {
+        room_id: "!dm:example.org".into(),
+        event_id: Some(id.into()),
+        transaction_id: None,
+        sender: sender.into(),
+        own: sender == FREELANCER,
+        timestamp_ms: DEC_10,
+        body,
+        state: SendState::Sent {
+            event_id: id.into(),
+        },
+        reply_to: reply_to.map(Into::into),
+    }
+}
+
+fn reaction(sender: &str, id: &str, target: &str, key: &str) -> Message {
+    let body = MessageBody::Reaction {
+        relates_to: target.into(),
+        key: key.into(),
+    };
+    message(sender, id, body, None)
+}
+
+#[test]
+fn a_customers_reaction_or_reply_answers_the_quote_and_nothing_else_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let quotes = open(dir.path());
+    quotes.put(&sent_record(1, "$q1")).unwrap();
+    // Own reaction, another event's reaction, a reaction that means nothing: no answer.
+    for m in [
+        reaction(FREELANCER, "$r0", "$q1", "👍"),
+        reaction(CUSTOMER, "$r1", "$other", "👍"),
+        reaction(CUSTOMER, "$r2", "$q1", "🎉"),
+    ] {
+        assert!(quotes.on_message(&m).unwrap().is_none(), "{m:?}");
+    }
+    let (answered, record) = quotes
+        .on_message(&reaction(CUSTOMER, "$r3", "$q1", "👎🏻"))
+        .unwrap()
+        .expect("the customer's 👎 declines");
+    assert_eq!(answered.answer.answer, Answer::Decline);
+    assert_eq!(record.status(TODAY), Status::Declined);
+    // A reply whose first word accepts, a minute later, replaces the decline.
+    let mut reply = message(
+        CUSTOMER,
+        "$t1",
+        MessageBody::Text {
+            text: "Ja, passt so!".into(),
+        },
+        Some("$q1"),
+    );
+    reply.timestamp_ms += 60_000;
+    let (answered, _) = quotes.on_message(&reply).unwrap().expect("accepted");
+    assert_eq!(answered.answer.answer, Answer::Accept);
+    // Kept on the device, history and all, after reopening.
+    drop(quotes);
+    let again = open(dir.path());
+    let kept = again
+        .get(&QuoteNumber { year: 2026, seq: 1 })
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.status(TODAY), Status::Accepted);
+    assert_eq!(kept.answers.len(), 2);
+    // …and the index of quote events was rebuilt: the same reply again changes nothing.
+    assert!(again.on_message(&reply).unwrap().is_none());
+}
+
+#[test]
+fn another_devices_records_merge_and_number_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let quotes = open(dir.path());
+    let mut mine = sent_record(3, "$q3");
+    mine.answer(CUSTOMER, DEC_10, Answer::Decline, "$a")
+        .unwrap();
+    quotes.put(&mine).unwrap();
+    // The other device saw a later acceptance, and wrote quote 4 that replaces 3.
+    let mut theirs = sent_record(3, "$q3");
+    theirs
+        .answer(CUSTOMER, DEC_10 + 1000, Answer::Accept, "$b")
+        .unwrap();
+    theirs.replaced_by = Some(QuoteNumber { year: 2026, seq: 4 });
+    let event = |r: &QuoteRecord| BusinessEvent {
+        kind: KIND_QUOTE.into(),
+        value: serde_json::to_value(r).unwrap(),
+        at_ms: DEC_10,
+        event_id: "$e".into(),
+        sender_device: None,
+    };
+    quotes.merge_synced(&event(&theirs)).unwrap();
+    quotes.merge_synced(&event(&sent_record(4, "$q4"))).unwrap();
+    let merged = quotes
+        .get(&QuoteNumber { year: 2026, seq: 3 })
+        .unwrap()
+        .unwrap();
+    assert_eq!(merged.answers.len(), 2, "both answers kept");
+    assert_eq!(merged.status(TODAY), Status::Replaced);
+    assert_eq!(
+        quotes.next_number(TODAY).unwrap(),
+        QuoteNumber { year: 2026, seq: 5 },
+        "numbers on after the other device's"
+    );
+    // The second device's quote is answerable here too.
+    let answered = quotes
+        .on_message(&reaction(CUSTOMER, "$r", "$q4", "✅"))
+        .unwrap();
+    assert!(answered.is_some());
+}
+
+#[test]
+fn the_card_of_a_quote_without_a_record_is_read_from_the_chat() {
+    let record = sent_record(9, "$q9");
+    let quote_event = message(
+        FREELANCER,
+        "$q9",
+        MessageBody::Text {
+            text: String::new(),
+        },
+        None,
+    );
+    let chat = vec![
+        reaction(FREELANCER, "$own", "$q9", "👍"),
+        message(
+            CUSTOMER,
+            "$t",
+            MessageBody::Text {
+                text: "Abgelehnt: Angebot A-2026-0009".into(),
+            },
+            Some("$q9"),
+        ),
+    ];
+    let (status, answer) = card_status(&record.quote, &quote_event, Some(CUSTOMER), &chat, TODAY);
+    assert_eq!(status, Status::Declined);
+    assert_eq!(answer.unwrap().by, CUSTOMER);
+    let (status, _) = card_status(&record.quote, &quote_event, None, &chat[..1], TODAY);
+    assert_eq!(
+        status,
+        Status::Sent,
+        "the freelancer's own 👍 does not count"
+    );
+}

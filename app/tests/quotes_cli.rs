@@ -1,0 +1,397 @@
+//! Quotes end to end on a real Synapse: the freelancer drives `kontor quote …` like a
+//! script; the customer is a plain matrix-sdk client (as Element would be) that reads
+//! the `m.file` event's raw JSON and answers with a raw reaction or reply through the
+//! SDK's room API, never through Kontor's quote code.
+
+use std::{
+    future::IntoFuture,
+    io::Write,
+    path::Path,
+    process::{Command, Output, Stdio},
+    time::{Duration, Instant},
+};
+
+use kontor_core::{KdfParams, Kontor, Profile};
+use kontor_testkit::{Synapse, TestUser};
+use matrix_sdk::{room::MessagesOptions, ruma::RoomId};
+use serde_json::{Value, json};
+
+const PASS: &str = "correct horse battery staple";
+
+const DETAILS: &str = r#"
+name = "Fliesen Weiß GmbH"
+address = "Große Straße 12\n10115 Berlin"
+contact = "030 1234567"
+tax_id = "12/345/67890"
+iban = "DE89 3704 0044 0532 0130 00"
+payment_terms = "Zahlbar innerhalb von 14 Tagen."
+"#;
+
+const QUOTE_1: &str = r#"
+title = "Badsanierung"
+[[items]]
+description = "Fliesenspiegel Küche, Feinsteinzeug"
+quantity = "12,5"
+unit = "m²"
+unit_price = "89,90"
+vat = 19
+[[items]]
+description = "Anfahrt"
+quantity = "1"
+unit_price = "45"
+vat = 19
+"#;
+
+/// One data directory of the freelancer's account (a device).
+struct Device {
+    dir: tempfile::TempDir,
+}
+
+impl Device {
+    fn new() -> Device {
+        Device {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn run(&self, args: &[&str], password: Option<&str>) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kontor"));
+        cmd.arg("--data-dir")
+            .arg(self.dir.path())
+            .args(args)
+            .env_remove("KONTOR_DATA_DIR")
+            .env("KONTOR_PASSPHRASE", PASS)
+            .env("KONTOR_INSECURE_FAST_KDF", "1")
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        match password {
+            Some(pw) => cmd.env("KONTOR_PASSWORD", pw),
+            None => cmd.env_remove("KONTOR_PASSWORD"),
+        };
+        let mut child = cmd.spawn().expect("spawn kontor");
+        drop(child.stdin.take().unwrap().write_all(b""));
+        child.wait_with_output().expect("wait for kontor")
+    }
+
+    /// `kontor --json ARGS`; must succeed with one JSON line.
+    fn json(&self, args: &[&str]) -> Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let out = self.run(&all, None);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "kontor {args:?} failed: {stdout} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{args:?}: {e}: {stdout}"))
+    }
+
+    fn login(&self, hs: &Synapse, user: &TestUser) {
+        let out = self.run(
+            &[
+                "--json",
+                "login",
+                "--homeserver",
+                &hs.base_url,
+                "--user",
+                &user.localpart,
+            ],
+            Some(&user.password),
+        );
+        assert!(
+            out.status.success(),
+            "login: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn file(&self, name: &str, text: &str) -> String {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    }
+}
+
+fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// The customer: a Matrix account whose answers go through the raw SDK room API.
+struct Customer {
+    rt: tokio::runtime::Runtime,
+    kontor: std::sync::Arc<Kontor>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Customer {
+    /// The client's stores close on its runtime (dropping it elsewhere panics), and,
+    /// as the CLI does, it is left to the runtime's end rather than dropped mid-task.
+    fn drop(&mut self) {
+        let kontor = self.kontor.clone();
+        self.rt.block_on(kontor.shutdown());
+        std::mem::forget(kontor);
+    }
+}
+
+impl Customer {
+    fn login(hs: &Synapse, user: &TestUser) -> Customer {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let kdf = KdfParams {
+            m_kib: 64,
+            t: 1,
+            p: 1,
+        };
+        let profile = Profile::open_with(dir.path(), "customer", kdf).unwrap();
+        let kontor = rt
+            .block_on(Kontor::login(
+                profile,
+                &hs.base_url,
+                &user.localpart,
+                &user.password,
+            ))
+            .expect("customer login");
+        // Device keys uploaded before anyone encrypts for this device.
+        rt.block_on(kontor.sync_once()).unwrap();
+        Customer {
+            rt,
+            kontor,
+            _dir: dir,
+        }
+    }
+
+    fn join(&self, room: &str) {
+        eventually("the invite", || {
+            self.rt.block_on(self.kontor.sync_once()).ok()?;
+            self.rt.block_on(self.kontor.accept_invite(room)).ok()
+        });
+    }
+
+    /// The decrypted content of the quote event whose structured quote has `number`, as
+    /// any client receives it.
+    fn quote_event(&self, room: &str, number: &str) -> (String, Value) {
+        let room_id = RoomId::parse(room).unwrap();
+        eventually("the quote to arrive and decrypt", || {
+            self.rt.block_on(self.kontor.sync_once()).ok()?;
+            let room = self.kontor.sdk_client().get_room(&room_id)?;
+            let page = self
+                .rt
+                .block_on(room.messages(MessagesOptions::backward()))
+                .ok()?;
+            page.chunk.iter().find_map(|ev| {
+                let json: Value = ev.raw().deserialize_as().ok()?;
+                let content = json.get("content")?;
+                (content["eu.kontor.quote"]["number"] == number).then(|| {
+                    (
+                        json["event_id"].as_str().unwrap().to_owned(),
+                        content.clone(),
+                    )
+                })
+            })
+        })
+    }
+
+    fn send_raw(&self, room: &str, event_type: &str, content: Value) {
+        let room_id = RoomId::parse(room).unwrap();
+        let room = self.kontor.sdk_client().get_room(&room_id).unwrap();
+        self.rt
+            .block_on(room.send_raw(event_type, content).into_future())
+            .expect("raw send");
+    }
+}
+
+fn status(device: &Device, number: &str) -> (String, Value) {
+    let shown = device.json(&["quote", "show", number]);
+    (shown["status"].as_str().unwrap().to_owned(), shown)
+}
+
+/// Every file under `dir`, searched for each needle (SQLite, its WAL, the media store).
+fn assert_absent(dir: &Path, needles: &[&str]) {
+    for entry in walk(dir) {
+        let bytes = std::fs::read(&entry).unwrap_or_default();
+        for n in needles {
+            let found = bytes.windows(n.len()).any(|w| w == n.as_bytes());
+            assert!(!found, "{n:?} is in the homeserver's {}", entry.display());
+        }
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn quotes_are_sent_answered_from_any_client_and_tracked() {
+    let hs = Synapse::start().expect("synapse");
+    let anna = hs.register_unique("anna").unwrap();
+    let ben = hs.register_unique("ben").unwrap();
+    let laptop = Device::new();
+    let phone = Device::new();
+    laptop.login(&hs, &anna);
+    // The second device exists (and has synced) before the first writes anything.
+    phone.login(&hs, &anna);
+    phone.json(&["sync"]);
+    let customer = Customer::login(&hs, &ben);
+
+    // Without business details no quote is written, and the field is named.
+    let q1 = laptop.file("q1.toml", QUOTE_1);
+    let refused = laptop.run(&["quote", "new", &q1, "--to", &ben.user_id], None);
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("business name is missing"), "{err}");
+
+    let details = laptop.file("details.toml", DETAILS);
+    let set = laptop.json(&["quote", "details", "--set", &details]);
+    assert_eq!(set["name"], "Fliesen Weiß GmbH");
+
+    // 1: sent, accepted with a plain 👍 reaction.
+    let pdf = laptop.dir.path().join("q1.pdf");
+    let first = laptop.json(&[
+        "quote",
+        "new",
+        &q1,
+        "--to",
+        &ben.user_id,
+        "--customer",
+        "Bäckerei Müller",
+        "--send",
+        "--pdf",
+        pdf.to_str().unwrap(),
+    ]);
+    assert_eq!(first["status"], "sent", "{first}");
+    let n1 = first["number"].as_str().unwrap().to_owned();
+    assert!(n1.starts_with("A-") && n1.ends_with("-0001"), "{n1}");
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF"));
+    let room = first["sent"]["room_id"].as_str().unwrap().to_owned();
+
+    customer.join(&room);
+    let (ev1, content) = customer.quote_event(&room, &n1);
+    // What Element shows: a PDF with a caption a person reads.
+    assert_eq!(content["msgtype"], "m.file");
+    assert_eq!(content["filename"], format!("Angebot-{n1}.pdf"));
+    assert_eq!(content["info"]["mimetype"], "application/pdf");
+    let caption = content["body"].as_str().unwrap();
+    assert!(
+        caption.starts_with(&format!("Angebot {n1} über 1.390,81 €")),
+        "{caption}"
+    );
+    assert_eq!(content["eu.kontor.quote"]["totals"]["gross"], 139_081);
+
+    customer.send_raw(
+        &room,
+        "m.reaction",
+        json!({ "m.relates_to": { "rel_type": "m.annotation", "event_id": ev1, "key": "👍" } }),
+    );
+    let accepted = eventually("the acceptance", || {
+        let (s, shown) = status(&laptop, &n1);
+        (s == "accepted").then_some(shown)
+    });
+    assert_eq!(accepted["answers"][0]["by"], ben.user_id.as_str());
+    assert!(accepted["answers"][0]["at_ms"].as_u64().unwrap() > 0);
+
+    // 2: declined by a reply whose first word says so.
+    let q2 = laptop.file("q2.json", &json!({
+        "title": "Zusatzarbeiten",
+        "items": [{ "description": "Silikonfugen erneuern", "quantity": "8", "unit": "m", "unit_price": "12,50", "vat": 19 }]
+    }).to_string());
+    let second = laptop.json(&["quote", "new", &q2, "--to", &ben.user_id, "--send"]);
+    let n2 = second["number"].as_str().unwrap().to_owned();
+    assert!(n2.ends_with("-0002"), "{n2}");
+    let (ev2, _) = customer.quote_event(&room, &n2);
+    customer.send_raw(
+        &room,
+        "m.room.message",
+        json!({
+            "msgtype": "m.text",
+            "body": "Nein, das ist mir zu teuer.",
+            "m.relates_to": { "m.in_reply_to": { "event_id": ev2 } }
+        }),
+    );
+    eventually("the decline", || {
+        (status(&laptop, &n2).0 == "declined").then_some(())
+    });
+
+    // 3: a revision replaces 2; numbering goes on on the other device.
+    let third = laptop.json(&[
+        "quote",
+        "new",
+        &q2,
+        "--to",
+        &ben.user_id,
+        "--replaces",
+        &n2,
+        "--send",
+    ]);
+    let n3 = third["number"].as_str().unwrap().to_owned();
+    assert_eq!(status(&laptop, &n2).0, "replaced");
+    let draft = phone.json(&["quote", "new", &q2, "--to", &ben.user_id]);
+    let n4 = draft["number"].as_str().unwrap().to_owned();
+    assert!(
+        n4.ends_with("-0004"),
+        "the phone numbers on after {n3}: {n4}"
+    );
+    assert_eq!(draft["status"], "draft");
+    let next = laptop.json(&["quote", "new", &q2, "--to", &ben.user_id]);
+    assert!(
+        next["number"].as_str().unwrap().ends_with("-0005"),
+        "the laptop numbers on after the phone's draft: {next}"
+    );
+    // The phone sees the laptop's quotes and their answers.
+    let on_phone = phone.json(&["quote", "list"]);
+    let rows = on_phone["rows"].as_array().unwrap();
+    let row = |n: &str| rows.iter().find(|r| r["number"] == n).cloned();
+    assert_eq!(row(&n1).unwrap()["status"], "accepted", "{on_phone}");
+
+    // The overview and the tax adviser's CSV.
+    let list = laptop.json(&["quote", "list"]);
+    assert_eq!(list["accepted_total"], 139_081);
+    assert_eq!(list["open_total"], third["totals"]["gross"]);
+    let only = laptop.json(&["quote", "list", "--status", "declined"]);
+    assert_eq!(
+        only["rows"].as_array().unwrap().len(),
+        0,
+        "2 is replaced now"
+    );
+    let csv = laptop.dir.path().join("angebote.csv");
+    laptop.json(&["quote", "export", csv.to_str().unwrap()]);
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    assert!(csv.contains(&n1) && csv.contains("Angenommen"), "{csv}");
+    assert!(csv.contains("1390,81"), "{csv}");
+
+    // The homeserver stored none of it in plaintext.
+    assert_absent(
+        hs.dir(),
+        &[
+            &n1,
+            &n2,
+            "Fliesenspiegel",
+            "Bäckerei",
+            "1.390,81",
+            "Badsanierung",
+            "Fliesen Weiß",
+        ],
+    );
+}
