@@ -10,14 +10,15 @@ use kontor::ui::{
     AppWindow, ChatItem, Chats, ConsentKind, ConsentLine, ContactItem, Contacts, Conversation,
     Delivery, DeviceItem, EmojiItem, ErrorKind, EvidenceKind, FilePicker, FileType, ImportConsent,
     ImportMerge, ImportPhase, ImportProblem, ImportRow, ImportStep, ImportWizard, MessageItem,
-    MessageKind, Notices, PickerEntry, PickerMode, Prefs, ProblemKind, RecoveryState, SasState,
-    Screen, Session, VerifyPrompt,
+    MessageKind, Notices, PickerEntry, PickerMode, Prefs, ProblemKind, QuoteCardData, QuoteLine,
+    QuoteRow, QuoteStatus, QuoteTotal, Quotes, RecoveryState, SasState, Screen, Session,
+    VerifyPrompt,
 };
 use kontor::ui::{
     Language,
     units::{badge, human_size},
 };
-use slint::{ComponentHandle, ModelRc, VecModel};
+use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
 /// Phone width; tall enough for the longest screen.
 const SIZE: (u32, u32) = (360, 740);
@@ -184,7 +185,194 @@ fn screens() -> Vec<(&'static str, Setup)> {
             ui.global::<Session>().set_online(false);
             ui.global::<Session>().set_screen(Screen::Conversation);
         }),
+        ("quote-form", |ui| {
+            fill_quotes(ui);
+            ui.global::<Session>().set_screen(Screen::QuoteForm);
+        }),
+        ("quote-card", |ui| {
+            fill_quotes(ui);
+            ui.global::<Session>().set_screen(Screen::Conversation);
+        }),
+        ("quotes", |ui| {
+            fill_quotes(ui);
+            ui.global::<Session>().set_screen(Screen::Quotes);
+        }),
+        ("business", |ui| {
+            fill_quotes(ui);
+            ui.global::<Session>().set_screen(Screen::Business);
+        }),
     ]
+}
+
+/// Sample quotes, formatted in the window's language as the controllers do.
+fn fill_quotes(ui: &AppWindow) {
+    use kontor_quotes::Money;
+    let german = lang(ui) == Language::German;
+    let eur = |cents: i64| SharedString::from(Money(cents).format(german));
+    let q = ui.global::<Quotes>();
+    q.set_customer("Ben Hoffmann".into());
+    q.set_number("A-2026-0008".into());
+    q.set_title(
+        if german {
+            "Badsanierung"
+        } else {
+            "Bathroom renovation"
+        }
+        .into(),
+    );
+    let line = |d: &str, qty: &str, unit: &str, price: &str, vat: i32, net: i64| QuoteLine {
+        description: d.into(),
+        quantity: qty.into(),
+        unit: unit.into(),
+        price: price.into(),
+        vat,
+        net: eur(net),
+    };
+    let (qty, price) = if german {
+        ("12,5", "89,90")
+    } else {
+        ("12.5", "89.90")
+    };
+    q.set_items(ModelRc::new(VecModel::from(vec![
+        line(
+            if german {
+                "Fliesen verlegen"
+            } else {
+                "Laying tiles"
+            },
+            qty,
+            "m²",
+            price,
+            19,
+            112_375,
+        ),
+        line(
+            if german {
+                "Fachbuch Fliesen"
+            } else {
+                "Tiling handbook"
+            },
+            "1",
+            "",
+            if german { "29,90" } else { "29.90" },
+            7,
+            2_990,
+        ),
+    ])));
+    q.set_per_rate(ModelRc::new(VecModel::from(vec![
+        QuoteTotal {
+            rate: 19,
+            net: eur(112_375),
+            vat: eur(21_351),
+        },
+        QuoteTotal {
+            rate: 7,
+            net: eur(2_990),
+            vat: eur(209),
+        },
+    ])));
+    q.set_net(eur(115_365));
+    q.set_vat(eur(21_560));
+    q.set_gross(eur(136_925));
+    q.set_valid_until(SharedString::new());
+    let row = |n: &str, c: &str, t: &str, g: i64, status: QuoteStatus, answered: &str| QuoteRow {
+        number: n.into(),
+        customer: c.into(),
+        title: t.into(),
+        gross: eur(g),
+        status,
+        date: if german { "06.12.2026" } else { "2026-12-06" }.into(),
+        answered_at: answered.into(),
+        late: false,
+    };
+    q.set_rows(ModelRc::new(VecModel::from(vec![
+        row(
+            "A-2026-0008",
+            "Ben Hoffmann",
+            "Badsanierung",
+            136_925,
+            QuoteStatus::Accepted,
+            "14:05",
+        ),
+        row(
+            "A-2026-0007",
+            "Schreinerei Lutz",
+            "Küchenfront",
+            48_790,
+            QuoteStatus::Sent,
+            "",
+        ),
+        row(
+            "A-2026-0006",
+            "Praxis Berger",
+            "Wartezimmer",
+            91_000,
+            QuoteStatus::Declined,
+            "09:12",
+        ),
+        row(
+            "A-2026-0005",
+            "Ben Hoffmann",
+            "Fliesenspiegel",
+            23_800,
+            QuoteStatus::Replaced,
+            "",
+        ),
+    ])));
+    q.set_open_total(eur(48_790));
+    q.set_accepted_total(eur(136_925));
+    q.set_d_name("Fliesen Weiß".into());
+    q.set_d_address("Große Straße 12\n10115 Berlin".into());
+    q.set_d_contact("030 1234567".into());
+    q.set_d_tax_id("12/345/67890".into());
+    q.set_d_iban("DE89 3704 0044 0532 0130 00".into());
+    q.set_d_payment_terms(
+        if german {
+            "Zahlbar innerhalb von 14 Tagen."
+        } else {
+            "Payable within 14 days."
+        }
+        .into(),
+    );
+    q.set_d_logo("logo.png".into());
+    // The conversation with a sent quote and the customer's acceptance.
+    let card = QuoteCardData {
+        status: QuoteStatus::Accepted,
+        number: "A-2026-0008".into(),
+        title: q.get_title(),
+        gross: eur(136_925),
+        valid_until: if german { "05.01.2027" } else { "2027-01-05" }.into(),
+        answered_at: "14:05".into(),
+        late: false,
+        answerable: false,
+        replaces: "A-2026-0005".into(),
+    };
+    let mut quote = file(
+        ui,
+        true,
+        if german {
+            "Angebot-A-2026-0008.pdf"
+        } else {
+            "Quote-A-2026-0008.pdf"
+        },
+        "13:58",
+        38_700,
+        FileType::Pdf,
+    );
+    quote.quote = card;
+    let reply = bubble(
+        false,
+        if german {
+            "Angenommen: Angebot A-2026-0008"
+        } else {
+            "Accepted: quote A-2026-0008"
+        },
+        MessageKind::Text,
+        "14:05",
+        Delivery::Sent,
+    );
+    ui.global::<Conversation>()
+        .set_messages(ModelRc::new(VecModel::from(vec![quote, reply])));
 }
 
 fn chat(name: &str, last: &str, kind: MessageKind, time: &str, unread: i32) -> ChatItem {

@@ -479,10 +479,14 @@ impl View for QuoteFormController {
     }
 
     fn clear(&self, w: &AppWindow) {
-        *self.state() = FormState {
-            generation: self.state().generation + 1,
-            ..FormState::default()
-        };
+        {
+            let mut s = self.state();
+            let generation = s.generation + 1;
+            *s = FormState {
+                generation,
+                ..FormState::default()
+            };
+        }
         let q = w.global::<Quotes>();
         q.set_customer(SharedString::new());
         q.set_number(SharedString::new());

@@ -28,6 +28,7 @@ mod import_fidelity;
 mod language;
 mod lock;
 mod open;
+mod quotes;
 mod settings;
 mod sign_out;
 mod timeline;
@@ -46,6 +47,10 @@ const STORY_VAR: &str = "KONTOR_UI_STORY";
 
 /// Every story, by the name the command line filters on.
 const STORIES: &[(&str, fn())] = &[
+    (
+        "quotes::write_send_and_track_a_quote",
+        quotes::write_send_and_track_a_quote,
+    ),
     (
         "chat::onboarding_login_send_and_receive",
         chat::onboarding_login_send_and_receive,
