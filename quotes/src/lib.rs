@@ -1,6 +1,6 @@
-//! Quotes as business objects (issue 11): the arithmetic, the rules and the documents,
-//! no I/O (rendering and export return bytes and text; writing and sending them is the
-//! app's part). A quote is written in Kontor, checked here field by field before anything is
+//! Quotes as business objects (issue 11): the arithmetic, the rules, the documents and
+//! the device's sealed store. Only [`store`] does I/O (rendering and export return bytes
+//! and text; sending them is the app's part). A quote is written in Kontor, checked here field by field before anything is
 //! rendered or sent, and its totals are computed here the way a German invoice needs:
 //!
 //! - money is integer cents ([`Money`]), never floating point;
@@ -17,7 +17,11 @@
 //! The quote as a PDF ([`pdf::render`]: A4, letterhead, item table over pages, totals,
 //! GiroCode) and the quote list as CSV for the tax adviser ([`export::csv`]).
 //!
-//! Sending, answers and sync are other parts of issue 11 and build on these types.
+//! A quote's life after it was written — sent where, answered by whom and when, its
+//! status — is [`QuoteRecord`] (the one place of the answer rules); the structured quote
+//! that travels in the chat is [`WireQuote`]; the device keeps records sealed in
+//! [`store::QuoteStore`], and [`overview`] lists them. Sending and syncing between the
+//! account's devices are the app's (`app/src/service/quotes`).
 
 pub mod answer;
 mod business;
