@@ -263,6 +263,23 @@ impl Service {
         Ok(new)
     }
 
+    /// A contact was erased (GDPR Art. 17): its quotes are kept and only their link to
+    /// the contact goes ([`Quotes::unlink_contact`], where the reasons are); the changed
+    /// records go to the account's other devices, so their catch-up does not link them
+    /// again. Returns how many quotes are kept.
+    pub async fn unlink_contact_quotes(
+        &self,
+        contact_id: &str,
+        matrix_id: Option<&str>,
+    ) -> Result<usize> {
+        let quotes = self.quotes()?;
+        let (kept, changed) = quotes.unlink_contact(contact_id, matrix_id)?;
+        for record in &changed {
+            self.post_record(record).await;
+        }
+        Ok(kept)
+    }
+
     /// Posts a record to the business room; a failure (offline) is logged: the record is
     /// kept here and goes out with the next change.
     async fn post_record(&self, record: &QuoteRecord) {
