@@ -55,7 +55,13 @@ impl Device {
     }
 
     fn run(&self, args: &[&str], password: Option<&str>) -> Output {
+        self.run_env(args, password, &[])
+    }
+
+    /// [`Device::run`] with extra environment variables.
+    fn run_env(&self, args: &[&str], password: Option<&str>, env: &[(&str, &str)]) -> Output {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_kontor"));
+        cmd.envs(env.iter().copied());
         cmd.arg("--data-dir")
             .arg(self.dir.path())
             .args(args)
@@ -77,9 +83,14 @@ impl Device {
 
     /// `kontor --json ARGS`; must succeed with one JSON line.
     fn json(&self, args: &[&str]) -> Value {
+        self.json_env(args, &[])
+    }
+
+    /// [`Device::json`] with extra environment variables.
+    fn json_env(&self, args: &[&str], env: &[(&str, &str)]) -> Value {
         let mut all = vec!["--json"];
         all.extend_from_slice(args);
-        let out = self.run(&all, None);
+        let out = self.run_env(&all, None, env);
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(
             out.status.success(),
@@ -412,6 +423,69 @@ fn freelancer(details: &str) -> (Synapse, TestUser, Device) {
     let details = laptop.file("details.toml", details);
     laptop.json(&["quote", "details", "--set", &details]);
     (hs, ben, laptop)
+}
+
+/// The late answer: a quote written (`KONTOR_TEST_TODAY`, debug builds) 40 days ago with
+/// 30 days' validity is expired; the customer's 👍 today still accepts it, and both the
+/// quote and the overview say the answer came late.
+#[test]
+fn an_answer_after_the_validity_accepts_and_is_marked_late() {
+    let (hs, ben, laptop) = freelancer(&format!("{DETAILS}validity_days = 30\n"));
+    let customer = Customer::login(&hs, &ben);
+
+    let day = |days_ago: u64| {
+        (chrono::Utc::now().date_naive() - chrono::Days::new(days_ago))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let q1 = laptop.file("q1.toml", QUOTE_1);
+    let sent = laptop.json_env(
+        &["quote", "new", &q1, "--to", &ben.user_id, "--send"],
+        &[("KONTOR_TEST_TODAY", &day(40))],
+    );
+    assert_eq!(sent["date"], day(40), "{sent}");
+    assert_eq!(sent["valid_until"], day(10));
+    let number = sent["number"].as_str().unwrap().to_owned();
+    let room = sent["sent"]["room_id"].as_str().unwrap().to_owned();
+
+    // Without an answer, past its validity: expired.
+    let row = |list: &Value| {
+        list["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["number"] == number.as_str())
+            .cloned()
+            .unwrap_or_else(|| panic!("{number} not listed: {list}"))
+    };
+    let listed = laptop.json(&["quote", "list"]);
+    assert_eq!(row(&listed)["status"], "expired", "{listed}");
+    assert_eq!(row(&listed)["late"], false);
+
+    // The customer accepts anyway, from a plain client.
+    customer.join(&room);
+    let (event, _) = customer.quote_event(&room, &number);
+    customer.react(&room, &event, "👍");
+    let shown = status_becomes(&laptop, &number, "accepted");
+    assert_eq!(shown["answers"][0]["late"], true, "{shown}");
+    assert_eq!(shown["answers"][0]["by"], ben.user_id.as_str());
+    let listed = laptop.json(&["quote", "list"]);
+    assert_eq!(row(&listed)["status"], "accepted", "{listed}");
+    assert_eq!(row(&listed)["late"], true, "{listed}");
+    assert_eq!(listed["accepted_total"], 139_081);
+    // The tax adviser's CSV: accepted, with the answer's time (today, after the validity).
+    let csv = laptop.dir.path().join("angebote.csv");
+    laptop.json(&["quote", "export", csv.to_str().unwrap(), "--lang", "en"]);
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    let line = csv
+        .lines()
+        .find(|l| l.starts_with(&number))
+        .unwrap_or_else(|| panic!("{csv}"));
+    assert!(line.contains(&format!(",{},", day(40))), "{line}");
+    assert!(
+        line.contains(",accepted,") && line.contains(&format!(",{}T", day(0))),
+        "{line}"
+    );
 }
 
 /// GDPR for quotes: a contact's Art. 15 export holds the quotes written for it; erasing

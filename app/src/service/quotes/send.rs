@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Duration};
 
 use kontor_core::{CancellationToken, CoreEvent, Kontor, SendState};
 use kontor_quotes::{
-    BusinessDetails, Customer, Date, QUOTE_KEY, QuoteNumber, QuoteRecord, Sent, WireQuote,
+    BusinessDetails, Customer, QUOTE_KEY, QuoteNumber, QuoteRecord, Sent, WireQuote,
     answer::{self, Answer},
 };
 use sha2::{Digest, Sha256};
@@ -67,7 +67,8 @@ impl Service {
     ) -> Result<Written> {
         let quotes = self.quotes()?;
         let details = quotes.details()?.unwrap_or_else(BusinessDetails::new);
-        let today = Date::today();
+        // The real day, or in a debug build the test's (service::clock).
+        let today = crate::service::clock::writing_day();
         let number = quotes.next_number(today)?;
         let quote = input
             .to_quote(number, today, &details)
