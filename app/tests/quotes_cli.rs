@@ -55,7 +55,13 @@ impl Device {
     }
 
     fn run(&self, args: &[&str], password: Option<&str>) -> Output {
+        self.run_env(args, password, &[])
+    }
+
+    /// [`Device::run`] with extra environment variables.
+    fn run_env(&self, args: &[&str], password: Option<&str>, env: &[(&str, &str)]) -> Output {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_kontor"));
+        cmd.envs(env.iter().copied());
         cmd.arg("--data-dir")
             .arg(self.dir.path())
             .args(args)
@@ -77,9 +83,14 @@ impl Device {
 
     /// `kontor --json ARGS`; must succeed with one JSON line.
     fn json(&self, args: &[&str]) -> Value {
+        self.json_env(args, &[])
+    }
+
+    /// [`Device::json`] with extra environment variables.
+    fn json_env(&self, args: &[&str], env: &[(&str, &str)]) -> Value {
         let mut all = vec!["--json"];
         all.extend_from_slice(args);
-        let out = self.run(&all, None);
+        let out = self.run_env(&all, None, env);
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(
             out.status.success(),
@@ -205,6 +216,12 @@ impl Customer {
         })
     }
 
+    /// A reaction with `key` on `event_id`, as any client sends it.
+    fn react(&self, room: &str, event_id: &str, key: &str) {
+        let relates = json!({ "rel_type": "m.annotation", "event_id": event_id, "key": key });
+        self.send_raw(room, "m.reaction", json!({ "m.relates_to": relates }));
+    }
+
     fn send_raw(&self, room: &str, event_type: &str, content: Value) {
         let room_id = RoomId::parse(room).unwrap();
         let room = self.kontor.sdk_client().get_room(&room_id).unwrap();
@@ -217,6 +234,14 @@ impl Customer {
 fn status(device: &Device, number: &str) -> (String, Value) {
     let shown = device.json(&["quote", "show", number]);
     (shown["status"].as_str().unwrap().to_owned(), shown)
+}
+
+/// Waits until `quote show` says `want`; returns what it shows then.
+fn status_becomes(device: &Device, number: &str, want: &str) -> Value {
+    eventually(&format!("{number} {want}"), || {
+        let (s, shown) = status(device, number);
+        (s == want).then_some(shown)
+    })
 }
 
 /// Every file under `dir`, searched for each needle (SQLite, its WAL, the media store).
@@ -300,15 +325,8 @@ fn quotes_are_sent_answered_from_any_client_and_tracked() {
     );
     assert_eq!(content["eu.kontor.quote"]["totals"]["gross"], 139_081);
 
-    customer.send_raw(
-        &room,
-        "m.reaction",
-        json!({ "m.relates_to": { "rel_type": "m.annotation", "event_id": ev1, "key": "👍" } }),
-    );
-    let accepted = eventually("the acceptance", || {
-        let (s, shown) = status(&laptop, &n1);
-        (s == "accepted").then_some(shown)
-    });
+    customer.react(&room, &ev1, "👍");
+    let accepted = status_becomes(&laptop, &n1, "accepted");
     assert_eq!(accepted["answers"][0]["by"], ben.user_id.as_str());
     assert!(accepted["answers"][0]["at_ms"].as_u64().unwrap() > 0);
 
@@ -330,9 +348,7 @@ fn quotes_are_sent_answered_from_any_client_and_tracked() {
             "m.relates_to": { "m.in_reply_to": { "event_id": ev2 } }
         }),
     );
-    eventually("the decline", || {
-        (status(&laptop, &n2).0 == "declined").then_some(())
-    });
+    status_becomes(&laptop, &n2, "declined");
 
     // 3: a revision replaces 2; numbering goes on on the other device.
     let third = laptop.json(&[
@@ -394,4 +410,154 @@ fn quotes_are_sent_answered_from_any_client_and_tracked() {
             "Fliesen Weiß",
         ],
     );
+}
+
+/// A Synapse of its own, the customer ben registered, and the freelancer anna signed in
+/// on one device with the business `details` (TOML).
+fn freelancer(details: &str) -> (Synapse, TestUser, Device) {
+    let hs = Synapse::start().expect("synapse");
+    let anna = hs.register_unique("anna").unwrap();
+    let ben = hs.register_unique("ben").unwrap();
+    let laptop = Device::new();
+    laptop.login(&hs, &anna);
+    let details = laptop.file("details.toml", details);
+    laptop.json(&["quote", "details", "--set", &details]);
+    (hs, ben, laptop)
+}
+
+/// The late answer: a quote written (`KONTOR_TEST_TODAY`, debug builds) 40 days ago with
+/// 30 days' validity is expired; the customer's 👍 today still accepts it, and both the
+/// quote and the overview say the answer came late.
+#[test]
+fn an_answer_after_the_validity_accepts_and_is_marked_late() {
+    let (hs, ben, laptop) = freelancer(&format!("{DETAILS}validity_days = 30\n"));
+    let customer = Customer::login(&hs, &ben);
+
+    let day = |days_ago: u64| {
+        (chrono::Utc::now().date_naive() - chrono::Days::new(days_ago))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let q1 = laptop.file("q1.toml", QUOTE_1);
+    let sent = laptop.json_env(
+        &["quote", "new", &q1, "--to", &ben.user_id, "--send"],
+        &[("KONTOR_TEST_TODAY", &day(40))],
+    );
+    assert_eq!(sent["date"], day(40), "{sent}");
+    assert_eq!(sent["valid_until"], day(10));
+    let number = sent["number"].as_str().unwrap().to_owned();
+    let room = sent["sent"]["room_id"].as_str().unwrap().to_owned();
+
+    // Without an answer, past its validity: expired.
+    let row = |list: &Value| {
+        list["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["number"] == number.as_str())
+            .cloned()
+            .unwrap_or_else(|| panic!("{number} not listed: {list}"))
+    };
+    let listed = laptop.json(&["quote", "list"]);
+    assert_eq!(row(&listed)["status"], "expired", "{listed}");
+    assert_eq!(row(&listed)["late"], false);
+
+    // The customer accepts anyway, from a plain client.
+    customer.join(&room);
+    let (event, _) = customer.quote_event(&room, &number);
+    customer.react(&room, &event, "👍");
+    let shown = status_becomes(&laptop, &number, "accepted");
+    assert_eq!(shown["answers"][0]["late"], true, "{shown}");
+    assert_eq!(shown["answers"][0]["by"], ben.user_id.as_str());
+    let listed = laptop.json(&["quote", "list"]);
+    assert_eq!(row(&listed)["status"], "accepted", "{listed}");
+    assert_eq!(row(&listed)["late"], true, "{listed}");
+    assert_eq!(listed["accepted_total"], 139_081);
+    // The tax adviser's CSV: accepted, with the answer's time (today, after the validity).
+    let csv = laptop.dir.path().join("angebote.csv");
+    laptop.json(&["quote", "export", csv.to_str().unwrap(), "--lang", "en"]);
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    let line = csv
+        .lines()
+        .find(|l| l.starts_with(&number))
+        .unwrap_or_else(|| panic!("{csv}"));
+    assert!(line.contains(&format!(",{},", day(40))), "{line}");
+    assert!(
+        line.contains(",accepted,") && line.contains(&format!(",{}T", day(0))),
+        "{line}"
+    );
+}
+
+/// GDPR for quotes: a contact's Art. 15 export holds the quotes written for it; erasing
+/// the contact (Art. 17) keeps them (§ 147 AO, § 257 HGB) and says so, and they still
+/// list, without the link to the erased contact.
+#[test]
+fn a_contacts_export_holds_its_quotes_and_erasure_keeps_them() {
+    let (_hs, ben, laptop) = freelancer(DETAILS);
+    let add = |name: &str| {
+        let c = laptop.json(&[
+            "contacts",
+            "add",
+            "--name",
+            name,
+            "--consent",
+            "granted",
+            "--purpose",
+            "Angebote",
+        ]);
+        c["id"].as_str().unwrap().to_owned()
+    };
+    let mueller = add("Bäckerei Müller");
+    let otto = add("Otto Offline");
+
+    let q1 = laptop.file("q1.toml", QUOTE_1);
+    let new = |args: &[&str]| {
+        let mut all = vec!["quote", "new", &q1, "--to", &ben.user_id];
+        all.extend_from_slice(args);
+        laptop.json(&all)["number"].as_str().unwrap().to_owned()
+    };
+    let for_mueller = new(&["--customer", "Bäckerei Müller", "--contact", &mueller]);
+    let for_otto = new(&["--customer", "Otto Offline", "--contact", &otto]);
+
+    // Art. 15: the quote is in Müller's JSON export, Otto's is not; not in the vCard.
+    let export = laptop.json(&["contacts", "export", &mueller]);
+    let quotes = export["quotes"].as_array().unwrap();
+    assert_eq!(quotes.len(), 1, "{export}");
+    assert_eq!(quotes[0]["number"], for_mueller.as_str());
+    assert_eq!(quotes[0]["title"], "Badsanierung");
+    assert_eq!(quotes[0]["status"], "draft");
+    assert_eq!(quotes[0]["totals"]["gross"], 139_081);
+    assert_eq!(quotes[0]["items"][1]["description"], "Anfahrt");
+    assert_eq!(quotes[0]["customer"]["contact_id"], mueller.as_str());
+    assert!(quotes[0]["answers"].as_array().unwrap().is_empty());
+    let vcard = laptop.json(&["contacts", "export", &mueller, "--format", "vcard"]);
+    assert!(!vcard["content"].as_str().unwrap().contains("Badsanierung"));
+
+    // Art. 17: the contact goes, its quote stays and the output says so.
+    let erased = laptop.json(&["contacts", "erase", &mueller, "--yes"]);
+    assert_eq!(erased["erased"], true);
+    assert_eq!(erased["quotes_kept"], 1, "{erased}");
+    let kept = laptop.json(&["quote", "show", &for_mueller]);
+    assert_eq!(kept["customer"]["name"], "Bäckerei Müller", "{kept}");
+    assert_eq!(
+        kept["customer"]["contact_id"],
+        Value::Null,
+        "the link is gone"
+    );
+    assert_eq!(kept["totals"]["gross"], 139_081);
+    let listed = laptop.json(&["quote", "list"]);
+    assert_eq!(listed["rows"].as_array().unwrap().len(), 2, "{listed}");
+    let gone = laptop.run(&["contacts", "export", &mueller], None);
+    assert!(!gone.status.success(), "the contact is erased");
+
+    // In text mode the sentence says why.
+    let out = laptop.run(&["contacts", "erase", &otto, "--yes"], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("1 quote(s) for them are kept") && text.contains("§ 147 AO, § 257 HGB"),
+        "{text}"
+    );
+    let otto_quote = laptop.json(&["quote", "show", &for_otto]);
+    assert_eq!(otto_quote["customer"]["contact_id"], Value::Null);
 }

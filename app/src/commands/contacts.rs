@@ -18,7 +18,7 @@ use std::{
 };
 
 use anyhow::{Context, Result};
-use kontor::service::{export, fs, kdf};
+use kontor::service::{export, fs, kdf, quotes::Quotes};
 use kontor_contacts::{Book, ConsentStatus, Contact, ContactBook};
 use serde::Serialize;
 use serde_json::json;
@@ -364,9 +364,29 @@ fn withdraw(ctx: &Ctx, id: &str, evidence: Option<&str>) -> Result<()> {
     Ok(())
 }
 
+/// The device's quote store (`<data-dir>/quotes`), for a person's export and erasure.
+///
+/// Its key derives from the profile, so it is opened with the passphrase the command
+/// already read (one secret, asked once). `None` when this device has no profile or
+/// never kept a quote: then the person has no quotes here. A store that exists but does
+/// not open (in use by the running app, damaged) is an error, not an export that
+/// silently leaves the quotes out.
+fn device_quotes(ctx: &Ctx, passphrase: &str) -> Result<Option<Quotes>> {
+    let dir = ctx.data_dir.join("quotes");
+    if !ctx.has_profile() || !dir.exists() {
+        return Ok(None);
+    }
+    let profile = kontor_core::Profile::open(ctx.profile_dir(), passphrase)
+        .context("the quotes use the profile passphrase")?;
+    let quotes = Quotes::open(&dir, profile.business_key()).context("cannot open the quotes")?;
+    Ok(Some(quotes))
+}
+
 /// `kontor contacts export ID [--format json|vcard] [--out PATH]`
 fn export(ctx: &Ctx, id: &str, format: ExportFormat, out: Option<&Path>) -> Result<()> {
-    let contacts = existing_book(ctx)?;
+    require_book(ctx)?;
+    let pass = passphrase()?;
+    let contacts = open_book(ctx, &pass)?;
     let (_, c) = contacts.get(id)?;
     // The formats are the service's (one rule with the app); clap already refused
     // any other name.
@@ -374,7 +394,12 @@ fn export(ctx: &Ctx, id: &str, format: ExportFormat, out: Option<&Path>) -> Resu
         ExportFormat::Json => ("json", export::ExportFormat::Json),
         ExportFormat::Vcard => ("vcard", export::ExportFormat::Vcard),
     };
-    let content = format.render(&contacts, &c.id)?;
+    // Only the JSON export carries quotes: the vCard needs no second key derivation.
+    let quotes = match format {
+        export::ExportFormat::Json => device_quotes(ctx, &pass)?,
+        export::ExportFormat::Vcard => None,
+    };
+    let content = format.render(&contacts, quotes.as_ref(), &c.id)?;
     emit(ctx, name, content, out, json!({ "id": c.id }))?;
     if out.is_some() && !ctx.json {
         println!("exported {} ({}) as {name}", c.display_name, c.id);
@@ -456,12 +481,27 @@ fn erase(ctx: &Ctx, id: &str, yes: bool) -> Result<()> {
         )
         .into());
     }
-    let contacts = existing_book(ctx)?;
+    require_book(ctx)?;
+    let pass = passphrase()?;
+    let contacts = open_book(ctx, &pass)?;
     let (_, c) = contacts.get(id)?;
+    // Opened before anything is erased: a store that does not open stops the command
+    // while the contact is still there.
+    let quotes = device_quotes(ctx, &pass)?;
+    let kept = match &quotes {
+        Some(q) => q.for_person(&c.id, c.matrix_id.as_deref())?.len(),
+        None => 0,
+    };
     if ask {
         eprint!(
-            "Erase {} ({}) and its consent history from both books? This cannot be undone. [y/N] ",
-            c.display_name, c.id
+            "Erase {} ({}) and its consent history from both books?{} This cannot be undone. [y/N] ",
+            c.display_name,
+            c.id,
+            if kept > 0 {
+                format!(" Their {kept} quote(s) are kept (records a business must keep).")
+            } else {
+                String::new()
+            }
         );
         let answer = input::read_line()?.unwrap_or_default();
         if !matches!(answer.trim().to_lowercase().as_str(), "y" | "yes") {
@@ -469,10 +509,26 @@ fn erase(ctx: &Ctx, id: &str, yes: bool) -> Result<()> {
         }
     }
     let book = contacts.erase(&c.id)?;
+    // The quotes stay (see service::quotes: § 147 AO, § 257 HGB); only their link to
+    // the erased contact goes. The account's other devices hear of it when this device
+    // next posts the record (this command does not sign in).
+    let kept = match &quotes {
+        Some(q) => q.unlink_contact(&c.id, c.matrix_id.as_deref())?.0,
+        None => 0,
+    };
     if ctx.json {
-        return output::json(&json!({ "id": c.id, "erased": true, "book": book }));
+        return output::json(
+            &json!({ "id": c.id, "erased": true, "book": book, "quotes_kept": kept }),
+        );
     }
     println!("erased {} ({}) from the {book} book", c.display_name, c.id);
+    if kept > 0 {
+        println!(
+            "{kept} quote(s) for them are kept: quotes are business letters a business must \
+             keep for 6 years (§ 147 AO, § 257 HGB), so their number, name as printed, \
+             amounts and answers stay; only the link to the erased contact is removed"
+        );
+    }
     Ok(())
 }
 

@@ -13,6 +13,7 @@
 //! and a second copy of the dependency list; it depends on no UI code, which its unit
 //! tests (no window) keep true.
 
+pub mod clock;
 pub mod discovery;
 mod error;
 pub mod export;

@@ -17,7 +17,11 @@ use super::{
     file_picker, models,
     view::View,
 };
-use crate::service::export::{self, ExportFormat};
+use crate::service::{
+    ServiceError,
+    export::{self, ExportFormat},
+    quotes::Quotes,
+};
 
 /// Answers the detail view's callbacks of `Contacts`.
 pub(crate) struct ContactDetailController {
@@ -127,7 +131,12 @@ impl ContactDetailController {
         self.ctx.rt().spawn_blocking(move || {
             let result = (|| {
                 let (_, contact) = b.get(&id)?;
-                let content = format.render(&b, &contact.id)?;
+                // Only JSON carries the quotes (the vCard is for address books).
+                let quotes = match format {
+                    ExportFormat::Json => device_quotes(&ctx)?,
+                    ExportFormat::Vcard => None,
+                };
+                let content = format.render(&b, quotes.as_deref(), &contact.id)?;
                 let path = target(&to, &contact.display_name, &contact.id, format.extension());
                 export::write(&path, &content)?;
                 Ok::<_, crate::service::ServiceError>(path)
@@ -149,8 +158,23 @@ impl ContactDetailController {
         };
         let ctx = self.ctx.clone();
         self.ctx.rt().spawn_blocking(move || {
+            let matrix_id = match b.get(&id) {
+                Ok((_, c)) => c.matrix_id,
+                Err(e) => return ctx.fail(e),
+            };
             if let Err(e) = b.erase(&id) {
                 return ctx.fail(e);
+            }
+            // Its quotes stay, as the confirmation said (service::quotes: § 147 AO,
+            // § 257 HGB); only their link to the contact goes, here and on the account's
+            // other devices. Without an account this device keeps no quotes to unlink.
+            let service = ctx.service.clone();
+            match ctx
+                .rt()
+                .block_on(service.unlink_contact_quotes(&id, matrix_id.as_deref()))
+            {
+                Ok(_) | Err(ServiceError::NotSignedIn) => {}
+                Err(e) => ctx.fail(e),
             }
             // The detail view's copy of the contact is a cache too: emptied before the
             // list is shown again.
@@ -264,6 +288,20 @@ fn show(ctx: &Ctx, id: String, navigate: bool) {
                     ..evidence_fields(e.evidence.as_ref())
                 })
                 .collect();
+            let quotes = match device_quotes(&ctx).and_then(|q| match q {
+                Some(q) => Ok(q
+                    .for_person(&contact.id, contact.matrix_id.as_deref())?
+                    .len()),
+                None => Ok(0),
+            }) {
+                Ok(n) => i32::try_from(n).unwrap_or(i32::MAX),
+                Err(e) => {
+                    // The contact still shows; the erase confirmation then names no
+                    // number.
+                    tracing::warn!("the contact's quotes could not be counted: {e}");
+                    0
+                }
+            };
             let matrix_id = contact.matrix_id.clone().unwrap_or_default();
             let title = contact.title.clone().unwrap_or_default();
             let addresses: Vec<SharedString> = contact
@@ -280,6 +318,7 @@ fn show(ctx: &Ctx, id: String, navigate: bool) {
                     c.set_exported_file(Default::default());
                 }
                 c.set_selected_matrix_id(matrix_id.into());
+                c.set_selected_quotes(quotes);
                 c.set_selected(selected);
                 c.set_selected_status(status);
                 c.set_selected_purpose(purpose.into());
@@ -296,7 +335,17 @@ fn show(ctx: &Ctx, id: String, navigate: bool) {
     });
 }
 
-/// Runs a consent change, then reloads the lists and the detail view.
+/// The device's quotes, for a person's export, erasure and count: `None` while no
+/// account is signed in (the store's key comes from the profile, so there are none to
+/// read). Opens the store on first use: call off the UI thread.
+fn device_quotes(ctx: &Ctx) -> Result<Option<Arc<Quotes>>, ServiceError> {
+    match ctx.service.quotes() {
+        Ok(q) => Ok(Some(q)),
+        Err(ServiceError::NotSignedIn) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Where an export goes: into a folder (existing, or written with a trailing `/`) under
 /// a name made from the contact's, never replacing a file there; else the path itself.
 fn target(to: &Path, name: &str, id: &str, ext: &str) -> PathBuf {
@@ -333,6 +382,7 @@ fn forget_selected(w: &AppWindow) {
     c.set_selected_title(SharedString::new());
     c.set_selected_addresses(empty::<SharedString>());
     c.set_selected_matrix_id(SharedString::new());
+    c.set_selected_quotes(0);
     c.set_selected_history(empty::<ConsentLine>());
     c.set_exported_file(SharedString::new());
 }
@@ -358,7 +408,7 @@ impl View for ContactDetailController {
             .map(|l| format!("{}|{}|{}", l.at, l.purpose, l.evidence))
             .collect();
         format!(
-            "selected={}|{}|{} purpose={} reach={} title={} addresses={} matrix={} history={history:?} exported={}",
+            "selected={}|{}|{} purpose={} reach={} title={} addresses={} matrix={} quotes={} history={history:?} exported={}",
             s.id,
             s.name,
             s.detail,
@@ -367,6 +417,7 @@ impl View for ContactDetailController {
             c.get_selected_title(),
             c.get_selected_addresses().row_count(),
             c.get_selected_matrix_id(),
+            c.get_selected_quotes(),
             c.get_exported_file()
         )
     }

@@ -195,6 +195,12 @@ impl App {
             .set_identity_server(shown.into());
     }
 
+    /// The session service behind the window: tests put data in place through it (a
+    /// quote kept on this device) as the account's other devices would.
+    pub fn service(&self) -> &Arc<crate::service::Service> {
+        &self.ctx.service
+    }
+
     /// The registered views (the lock story checks every one of them).
     pub fn views(&self) -> &view::Views {
         &self.views

@@ -17,6 +17,8 @@ fn export_contains_the_data_and_erase_removes_it_from_both_books() {
     assert_eq!(e["contact"]["phones"][0]["e164"], "+4915112345678");
     assert_eq!(e["contact"]["emails"][0]["address"], "anna@praxis.example");
     assert_eq!(e["contact"]["organisation"], "Praxis Arzt");
+    // No account on this device, so no quotes: said as an empty list, not left out.
+    assert_eq!(e["quotes"], Value::Array(Vec::new()), "{e}");
     let history = e["contact"]["consent"]["history"].as_array().unwrap();
     assert!(
         history
@@ -65,6 +67,7 @@ fn export_contains_the_data_and_erase_removes_it_from_both_books() {
     let gone = env.json(&["contacts", "erase", &anna, "--yes"]);
     assert_eq!(gone["erased"], true);
     assert_eq!(gone["book"], "work");
+    assert_eq!(gone["quotes_kept"], 0);
     assert!(env.names(None).iter().all(|(n, _)| n != "Anna Arzt"));
     let out = env.run(Some(PASS), &["contacts", "show", &anna], "");
     assert!(fails(&out, 1).contains("no contact"));

@@ -2,7 +2,9 @@
 //! until a consented contact has a Matrix id; "find on Kontor" looks up the work book
 //! only and finds the customer whose number is bound; then "start chat" opens the
 //! conversation. Export writes the contact's data as JSON and vCard (0600); erase, after
-//! the confirmation, removes the contact from both books.
+//! the confirmation, removes the contact from both books. A quote sent to the contact's
+//! Matrix id is in the JSON export, and the confirmation says it stays (§ 147 AO,
+//! § 257 HGB); it does.
 
 use std::os::unix::fs::PermissionsExt;
 
@@ -43,6 +45,42 @@ async fn open_contact(app: &kontor::ui::App, name: &str) {
             .then_some(())
     })
     .await;
+}
+
+/// A quote (a draft) for `user_id`, written through the form's checks as the quote form
+/// writes it from a chat.
+fn quote_for(user_id: &str) -> kontor_quotes::QuoteRecord {
+    use kontor::service::quotes::draft::{DraftInput, DraftItem};
+    let details = kontor_quotes::BusinessDetails {
+        name: "Fliesen Weiß GmbH".into(),
+        address: "Große Straße 12\n10115 Berlin".into(),
+        tax_id: "12/345/67890".into(),
+        ..kontor_quotes::BusinessDetails::new()
+    };
+    let input = DraftInput {
+        title: "Praxisumbau".into(),
+        items: vec![DraftItem {
+            description: "Fliesen".into(),
+            quantity: "10".into(),
+            unit: "m²".into(),
+            unit_price: "45".into(),
+            vat: 19,
+        }],
+        ..DraftInput::default()
+    };
+    let number = kontor_quotes::QuoteNumber {
+        year: 2026,
+        seq: 42,
+    };
+    let quote = input
+        .to_quote(number, kontor_quotes::Date::today(), &details)
+        .expect("a valid quote");
+    let customer = kontor_quotes::Customer {
+        name: "Ben Kunde".into(),
+        user_id: Some(user_id.into()),
+        contact_id: None,
+    };
+    kontor_quotes::QuoteRecord::new(quote, customer, "ab".into())
 }
 
 fn start_chat_enabled(app: &kontor::ui::App) -> bool {
@@ -148,10 +186,19 @@ pub fn start_chat_after_discovery_export_and_erase() {
         })
         .await;
 
+        // A quote sent to Ben's Matrix id from the chat (not linked to the contact): it
+        // is his, found by the Matrix id discovery stored.
+        let quotes = app.service().quotes().expect("the device's quotes");
+        quotes.put(&quote_for(&ben_mxid)).expect("a quote");
+
         // Export: JSON and vCard into a folder, private files.
         press(&app, "Back").await;
         press(&app, "Contacts").await;
         open_contact(&app, "Ben Kunde").await;
+        wait_for("Ben's quote counted", 10, || {
+            (c.get_selected_quotes() == 1).then_some(())
+        })
+        .await;
         fill(&app, "Folder or file for the export", &export_path).await;
         press(&app, "Export JSON").await;
         let json_path = wait_for("the JSON export", 10, || {
@@ -163,6 +210,8 @@ pub fn start_chat_after_discovery_export_and_erase() {
             serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
         assert_eq!(json["contact"]["display_name"], "Ben Kunde", "{json}");
         assert_eq!(json["contact"]["matrix_id"], ben_mxid.as_str());
+        assert_eq!(json["quotes"][0]["number"], "A-2026-0042", "{json}");
+        assert_eq!(json["quotes"][0]["title"], "Praxisumbau");
         let mode = std::fs::metadata(&json_path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
         press(&app, "Export vCard").await;
@@ -185,6 +234,12 @@ pub fn start_chat_after_discovery_export_and_erase() {
              data, consent history and the Matrix ID found for them. This cannot be undone. \
              Chats stay as they are."
         ));
+        assert!(shows_text(
+            &app,
+            "1 quote for this person stays: quotes are business letters a business must keep \
+             for 6 years (§ 147 AO, § 257 HGB). It is not erased, with its number, name, \
+             amounts and answers; only its link to the contact is removed."
+        ));
         press(&app, "Erase for good").await;
         wait_for("Ben erased", 10, || {
             (app.window.global::<Session>().get_screen() == Screen::Contacts
@@ -195,6 +250,11 @@ pub fn start_chat_after_discovery_export_and_erase() {
         .await;
         assert_eq!(c.get_selected().id, "");
         assert_eq!(c.get_selected_matrix_id(), "");
+        assert_eq!(c.get_selected_quotes(), 0);
+        // The quote is kept (§ 147 AO, § 257 HGB), as the confirmation said.
+        let kept = quotes.all().expect("quotes");
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].customer.name, "Ben Kunde");
         app.shutdown().await;
     });
 

@@ -17,6 +17,15 @@
 //!
 //! The customer's side keeps no records: a quote someone else sent lives in that chat,
 //! and its card is computed from the chat's events ([`card_status`]).
+//!
+//! The customer's data protection rights: a person's quotes are the records written for
+//! their contact or sent to their Matrix id ([`concerns`], one rule). Their Art. 15
+//! export includes them ([`crate::service::export`]). Erasing the contact (Art. 17)
+//! does **not** erase them: a sent quote is a business letter, which a business must
+//! keep for 6 years (§ 147 Abs. 1 Nr. 2, 3 AO; § 257 Abs. 1 Nr. 2, 3, Abs. 4 HGB), and
+//! Art. 17(3)(b) GDPR exempts data kept to comply with such a legal obligation. Erasure
+//! removes only the link to the contact ([`Quotes::unlink_contact`]); both faces tell
+//! the user how many quotes are kept and why.
 
 pub mod draft;
 mod send;
@@ -140,14 +149,44 @@ impl Quotes {
         Ok(kontor_quotes::export::csv(&records, today, german))
     }
 
-    /// The quotes of one contact (GDPR export, the contact's page).
-    pub fn for_contact(&self, contact_id: &str) -> Result<Vec<QuoteRecord>> {
+    /// The quotes of one person (GDPR export and erasure, the contact's page): every
+    /// record [`concerns`] says is theirs.
+    pub fn for_person(
+        &self,
+        contact_id: &str,
+        matrix_id: Option<&str>,
+    ) -> Result<Vec<QuoteRecord>> {
         Ok(self
             .store
             .all()?
             .into_iter()
-            .filter(|r| r.customer.contact_id.as_deref() == Some(contact_id))
+            .filter(|r| concerns(r, contact_id, matrix_id))
             .collect())
+    }
+
+    /// The contact `contact_id` is erased (GDPR Art. 17): its quotes are **kept**, as
+    /// business letters a business must keep (§ 147 Abs. 1 Nr. 2, 3 AO; § 257 HGB:
+    /// 6 years), with the name as printed, the amounts and the answers; only the link to
+    /// the contact, which no longer exists, is removed. The Matrix id stays: it is the
+    /// address the quote went to, part of the letter.
+    ///
+    /// Returns how many of the person's quotes were kept and the records that changed
+    /// (for the caller to pass on to the account's other devices).
+    pub fn unlink_contact(
+        &self,
+        contact_id: &str,
+        matrix_id: Option<&str>,
+    ) -> Result<(usize, Vec<QuoteRecord>)> {
+        let theirs = self.for_person(contact_id, matrix_id)?;
+        let mut changed = Vec::new();
+        for mut r in theirs.iter().cloned() {
+            if r.customer.contact_id.as_deref() == Some(contact_id) {
+                r.customer.contact_id = None;
+                self.put(&r)?;
+                changed.push(r);
+            }
+        }
+        Ok((theirs.len(), changed))
     }
 
     /// A message of any chat: if it answers one of this account's quotes (a reaction on
@@ -211,9 +250,25 @@ impl Quotes {
     }
 }
 
+/// Whether a quote is about the person with this contact id and (found by discovery)
+/// Matrix id: it was written for the contact, or sent to their Matrix account (written
+/// from a chat, or before the contact was linked). One rule for export, erasure and the
+/// contact's page.
+pub fn concerns(record: &QuoteRecord, contact_id: &str, matrix_id: Option<&str>) -> bool {
+    record.customer.contact_id.as_deref() == Some(contact_id)
+        || matrix_id.is_some_and(|m| record.customer.user_id.as_deref() == Some(m))
+}
+
 /// Two versions of one record (this device's and another's): the union of what each
 /// knows.
+///
+/// The customer is set when a quote is written and never changes, except that erasing
+/// the contact removes its link ([`Quotes::unlink_contact`]); so a version without the
+/// link next to one with it means "erased", and the link is never brought back (the
+/// business room still holds the older versions, and they are merged again at every
+/// catch-up).
 fn merge(mut mine: QuoteRecord, theirs: QuoteRecord) -> QuoteRecord {
+    let unlinked = mine.customer.contact_id.is_none() || theirs.customer.contact_id.is_none();
     if mine.sent.is_none() {
         mine.sent = theirs.sent;
         mine.pdf_sha256 = theirs.pdf_sha256;
@@ -228,6 +283,9 @@ fn merge(mut mine: QuoteRecord, theirs: QuoteRecord) -> QuoteRecord {
     }
     mine.replaces = mine.replaces.or(theirs.replaces);
     mine.replaced_by = mine.replaced_by.or(theirs.replaced_by);
+    if unlinked {
+        mine.customer.contact_id = None;
+    }
     mine
 }
 

@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Duration};
 
 use kontor_core::{CancellationToken, CoreEvent, Kontor, SendState};
 use kontor_quotes::{
-    BusinessDetails, Customer, Date, QUOTE_KEY, QuoteNumber, QuoteRecord, Sent, WireQuote,
+    BusinessDetails, Customer, QUOTE_KEY, QuoteNumber, QuoteRecord, Sent, WireQuote,
     answer::{self, Answer},
 };
 use sha2::{Digest, Sha256};
@@ -67,7 +67,8 @@ impl Service {
     ) -> Result<Written> {
         let quotes = self.quotes()?;
         let details = quotes.details()?.unwrap_or_else(BusinessDetails::new);
-        let today = Date::today();
+        // The real day, or in a debug build the test's (service::clock).
+        let today = crate::service::clock::writing_day();
         let number = quotes.next_number(today)?;
         let quote = input
             .to_quote(number, today, &details)
@@ -261,6 +262,23 @@ impl Service {
             }
         }
         Ok(new)
+    }
+
+    /// A contact was erased (GDPR Art. 17): its quotes are kept and only their link to
+    /// the contact goes ([`Quotes::unlink_contact`], where the reasons are); the changed
+    /// records go to the account's other devices, so their catch-up does not link them
+    /// again. Returns how many quotes are kept.
+    pub async fn unlink_contact_quotes(
+        &self,
+        contact_id: &str,
+        matrix_id: Option<&str>,
+    ) -> Result<usize> {
+        let quotes = self.quotes()?;
+        let (kept, changed) = quotes.unlink_contact(contact_id, matrix_id)?;
+        for record in &changed {
+            self.post_record(record).await;
+        }
+        Ok(kept)
     }
 
     /// Posts a record to the business room; a failure (offline) is logged: the record is

@@ -205,3 +205,104 @@ fn the_card_of_a_quote_without_a_record_is_read_from_the_chat() {
         "the freelancer's own 👍 does not count"
     );
 }
+
+fn for_customer(seq: u32, contact_id: Option<&str>, user_id: Option<&str>) -> QuoteRecord {
+    let mut r = sent_record(seq, &format!("$q{seq}"));
+    r.customer.contact_id = contact_id.map(Into::into);
+    r.customer.user_id = user_id.map(Into::into);
+    r
+}
+
+#[test]
+fn a_persons_quotes_are_found_by_contact_or_matrix_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let quotes = open(dir.path());
+    quotes
+        .put(&for_customer(1, Some("c-ben"), Some(CUSTOMER)))
+        .unwrap();
+    // Written from the chat, before the contact was found on Kontor.
+    quotes.put(&for_customer(2, None, Some(CUSTOMER))).unwrap();
+    // Linked to the contact, no Matrix account.
+    quotes.put(&for_customer(3, Some("c-ben"), None)).unwrap();
+    // Someone else.
+    quotes
+        .put(&for_customer(4, Some("c-otto"), Some("@otto:example.org")))
+        .unwrap();
+    let seqs = |v: Vec<QuoteRecord>| {
+        let mut s: Vec<u32> = v.iter().map(|r| r.quote.number.seq).collect();
+        s.sort();
+        s
+    };
+    assert_eq!(
+        seqs(quotes.for_person("c-ben", Some(CUSTOMER)).unwrap()),
+        [1, 2, 3]
+    );
+    assert_eq!(
+        seqs(quotes.for_person("c-ben", None).unwrap()),
+        [1, 3],
+        "without a Matrix id only the link counts"
+    );
+    assert_eq!(
+        seqs(quotes.for_person("c-nobody", Some(CUSTOMER)).unwrap()),
+        [1, 2]
+    );
+    assert!(quotes.for_person("c-nobody", None).unwrap().is_empty());
+}
+
+#[test]
+fn erasing_a_contact_keeps_its_quotes_and_drops_only_the_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let quotes = open(dir.path());
+    let mut answered = for_customer(1, Some("c-ben"), Some(CUSTOMER));
+    answered
+        .answer(CUSTOMER, DEC_10, Answer::Accept, "$a")
+        .unwrap();
+    quotes.put(&answered).unwrap();
+    quotes.put(&for_customer(2, None, Some(CUSTOMER))).unwrap();
+    quotes
+        .put(&for_customer(3, Some("c-otto"), Some("@otto:example.org")))
+        .unwrap();
+
+    let (kept, changed) = quotes.unlink_contact("c-ben", Some(CUSTOMER)).unwrap();
+    assert_eq!(kept, 2, "both of Ben's quotes are kept");
+    assert_eq!(changed.len(), 1, "only the linked one changed");
+    let n1 = QuoteNumber { year: 2026, seq: 1 };
+    let after = quotes.get(&n1).unwrap().unwrap();
+    assert_eq!(after.customer.contact_id, None);
+    assert_eq!(after.customer.name, "Kunde", "the name as printed stays");
+    assert_eq!(after.customer.user_id.as_deref(), Some(CUSTOMER));
+    assert_eq!(after.answers, answered.answers, "answers stay");
+    assert_eq!(after.quote, answered.quote, "amounts stay");
+    assert_eq!(quotes.all().unwrap().len(), 3, "nothing erased");
+    let otto = quotes
+        .get(&QuoteNumber { year: 2026, seq: 3 })
+        .unwrap()
+        .unwrap();
+    assert_eq!(otto.customer.contact_id.as_deref(), Some("c-otto"));
+
+    // The business room still holds the linked version (a draft's customer is taken
+    // from another device's version): merging it again never brings the link back.
+    let mut old = for_customer(4, Some("c-ben"), Some(CUSTOMER));
+    old.sent = None;
+    quotes.put(&old).unwrap();
+    quotes.unlink_contact("c-ben", Some(CUSTOMER)).unwrap();
+    for r in [&answered, &old] {
+        quotes
+            .merge_synced(&BusinessEvent {
+                kind: KIND_QUOTE.into(),
+                value: serde_json::to_value(r).unwrap(),
+                at_ms: DEC_10,
+                event_id: "$old".into(),
+                sender_device: None,
+            })
+            .unwrap();
+    }
+    assert!(
+        quotes
+            .all()
+            .unwrap()
+            .iter()
+            .all(|r| r.customer.contact_id.as_deref() != Some("c-ben")),
+        "the link stays gone"
+    );
+}
