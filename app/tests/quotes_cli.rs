@@ -561,3 +561,48 @@ fn a_contacts_export_holds_its_quotes_and_erasure_keeps_them() {
     let otto_quote = laptop.json(&["quote", "show", &for_otto]);
     assert_eq!(otto_quote["customer"]["contact_id"], Value::Null);
 }
+
+/// A customer who has Kontor answers with `kontor quote answer`: a reply that reads
+/// naturally in any client, which the freelancer's Kontor counts like any other answer.
+#[test]
+fn a_customer_with_kontor_answers_by_a_reply_anyone_can_read() {
+    let (hs, ben, laptop) = freelancer(DETAILS);
+    let ben_device = Device::new();
+    ben_device.login(&hs, &ben);
+    ben_device.json(&["sync"]);
+    let q = laptop.file("q.toml", QUOTE_1);
+    let sent = laptop.json(&["quote", "new", &q, "--to", &ben.user_id, "--send"]);
+    let number = sent["number"].as_str().unwrap().to_owned();
+    let room = sent["sent"]["room_id"].as_str().unwrap().to_owned();
+    let anna = sent["sent"]["sender"].as_str().unwrap().to_owned();
+
+    eventually("the invite", || {
+        let list = ben_device.json(&["invites"]);
+        list.as_array()?
+            .iter()
+            .any(|i| i["room_id"] == room.as_str())
+            .then_some(())
+    });
+    ben_device.json(&["invites", "accept", &room]);
+    let event = eventually("the quote in ben's chat", || {
+        let msgs = ben_device.json(&["messages", &anna]);
+        msgs.as_array()?.iter().find_map(|m| {
+            (m["body"]["extra"]["eu.kontor.quote"]["number"] == number.as_str())
+                .then(|| m["event_id"].as_str().unwrap().to_owned())
+        })
+    });
+    let answered = ben_device.json(&["quote", "answer", &anna, &event, "decline", "--lang", "de"]);
+    assert_eq!(answered["number"], number.as_str());
+
+    let shown = status_becomes(&laptop, &number, "declined");
+    assert_eq!(shown["answers"][0]["by"], ben.user_id.as_str());
+    // What Element shows the freelancer: a plain reply in words.
+    let msgs = laptop.json(&["messages", &ben.user_id]);
+    let reply = msgs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|m| m["body"]["text"].as_str().map(str::to_owned))
+        .expect("the reply");
+    assert_eq!(reply, format!("Abgelehnt: Angebot {number}"));
+}
