@@ -32,6 +32,17 @@ struct FormState {
     tried: bool,
     /// Bumped on every opening, so a late answer for an earlier form is dropped.
     generation: u64,
+    /// Opened from a contact (not from its chat): after sending, its chat is shown.
+    from_contact: bool,
+}
+
+/// Who the form is for, as the opener knows it.
+struct For {
+    room_id: String,
+    name: String,
+    /// The customer's Matrix id when the opener knows it (a contact found on Kontor).
+    user_id: Option<String>,
+    contact_id: Option<String>,
 }
 
 /// Answers the form's callbacks.
@@ -58,6 +69,12 @@ impl QuoteFormController {
         {
             let me = me.clone();
             q.on_revise(move |number| me.open_revision(number.to_string()));
+        }
+        {
+            let me = me.clone();
+            q.on_new_quote_for(move |user, name, contact| {
+                me.open_for_contact(user.to_string(), name.to_string(), contact.to_string())
+            });
         }
         {
             let me = me.clone();
@@ -117,8 +134,13 @@ impl QuoteFormController {
             let me = me.clone();
             q.on_cancel(move || {
                 me.with_window(|w| {
+                    let back = if me.state().from_contact {
+                        Screen::ContactDetail
+                    } else {
+                        Screen::Conversation
+                    };
                     me.clear(&w);
-                    w.global::<Session>().set_screen(Screen::Conversation);
+                    w.global::<Session>().set_screen(back);
                 })
             });
         }
@@ -147,17 +169,35 @@ impl QuoteFormController {
         let c = w.global::<Conversation>();
         let (room_id, name) = (c.get_room_id().to_string(), c.get_title().to_string());
         self.open(
-            room_id,
-            name,
-            None,
-            DraftInput {
-                items: vec![DraftItem {
-                    vat: 19,
-                    ..DraftItem::default()
-                }],
-                ..DraftInput::default()
+            For {
+                room_id,
+                name,
+                user_id: None,
+                contact_id: None,
             },
+            None,
+            first_line(),
         );
+    }
+
+    /// "Write quote" on a contact found on Kontor: the form for them, in the direct chat
+    /// with them (opened, or created encrypted, first).
+    fn open_for_contact(self: &Arc<Self>, user_id: String, name: String, contact_id: String) {
+        let me = self.clone();
+        self.ctx.service.spawn(move |kontor| async move {
+            match kontor.open_dm(&user_id).await {
+                Ok(room_id) => {
+                    let who = For {
+                        room_id,
+                        name,
+                        user_id: Some(user_id),
+                        contact_id: Some(contact_id),
+                    };
+                    me.open(who, None, first_line());
+                }
+                Err(e) => me.ctx.fail(e),
+            }
+        });
     }
 
     /// "Revise" on a sent quote: its lines in a new form that replaces it.
@@ -194,7 +234,13 @@ impl QuoteFormController {
                         ..DraftInput::default()
                     };
                     let room = r.sent.map(|s| s.room_id).unwrap_or_default();
-                    me.open(room, r.customer.name, Some(number), input);
+                    let who = For {
+                        room_id: room,
+                        name: r.customer.name,
+                        user_id: r.customer.user_id,
+                        contact_id: r.customer.contact_id,
+                    };
+                    me.open(who, Some(number), input);
                 }
                 Err(e) => ctx.fail(e),
             }
@@ -203,19 +249,20 @@ impl QuoteFormController {
 
     /// Loads what the form needs (the chat's customer, the business details, the next
     /// number) off the UI thread, then shows it.
-    fn open(
-        self: &Arc<Self>,
-        room_id: String,
-        name: String,
-        replaces: Option<QuoteNumber>,
-        input: DraftInput,
-    ) {
+    fn open(self: &Arc<Self>, who: For, replaces: Option<QuoteNumber>, input: DraftInput) {
         let generation = {
             let mut s = self.state();
             s.generation += 1;
             s.generation
         };
         let me = self.clone();
+        let For {
+            room_id,
+            name,
+            user_id,
+            contact_id,
+        } = who;
+        let from_contact = contact_id.is_some();
         let room = room_id.clone();
         self.ctx.service.spawn(move |kontor| async move {
             let peer = match kontor.chats().await {
@@ -224,7 +271,8 @@ impl QuoteFormController {
                     .find(|c| c.room_id == room)
                     .and_then(|c| c.peer),
                 Err(_) => None,
-            };
+            }
+            .or(user_id);
             let service = me.ctx.service.clone();
             let loaded = tokio::task::spawn_blocking(move || {
                 let quotes = service.quotes()?;
@@ -249,8 +297,9 @@ impl QuoteFormController {
                     s.customer = Customer {
                         name: name.clone(),
                         user_id: peer,
-                        contact_id: None,
+                        contact_id,
                     };
+                    s.from_contact = from_contact;
                     w.global::<Quotes>()
                         .set_small_business(details.small_business);
                     s.details = details;
@@ -366,13 +415,20 @@ impl QuoteFormController {
             return;
         };
         let draft = Self::draft(&w);
-        let (room, customer, replaces, ok) = {
+        let (room, customer, replaces, ok, from_contact) = {
             let mut s = self.state();
             s.tried = true;
             let number = s.number.unwrap_or(QuoteNumber { year: 2000, seq: 1 });
             let ok = draft.to_quote(number, Date::today(), &s.details).is_ok();
-            (s.room_id.clone(), s.customer.clone(), s.replaces, ok)
+            (
+                s.room_id.clone(),
+                s.customer.clone(),
+                s.replaces,
+                ok,
+                s.from_contact,
+            )
         };
+        let title = customer.name.clone();
         self.recompute(&w);
         if !ok {
             w.global::<Session>()
@@ -397,9 +453,16 @@ impl QuoteFormController {
             .await;
             let me2 = me.clone();
             match sent {
-                Ok(_) => me.ctx.on_ui(move |w| {
+                Ok(record) => me.ctx.on_ui(move |w| {
                     me2.clear(&w);
-                    w.global::<Session>().set_screen(Screen::Conversation);
+                    if from_contact {
+                        // The chat with the card, where the answer will come.
+                        let room = record.sent.map(|s| s.room_id).unwrap_or_default();
+                        w.global::<Conversation>()
+                            .invoke_show(room.into(), title.into());
+                    } else {
+                        w.global::<Session>().set_screen(Screen::Conversation);
+                    }
                 }),
                 Err(e) => {
                     me.ctx.on_ui(|w| w.global::<Quotes>().set_sending(false));
@@ -420,6 +483,17 @@ fn with_lines<R>(w: &AppWindow, f: impl FnOnce(&VecModel<QuoteLine>) -> R) -> R 
     let fresh = std::rc::Rc::new(VecModel::from(model.iter().collect::<Vec<_>>()));
     w.global::<Quotes>().set_items(ModelRc::from(fresh.clone()));
     f(&fresh)
+}
+
+/// A new form: one empty line at 19 %.
+fn first_line() -> DraftInput {
+    DraftInput {
+        items: vec![DraftItem {
+            vat: 19,
+            ..DraftItem::default()
+        }],
+        ..DraftInput::default()
+    }
 }
 
 fn empty_line() -> QuoteLine {

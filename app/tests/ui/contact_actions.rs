@@ -173,9 +173,24 @@ pub fn start_chat_after_discovery_export_and_erase() {
         assert!(!start_chat_enabled(&app), "consented but not on Kontor");
         press(&app, "Back").await;
 
-        // Ben: found, so the chat opens.
+        // Ben: found, so a quote can be written for him from his contact page (the form
+        // is for him, linked to the contact; Cancel comes back here)…
         open_contact(&app, "Ben Kunde").await;
         assert_eq!(c.get_selected_matrix_id(), ben_mxid.as_str());
+        press(&app, "Write quote").await;
+        wait_for("the quote form for Ben", 60, || {
+            let q = app.window.global::<kontor::ui::Quotes>();
+            (app.window.global::<Session>().get_screen() == Screen::QuoteForm
+                && q.get_customer() == "Ben Kunde")
+                .then_some(())
+        })
+        .await;
+        press(&app, "Cancel").await;
+        wait_for("back on the contact", 10, || {
+            (app.window.global::<Session>().get_screen() == Screen::ContactDetail).then_some(())
+        })
+        .await;
+        // …and the chat opens.
         assert!(start_chat_enabled(&app));
         press(&app, "Start chat").await;
         wait_for("the conversation with Ben", 60, || {
