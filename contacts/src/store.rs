@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -77,19 +77,18 @@ impl SledStore {
             .mode(0o700)
             .create(path)
             .map_err(|e| Error::io(path, e))?;
-        let db = sled::Config::new()
+        let config = sled::Config::new()
             .path(path)
             // sled's default cache is 1 GiB; a contact book needs far less.
             .cache_capacity(32 * 1024 * 1024)
             // Every `apply` flushes itself; no background flusher needed.
             .flush_every_ms(None)
-            .mode(sled::Mode::HighThroughput)
-            .open()
-            .map_err(|e| Error::StoreCorrupt {
-                book,
-                path: path.to_owned(),
-                reason: e.to_string(),
-            })?;
+            .mode(sled::Mode::HighThroughput);
+        let db = kontor_storage::open(&config).map_err(|e| Error::StoreCorrupt {
+            book,
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
         let store = SledStore {
             book,
             path: path.to_owned(),
@@ -113,19 +112,7 @@ impl SledStore {
 }
 
 fn restrict(path: &Path) -> Result<()> {
-    let meta = fs::symlink_metadata(path).map_err(|e| Error::io(path, e))?;
-    if meta.is_dir() {
-        fs::set_permissions(path, fs::Permissions::from_mode(0o700))
-            .map_err(|e| Error::io(path, e))?;
-        for entry in fs::read_dir(path).map_err(|e| Error::io(path, e))? {
-            let entry = entry.map_err(|e| Error::io(path, e))?;
-            restrict(&entry.path())?;
-        }
-    } else if meta.is_file() {
-        fs::set_permissions(path, fs::Permissions::from_mode(0o600))
-            .map_err(|e| Error::io(path, e))?;
-    }
-    Ok(())
+    kontor_storage::restrict(path).map_err(|e| Error::io(e.path, e.source))
 }
 
 impl ContactStore for SledStore {
@@ -257,6 +244,7 @@ impl ContactStore for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     fn exercise(s: &dyn ContactStore) {
         s.apply(vec![

@@ -31,7 +31,7 @@
 //! sealed write counter kept outside sled; not done yet.
 
 use std::fs;
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -190,14 +190,14 @@ impl QuoteStore {
             .mode(0o700)
             .create(dir)
             .map_err(io)?;
-        let db = sled::Config::new()
+        let config = sled::Config::new()
             .path(dir)
             // sled's default cache is 1 GiB; thousands of quotes need a few MiB.
             .cache_capacity(16 * 1024 * 1024)
             // Every write flushes itself; no background flusher.
             .flush_every_ms(None)
-            .mode(sled::Mode::HighThroughput)
-            .open()?;
+            .mode(sled::Mode::HighThroughput);
+        let db = kontor_storage::open(&config)?;
         let seal_key = Zeroizing::new(hmac(&key, &[b"kontor-quotes/v1 seal"]));
         let store = QuoteStore {
             dir: dir.to_owned(),
@@ -468,20 +468,10 @@ fn short_id(key: &[u8]) -> String {
 /// 0700 on directories and 0600 on files under `path` (sled creates its files with the
 /// process umask). Symlinks are left alone.
 fn restrict(path: &Path) -> Result<(), StoreError> {
-    let io = |source| StoreError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let meta = fs::symlink_metadata(path).map_err(io)?;
-    if meta.is_dir() {
-        fs::set_permissions(path, fs::Permissions::from_mode(0o700)).map_err(io)?;
-        for entry in fs::read_dir(path).map_err(io)? {
-            restrict(&entry.map_err(io)?.path())?;
-        }
-    } else if meta.is_file() && meta.permissions().mode() & 0o777 != 0o600 {
-        fs::set_permissions(path, fs::Permissions::from_mode(0o600)).map_err(io)?;
-    }
-    Ok(())
+    kontor_storage::restrict(path).map_err(|e| StoreError::Io {
+        path: e.path,
+        source: e.source,
+    })
 }
 
 #[cfg(test)]

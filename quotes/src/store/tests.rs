@@ -365,10 +365,12 @@ fn entries_without_a_check_value_are_refused() {
         db.insert(b"foreign", b"data").unwrap();
         db.flush().unwrap();
     }
-    assert!(matches!(
-        QuoteStore::open(dir.path(), key(1)),
-        Err(StoreError::MissingCheck { .. })
-    ));
+    let opened = QuoteStore::open(dir.path(), key(1));
+    assert!(
+        matches!(opened, Err(StoreError::MissingCheck { .. })),
+        "{:?}",
+        opened.err()
+    );
 }
 
 #[test]
