@@ -208,7 +208,12 @@ async fn wait_text(rx: &mut tokio::sync::broadcast::Receiver<CoreEvent>, want: &
             .expect("message never arrived")
         {
             Ok(CoreEvent::MessageReceived(m))
-                if !m.own && m.body == MessageBody::Text { text: want.into() } =>
+                if !m.own
+                    && m.body
+                        == MessageBody::Text {
+                            text: want.into(),
+                            extra: None,
+                        } =>
             {
                 return;
             }

@@ -35,7 +35,7 @@ pub fn state(state: &SendState) -> String {
 /// message stays one line of output.
 pub fn body(body: &MessageBody) -> String {
     match body {
-        MessageBody::Text { text } => text.replace('\n', " ⏎ "),
+        MessageBody::Text { text, .. } => text.replace('\n', " ⏎ "),
         MessageBody::File {
             name,
             size,

@@ -9,6 +9,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::chat::ChatEvidence;
 use crate::time::Timestamp;
 
 /// The purpose recorded when none is given. A stored value, not a sentence
@@ -75,6 +76,18 @@ pub enum ConsentSource {
         /// Channel, e.g. "web form", "signed contract".
         channel: String,
     },
+    /// The customer answered a request, or withdrew, in the chat itself; the evidence
+    /// is an [`Evidence::Chat`].
+    Chat {
+        /// The chat (a Matrix room id).
+        room_id: String,
+    },
+    /// The person wrote first (through the business link, or any direct chat) and
+    /// became a contact without consent: never a discovery candidate.
+    WroteFirst {
+        /// Their chat (a Matrix room id).
+        room_id: String,
+    },
 }
 
 impl fmt::Display for ConsentSource {
@@ -83,6 +96,8 @@ impl fmt::Display for ConsentSource {
             ConsentSource::Import { file, line } => write!(f, "import {file} line {line}"),
             ConsentSource::Manual => f.write_str("manual entry"),
             ConsentSource::CustomerOptIn { channel } => write!(f, "customer opt-in ({channel})"),
+            ConsentSource::Chat { .. } => f.write_str("answer in the chat"),
+            ConsentSource::WroteFirst { .. } => f.write_str("wrote first via chat"),
         }
     }
 }
@@ -103,6 +118,8 @@ pub enum Evidence {
     Text(String),
     /// What an import recorded.
     Import(ImportEvidence),
+    /// A request and its answer in the chat (boxed: it is far larger than the others).
+    Chat(Box<ChatEvidence>),
 }
 
 /// Evidence an import records when the file or the user gives none.
@@ -149,6 +166,21 @@ impl fmt::Display for Evidence {
             ),
             Evidence::Import(ImportEvidence::FileValue { file, line, value }) => {
                 write!(f, "{file} line {line}: consent = {value}")
+            }
+            Evidence::Chat(chat) => {
+                let a = &chat.answer;
+                if let Some(r) = &chat.request {
+                    write!(f, "request {} answered by ", r.event_id)?;
+                }
+                write!(f, "{} ", a.sender)?;
+                if let Some(device) = &a.sender_device {
+                    write!(f, "(device {device}) ")?;
+                }
+                write!(
+                    f,
+                    "with \"{}\" in event {} at {}",
+                    a.text, a.event_id, a.server_at
+                )
             }
         }
     }

@@ -253,6 +253,8 @@ impl ContactBook {
             updated: now,
             consent: Consent::with(event),
             matrix_id: None,
+            chat_id: None,
+            consent_request: None,
         };
         let _guard = self.lock();
         let book = book_for(contact.consent.status());
@@ -301,8 +303,21 @@ impl ContactBook {
 
     /// Appends a consent event and moves the contact to the book its new status belongs in.
     pub fn record_consent(&self, id: &str, event: ConsentEvent) -> Result<Contact> {
+        self.change_consent(id, event, |_| Ok(()))
+    }
+
+    /// [`ContactBook::record_consent`] with a change of the contact checked and made in
+    /// the same journaled write (so an answer clears its request exactly when the
+    /// contact moves, even across a crash).
+    pub(crate) fn change_consent(
+        &self,
+        id: &str,
+        event: ConsentEvent,
+        edit: impl FnOnce(&mut Contact) -> Result<()>,
+    ) -> Result<Contact> {
         let _guard = self.lock();
         let (from, mut contact) = self.get(id)?;
+        edit(&mut contact)?;
         let to = book_for(event.status);
         if event.status != ConsentStatus::Granted {
             contact.matrix_id = None;
@@ -408,6 +423,8 @@ impl PrivateBook {
         Ok(PrivateBook { store })
     }
 }
+
+mod chat;
 
 #[cfg(test)]
 mod tests;

@@ -80,6 +80,15 @@ pub enum Error {
     /// The operation does not apply in the contact's current state (e.g. granting twice).
     #[error("{0}")]
     InvalidState(String),
+    /// A consent request to this contact is still waiting for an answer; a new one may
+    /// be sent 30 days after it ([`crate::REQUEST_INTERVAL_SECS`]).
+    #[error("contact {id} was asked for consent at {since} and has not answered yet")]
+    RequestOpen {
+        /// The contact.
+        id: String,
+        /// When the open request was sent.
+        since: crate::Timestamp,
+    },
     /// An argument was rejected (empty purpose, unknown region, …).
     #[error("invalid argument: {0}")]
     InvalidArgument(String),

@@ -13,6 +13,7 @@
 #![deny(missing_docs)]
 
 mod book;
+mod chat;
 mod consent;
 mod contact_book;
 mod crypto;
@@ -37,6 +38,7 @@ mod time;
 mod vcard;
 
 pub use book::{PrivateBook, WorkBook};
+pub use chat::{AnswerWay, ChatAnswer, ChatEvidence, ConsentRequest, REQUEST_INTERVAL_SECS};
 pub use consent::{
     Consent, ConsentEvent, ConsentSource, ConsentStatus, DEFAULT_PURPOSE, Evidence, ImportEvidence,
 };

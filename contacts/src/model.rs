@@ -9,6 +9,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::chat::ConsentRequest;
 use crate::consent::Consent;
 use crate::time::Timestamp;
 
@@ -254,6 +255,15 @@ pub struct Contact {
     /// Matrix user id found by discovery (work book only; dropped on withdrawal).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub matrix_id: Option<String>,
+    /// The Matrix account this person chats from, known from the chat itself (they
+    /// wrote first, or the freelancer started the chat with them). Unlike
+    /// [`Contact::matrix_id`] it is no discovery result, so it stays in either book and
+    /// on withdrawal: the chat goes on, only the consent ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat_id: Option<String>,
+    /// The consent request sent in the chat and not answered yet (at most one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent_request: Option<ConsentRequest>,
 }
 
 impl Contact {

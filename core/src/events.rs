@@ -8,6 +8,9 @@ use serde::Serialize;
 /// Something the UI (or a script following `kontor sync --follow`) should know about.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+// Messages are by far the most frequent event; boxing them would add an allocation to
+// the common case to make the rare small events smaller.
+#[allow(clippy::large_enum_variant)]
 pub enum CoreEvent {
     /// A message arrived in a room (also our own messages, echoed by the server).
     MessageReceived(Message),
@@ -106,6 +109,10 @@ pub struct Message {
     pub transaction_id: Option<String>,
     /// Sender's Matrix id.
     pub sender: String,
+    /// The sender's device as the end-to-end encryption names it (the device whose
+    /// keys encrypted the event: what consent evidence records). `None` for an
+    /// unencrypted event and for our own messages still in the outbox.
+    pub sender_device: Option<String>,
     /// True when we sent it.
     pub own: bool,
     /// Server timestamp in milliseconds since the epoch (local time for queued messages).
@@ -127,6 +134,11 @@ pub enum MessageBody {
     Text {
         /// The text.
         text: String,
+        /// Kontor's structured payloads carried in the same (encrypted) event, as for
+        /// [`MessageBody::File::extra`] (e.g. `eu.kontor.consent_request`); `None`
+        /// for a plain message.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        extra: Option<serde_json::Value>,
     },
     /// A file (a quote, an invoice …).
     File {
@@ -170,11 +182,15 @@ pub enum MessageBody {
 }
 
 impl MessageBody {
-    /// The structured payload a file message carries under `key` (e.g.
-    /// `"eu.kontor.quote"`), as sent with [`crate::Kontor::send_file_with`].
+    /// The structured payload a message carries under `key` (e.g.
+    /// `"eu.kontor.quote"`), as sent with [`crate::Kontor::send_file_with`] or
+    /// [`crate::Kontor::send_text_with`].
     pub fn extra(&self, key: &str) -> Option<&serde_json::Value> {
         match self {
             MessageBody::File {
+                extra: Some(extra), ..
+            }
+            | MessageBody::Text {
                 extra: Some(extra), ..
             } => extra.get(key),
             _ => None,

@@ -205,6 +205,14 @@ fn evidence_fields(e: Option<&Evidence>) -> ConsentLine {
             file.clone(),
             i32::try_from(*line).unwrap_or(i32::MAX),
         ),
+        Some(Evidence::Chat(chat)) => {
+            let a = &chat.answer;
+            let from = match &a.sender_device {
+                Some(device) => format!("{} ({device})", a.sender),
+                None => a.sender.clone(),
+            };
+            (EvidenceKind::Chat, a.text.clone(), from, 0)
+        }
     };
     ConsentLine {
         evidence_kind: kind,

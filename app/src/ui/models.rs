@@ -20,7 +20,7 @@ pub fn shown(m: &Message) -> bool {
 /// How a core message body is shown: its kind and the text that goes with it.
 pub fn body_view(body: &MessageBody) -> (MessageKind, String) {
     match body {
-        MessageBody::Text { text } => (MessageKind::Text, text.clone()),
+        MessageBody::Text { text, .. } => (MessageKind::Text, text.clone()),
         MessageBody::File { name, .. } => (MessageKind::File, name.clone()),
         MessageBody::Undecryptable => (MessageKind::Undecryptable, String::new()),
         MessageBody::Other { text, .. } => (MessageKind::Text, text.clone()),
@@ -291,9 +291,13 @@ mod tests {
             event_id: event.map(Into::into),
             transaction_id: None,
             sender: if own { "@anna:x" } else { "@ben:x" }.into(),
+            sender_device: None,
             own,
             timestamp_ms: 1_700_000_000_000,
-            body: MessageBody::Text { text: text.into() },
+            body: MessageBody::Text {
+                text: text.into(),
+                extra: None,
+            },
             reply_to: None,
             state: SendState::Sent {
                 event_id: event.unwrap_or_default().into(),

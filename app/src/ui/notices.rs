@@ -77,7 +77,7 @@ pub fn notice_for(
     };
     let body = if settings.notification_content && !locked {
         match &msg.body {
-            MessageBody::Text { text } | MessageBody::Other { text, .. } => text.clone(),
+            MessageBody::Text { text, .. } | MessageBody::Other { text, .. } => text.clone(),
             MessageBody::File { name, .. } => name.clone(),
             MessageBody::Undecryptable | MessageBody::Reaction { .. } => String::new(),
         }
@@ -313,6 +313,7 @@ mod tests {
             event_id: Some("$e".into()),
             transaction_id: None,
             sender: "@ben:hs".into(),
+            sender_device: None,
             own,
             timestamp_ms: 0,
             body,
@@ -324,7 +325,10 @@ mod tests {
     }
 
     fn text(t: &str) -> MessageBody {
-        MessageBody::Text { text: t.into() }
+        MessageBody::Text {
+            text: t.into(),
+            extra: None,
+        }
     }
 
     #[test]

@@ -138,7 +138,9 @@ fn contacts(e: &kontor_contacts::Error) -> ErrorKind {
         | E::Malformed { .. } => ErrorKind::Damaged,
         E::Database { .. } | E::Io { .. } => ErrorKind::File,
         E::NotFound(_) | E::AmbiguousId(_) => ErrorKind::NotFound,
-        E::InvalidState(_) | E::InvalidArgument(_) => ErrorKind::InvalidInput,
+        E::InvalidState(_) | E::InvalidArgument(_) | E::RequestOpen { .. } => {
+            ErrorKind::InvalidInput
+        }
         E::UnknownFormat { .. } => ErrorKind::UnknownFormat,
         E::Cancelled => ErrorKind::Cancelled,
         E::Http(_) | E::IdentityServer(_) => ErrorKind::IdentityServer,

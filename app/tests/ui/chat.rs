@@ -89,7 +89,7 @@ pub fn onboarding_login_send_and_receive() {
                 ben_k.sync_once().await.expect("ben sync");
                 let msgs = ben_k.messages(&room, 20).await.expect("messages");
                 if let Some(text) = msgs.iter().find_map(|m| match &m.body {
-                    MessageBody::Text { text } if !m.own => Some(text.clone()),
+                    MessageBody::Text { text, .. } if !m.own => Some(text.clone()),
                     _ => None,
                 }) {
                     return (room, text);

@@ -183,7 +183,7 @@ pub fn send_quote_cancel_and_save_as_through_the_picker() {
                 ben2.sync_once().await.expect("ben sync");
                 let msgs = ben2.messages(&room2, 50).await.expect("messages");
                 if msgs.iter().any(
-                    |m| matches!(&m.body, MessageBody::Text { text } if text == "Nach dem Abbruch"),
+                    |m| matches!(&m.body, MessageBody::Text { text, .. } if text == "Nach dem Abbruch"),
                 ) {
                     let files = ben_files(&ben2, &room2).await;
                     assert!(

@@ -240,5 +240,7 @@ pub(super) fn build(
         updated: now,
         consent: Consent::with(event),
         matrix_id: None,
+        chat_id: None,
+        consent_request: None,
     })
 }

@@ -6,6 +6,7 @@
 
 use matrix_sdk::{
     Room,
+    deserialized_responses::EncryptionInfo,
     event_handler::RawEvent,
     ruma::events::{
         reaction::OriginalSyncReactionEvent,
@@ -17,7 +18,7 @@ use matrix_sdk::{
     send_queue::{RoomSendQueueUpdate, SendQueueUpdate},
 };
 
-use super::history::{body_of, reply_of};
+use super::history::{body_of, device_of, reply_of};
 use crate::{ConnectionState, CoreEvent, Direction, Kontor, Message, MessageBody, SendState};
 
 /// Keeps the last few incoming verification requests; older ones have long timed out
@@ -35,7 +36,10 @@ impl Kontor {
         let tx = self.events.clone();
         let inbox = self.verification_inbox.clone();
         self.client.add_event_handler(
-            move |ev: OriginalSyncRoomMessageEvent, room: Room, raw: RawEvent| {
+            move |ev: OriginalSyncRoomMessageEvent,
+                  room: Room,
+                  raw: RawEvent,
+                  encryption: Option<EncryptionInfo>| {
                 let tx = tx.clone();
                 let inbox = inbox.clone();
                 async move {
@@ -53,6 +57,7 @@ impl Kontor {
                         event_id: Some(ev.event_id.to_string()),
                         transaction_id: None,
                         sender: ev.sender.to_string(),
+                        sender_device: device_of(encryption.as_ref()),
                         own,
                         timestamp_ms: ev.origin_server_ts.0.into(),
                         body: body_of(&ev.content.msgtype, content.as_ref()),
@@ -78,8 +83,8 @@ impl Kontor {
         // Reactions: delivered as messages of their own kind, so a caller sees a 👍 on a
         // quote the moment it arrives; views skip them as messages.
         let tx = self.events.clone();
-        self.client
-            .add_event_handler(move |ev: OriginalSyncReactionEvent, room: Room| {
+        self.client.add_event_handler(
+            move |ev: OriginalSyncReactionEvent, room: Room, encryption: Option<EncryptionInfo>| {
                 let tx = tx.clone();
                 async move {
                     if crate::business::is_business_room(&room) {
@@ -91,6 +96,7 @@ impl Kontor {
                         transaction_id: None,
                         own: room.own_user_id() == ev.sender,
                         sender: ev.sender.to_string(),
+                        sender_device: device_of(encryption.as_ref()),
                         timestamp_ms: ev.origin_server_ts.0.into(),
                         body: MessageBody::Reaction {
                             relates_to: ev.content.relates_to.event_id.to_string(),
@@ -102,7 +108,8 @@ impl Kontor {
                         },
                     }));
                 }
-            });
+            },
+        );
 
         self.install_business_handler();
 

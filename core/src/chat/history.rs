@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use matrix_sdk::{
     Room,
-    deserialized_responses::TimelineEvent,
+    deserialized_responses::{EncryptionInfo, TimelineEvent},
     ruma::{
         UserId,
         events::{
@@ -39,6 +39,7 @@ impl Kontor {
                 event_id: None,
                 transaction_id: Some(entry.transaction_id),
                 sender: self.user_id(),
+                sender_device: None,
                 own: true,
                 timestamp_ms: now_ms(),
                 body: entry.body,
@@ -91,6 +92,7 @@ pub(crate) fn body_of(msgtype: &MessageType, content: Option<&serde_json::Value>
     match msgtype {
         MessageType::Text(t) => MessageBody::Text {
             text: t.body.clone(),
+            extra: content.and_then(extras),
         },
         MessageType::File(f) => MessageBody::File {
             name: f.filename().to_owned(),
@@ -132,6 +134,11 @@ pub(crate) fn reply_of(content: &RoomMessageEventContent) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// The sender's device an event's end-to-end encryption names, if it was encrypted.
+pub(crate) fn device_of(info: Option<&EncryptionInfo>) -> Option<String> {
+    info?.sender_device.as_ref().map(ToString::to_string)
 }
 
 /// A timeline event as a [`Message`]; `None` for events that are no message.
@@ -180,6 +187,7 @@ pub(crate) fn to_message(room: &Room, ev: &TimelineEvent, own: Option<&UserId>) 
         transaction_id: txn,
         own: own == Some(sender.as_ref()),
         sender: sender.to_string(),
+        sender_device: device_of(ev.encryption_info().map(|i| &**i)),
         timestamp_ms: ts,
         body,
         reply_to,

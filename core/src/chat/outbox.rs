@@ -61,6 +61,32 @@ impl Kontor {
             .await
     }
 
+    /// [`Kontor::send_text`] with a structured payload under `key` in the same event
+    /// (so it is end-to-end encrypted with the text): how a consent request carries
+    /// what Kontor needs to read it back, while any client shows the text. `key` must be
+    /// in Kontor's namespace ([`crate::EXTRA_NAMESPACE`], else
+    /// [`Error::ForeignExtraKey`]); the receiving side reads it with
+    /// [`MessageBody::extra`].
+    pub async fn send_text_with(
+        &self,
+        room_id: &str,
+        text: &str,
+        key: &str,
+        value: serde_json::Value,
+    ) -> Result<String> {
+        if !key.starts_with(crate::EXTRA_NAMESPACE) {
+            return Err(Error::ForeignExtraKey(key.to_owned()));
+        }
+        let room = self.joined_room(room_id)?;
+        self.ensure_encrypted(&room).await?;
+        let content = serde_json::json!({ "msgtype": "m.text", "body": text, key: value });
+        let raw = Raw::new(&content)
+            .map_err(|e| Error::Matrix(Box::new(e.into())))?
+            .cast_unchecked();
+        self.enqueue_raw(&room, raw, "m.room.message".to_owned())
+            .await
+    }
+
     /// Queues a plain-text rich reply to `in_reply_to` (an event id of this room) and
     /// returns its transaction id, like [`Kontor::send_text`].
     ///

@@ -104,7 +104,7 @@ pub async fn wait_texts(
 
 pub fn text(m: &Message) -> &str {
     match &m.body {
-        MessageBody::Text { text } => text,
+        MessageBody::Text { text, .. } => text,
         other => panic!("not text: {other:?}"),
     }
 }

@@ -240,7 +240,8 @@ fn cancelling_an_upload_in_flight_sends_no_file_and_later_messages_flow() {
                         !matches!(m.body, MessageBody::File { .. }),
                         "a file event reached ben: {m:?}"
                     );
-                    if matches!(&m.body, MessageBody::Text { text } if text == "Nach dem Abbruch") {
+                    if matches!(&m.body, MessageBody::Text { text, .. } if text == "Nach dem Abbruch")
+                    {
                         break;
                     }
                 }

@@ -44,7 +44,7 @@ fn two_users_exchange_text_both_ways() {
         let texts: Vec<_> = hist
             .iter()
             .filter_map(|m| match &m.body {
-                MessageBody::Text { text } => Some(text.as_str()),
+                MessageBody::Text { text, .. } => Some(text.as_str()),
                 _ => None,
             })
             .collect();

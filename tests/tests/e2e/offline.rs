@@ -63,7 +63,7 @@ async fn assert_delivered_once_in_order(
     for t in TEXTS {
         let n = hist
             .iter()
-            .filter(|m| matches!(&m.body, kontor_core::MessageBody::Text { text } if text == t))
+            .filter(|m| matches!(&m.body, kontor_core::MessageBody::Text { text, .. } if text == t))
             .count();
         assert_eq!(n, 1, "{t:?} is in the history {n} times");
     }
@@ -87,7 +87,7 @@ fn messages_queued_while_server_is_down_arrive_once_in_order() {
             .expect("cached history offline");
         assert!(
             cached.iter().any(
-                |m| matches!(&m.body, kontor_core::MessageBody::Text { text } if text == "hallo")
+                |m| matches!(&m.body, kontor_core::MessageBody::Text { text, .. } if text == "hallo")
             ),
             "{cached:?}"
         );

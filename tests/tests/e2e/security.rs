@@ -170,7 +170,7 @@ fn recovery_key_restores_history_on_a_new_device() {
         let texts: Vec<_> = after
             .iter()
             .filter_map(|m| match &m.body {
-                MessageBody::Text { text } => Some(text.as_str()),
+                MessageBody::Text { text, .. } => Some(text.as_str()),
                 _ => None,
             })
             .collect();

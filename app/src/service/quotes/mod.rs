@@ -296,7 +296,7 @@ pub fn answer_in(msg: &Message) -> Option<(String, Answer)> {
         MessageBody::Reaction { relates_to, key } => {
             answer::from_reaction(key).map(|a| (relates_to.clone(), a))
         }
-        MessageBody::Text { text } => {
+        MessageBody::Text { text, .. } => {
             let target = msg.reply_to.clone()?;
             answer::from_reply(text).map(|a| (target, a))
         }

@@ -70,6 +70,7 @@ fn message(sender: &str, id: &str, body: MessageBody, reply_to: Option<&str>) ->
         event_id: Some(id.into()),
         transaction_id: None,
         sender: sender.into(),
+        sender_device: None,
         own: sender == FREELANCER,
         timestamp_ms: DEC_10,
         body,
@@ -113,6 +114,7 @@ fn a_customers_reaction_or_reply_answers_the_quote_and_nothing_else_does() {
         "$t1",
         MessageBody::Text {
             text: "Ja, passt so!".into(),
+            extra: None,
         },
         Some("$q1"),
     );
@@ -181,6 +183,7 @@ fn the_card_of_a_quote_without_a_record_is_read_from_the_chat() {
         "$q9",
         MessageBody::Text {
             text: String::new(),
+            extra: None,
         },
         None,
     );
@@ -191,6 +194,7 @@ fn the_card_of_a_quote_without_a_record_is_read_from_the_chat() {
             "$t",
             MessageBody::Text {
                 text: "Abgelehnt: Angebot A-2026-0009".into(),
+                extra: None,
             },
             Some("$q9"),
         ),
