@@ -29,6 +29,9 @@ pub enum CoreEvent {
         room_id: String,
         /// Who invited us, if known.
         inviter: Option<String>,
+        /// The inviter marked it a direct chat (`is_direct`): a person writing to us,
+        /// not a group.
+        direct: bool,
     },
     /// Another device or user asks to verify us.
     VerificationRequest {

@@ -67,6 +67,13 @@ pub enum ServiceError {
     /// The customer has no Matrix account in this chat to send the quote to.
     #[error("the customer has no Matrix id to send the quote to")]
     NoCustomerAccount,
+    /// Asking a contact of the private book (no consent) needs the freelancer's explicit
+    /// confirmation each time: no request goes out to such contacts in bulk.
+    #[error("contact {0} is in the private book: asking them needs an explicit confirmation")]
+    ConsentNeedsConfirmation(String),
+    /// No contact with this Matrix account, and no chat with it to take one from.
+    #[error("{0} is not a contact and has no chat with you; add or link them first")]
+    NotAContact(String),
     /// A background thread died (a bug); the operation may not have happened.
     #[error("an internal task stopped unexpectedly")]
     Crashed,

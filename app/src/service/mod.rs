@@ -14,6 +14,7 @@
 //! tests (no window) keep true.
 
 pub mod clock;
+pub mod consent;
 pub mod discovery;
 mod error;
 pub mod export;

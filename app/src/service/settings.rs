@@ -89,6 +89,12 @@ pub struct Settings {
     pub notification_content: bool,
     /// Lock after this many minutes without input; 0 never locks.
     pub idle_lock_minutes: u32,
+    /// The freelancer's own first paragraph of a consent request in German (placeholders
+    /// `{name}`, `{account}`, `{purpose}`); `None`: Kontor's. How to answer and how to
+    /// withdraw are always added after it (`service::consent::wording`).
+    pub consent_intro_de: Option<String>,
+    /// The same in English.
+    pub consent_intro_en: Option<String>,
 }
 
 impl Default for Settings {
@@ -102,6 +108,8 @@ impl Default for Settings {
             notifications: true,
             notification_content: false,
             idle_lock_minutes: 5,
+            consent_intro_de: None,
+            consent_intro_en: None,
         }
     }
 }
@@ -243,6 +251,8 @@ mod tests {
             notifications: true,
             notification_content: true,
             idle_lock_minutes: 0,
+            consent_intro_de: Some("Hallo {name}".into()),
+            consent_intro_en: None,
         };
         save(dir.path(), &s).unwrap();
         assert_eq!(load(dir.path()).0, s);

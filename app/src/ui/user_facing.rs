@@ -97,6 +97,8 @@ pub(crate) fn kind(e: &ServiceError) -> ErrorKind {
         ServiceError::QuoteNotFound(_) => ErrorKind::NotFound,
         ServiceError::QuoteAlreadySent(_) => ErrorKind::QuoteSentAlready,
         ServiceError::NoCustomerAccount => ErrorKind::NoCustomerAccount,
+        ServiceError::ConsentNeedsConfirmation(_) => ErrorKind::InvalidInput,
+        ServiceError::NotAContact(_) => ErrorKind::NotFound,
     }
 }
 

@@ -124,6 +124,7 @@ impl Kontor {
                         let _ = tx.send(CoreEvent::Invite {
                             room_id: room.room_id().to_string(),
                             inviter: Some(ev.sender.to_string()),
+                            direct: ev.content.is_direct.unwrap_or(false),
                         });
                     }
                 }
