@@ -426,6 +426,22 @@ pub enum ContactsAction {
         #[arg(long, value_name = "PATH")]
         out: Option<PathBuf>,
     },
+    /// Write the consent proof of a contact (GDPR Art. 7(1)): the person, the consent
+    /// now and every decision with its evidence (for the chat: request and answer), as
+    /// a PDF to read or as JSON.
+    Proof {
+        /// Contact id or unique prefix.
+        id: String,
+        /// The file to write (created 0600, replaced atomically).
+        #[arg(long, value_name = "PATH")]
+        out: PathBuf,
+        /// pdf or json [default: from the extension of --out].
+        #[arg(long, value_enum)]
+        format: Option<ProofFormat>,
+        /// Language of the PDF's labels (recorded texts are printed as recorded).
+        #[arg(long, value_enum, default_value_t = Lang::De)]
+        lang: Lang,
+    },
     /// Erase a contact from both books, consent history included (GDPR Art. 17;
     /// irreversible).
     Erase {
@@ -492,6 +508,15 @@ pub enum ExportFormat {
     Json,
     /// vCard 4.0 with X-KONTOR-CONSENT properties (re-importable).
     Vcard,
+}
+
+/// `contacts proof --format`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProofFormat {
+    /// A4 PDF, for people.
+    Pdf,
+    /// `kontor-consent-proof/1`, for programs.
+    Json,
 }
 
 /// `contacts report --format`

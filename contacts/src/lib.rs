@@ -29,6 +29,7 @@ mod layout;
 mod model;
 mod phone;
 mod preview;
+mod proof;
 mod record;
 mod rights;
 mod store;
@@ -56,6 +57,7 @@ pub use import::{
 pub use model::{Address, Book, Contact, ContactId, Email, NewContact, Phone, Service};
 pub use phone::{Region, normalise as normalise_phone};
 pub use preview::{ImportPreview, PreviewRow};
+pub use proof::{ConsentProof, PROOF_FORMAT, ProofPerson};
 pub use record::{IssueKind, LineIssue, TextEncoding};
 pub use rights::{ConsentReportRow, ContactExport, to_vcard};
 pub use store::{ContactStore, MemoryStore, Op, SledStore};

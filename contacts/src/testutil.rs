@@ -3,9 +3,11 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::chat::{AnswerWay, ChatAnswer, ConsentRequest};
 use crate::contact_book::{ContactBook, OpenOptions};
 use crate::crypto::KdfParams;
 use crate::store::MemoryStore;
+use crate::time::Timestamp;
 
 pub(crate) const PASS: &str = "correct horse battery staple";
 
@@ -45,4 +47,37 @@ pub(crate) fn reopen(
         pass,
         options(),
     )
+}
+
+/// The customer of the chat fixtures.
+pub(crate) const CUSTOMER: &str = "@frau.weiss:example.org";
+/// Their chat.
+pub(crate) const ROOM: &str = "!chat:example.org";
+
+/// A consent request to [`CUSTOMER`] in [`ROOM`], sent at `at`.
+pub(crate) fn request(at: i64) -> ConsentRequest {
+    ConsentRequest {
+        room_id: ROOM.into(),
+        event_id: format!("$request{at}"),
+        text: "Einwilligung: Praxis Berger bittet um Ihre Einwilligung …".into(),
+        purpose: "Terminerinnerungen per Kontor".into(),
+        language: "de".into(),
+        asked_by: "@berger:example.org".into(),
+        asked_device: Some("LAPTOP".into()),
+        asked_user: CUSTOMER.into(),
+        asked_at: Timestamp(at),
+    }
+}
+
+/// An answer in the chat from `sender`'s phone.
+pub(crate) fn answer(sender: &str, text: &str, way: AnswerWay) -> ChatAnswer {
+    ChatAnswer {
+        event_id: "$answer".into(),
+        text: text.into(),
+        way,
+        sender: sender.into(),
+        sender_device: Some("PHONE".into()),
+        server_at: Timestamp(1_800_000_100),
+        received_at: Timestamp(1_800_000_101),
+    }
 }

@@ -11,6 +11,7 @@
 
 mod discover;
 mod import;
+mod proof;
 
 use std::{
     io::{IsTerminal, Write},
@@ -74,6 +75,12 @@ pub async fn contacts(ctx: &Ctx, action: ContactsAction) -> Result<()> {
         } => grant(ctx, &id, &purpose, evidence.as_deref()),
         ContactsAction::Withdraw { id, evidence } => withdraw(ctx, &id, evidence.as_deref()),
         ContactsAction::Export { id, format, out } => export(ctx, &id, format, out.as_deref()),
+        ContactsAction::Proof {
+            id,
+            out,
+            format,
+            lang,
+        } => proof::proof(ctx, &id, &out, format, lang),
         ContactsAction::Erase { id, yes } => erase(ctx, &id, yes),
         ContactsAction::Report { format, out } => report(ctx, format, out.as_deref()),
         ContactsAction::Discover { identity_server } => {

@@ -1,6 +1,6 @@
 //! One contact: consent and its history, grant and withdraw, and the actions that reach
-//! outside the book: export of one person's data (GDPR Art. 15/20) to a file, erasure
-//! (Art. 17). Book work runs on blocking threads; errors come back as kinds.
+//! outside the book: export of one person's data (GDPR Art. 15/20) to a file, the
+//! consent proof (Art. 7(1)) as PDF and JSON, erasure (Art. 17). Book work runs on blocking threads; errors come back as kinds.
 
 use std::{
     path::{Path, PathBuf},
@@ -20,6 +20,7 @@ use super::{
 use crate::service::{
     ServiceError,
     export::{self, ExportFormat},
+    proof::{self, ProofFormat},
     quotes::Quotes,
 };
 
@@ -29,7 +30,7 @@ pub(crate) struct ContactDetailController {
 }
 
 impl ContactDetailController {
-    /// Wires open, grant, withdraw, export and erase.
+    /// Wires open, grant, withdraw, export, the consent proof and erase.
     pub(crate) fn wire(window: &AppWindow, ctx: &Ctx) -> Arc<ContactDetailController> {
         let me = Arc::new(ContactDetailController { ctx: ctx.clone() });
         let c = window.global::<Contacts>();
@@ -94,6 +95,10 @@ impl ContactDetailController {
         }
         {
             let me = me.clone();
+            c.on_export_proof(move |id, path| me.export_proof(id.into(), path.trim().into()));
+        }
+        {
+            let me = me.clone();
             c.on_erase(move |id| me.erase(id.into()));
         }
         me
@@ -145,6 +150,38 @@ impl ContactDetailController {
                 Ok(path) => {
                     let shown = path.display().to_string();
                     ctx.on_ui(move |w| w.global::<Contacts>().set_exported_file(shown.into()));
+                }
+                Err(e) => ctx.fail(e),
+            }
+        });
+    }
+
+    /// The consent proof as PDF (labels in the UI's language) and JSON, made once so both
+    /// files say the same, beside each other in the export folder.
+    fn export_proof(&self, id: String, to: PathBuf) {
+        let b = match self.ctx.service.book() {
+            Ok(b) => b,
+            Err(e) => return self.ctx.fail(e),
+        };
+        let ctx = self.ctx.clone();
+        let language = self.ctx.language();
+        self.ctx.rt().spawn_blocking(move || {
+            let result = (|| {
+                let made = b.consent_proof(&id)?;
+                let p = &made.person;
+                let mut written = Vec::new();
+                for format in [ProofFormat::Pdf, ProofFormat::Json] {
+                    let bytes = proof::render_proof(&made, format, language)?;
+                    let ext = format!("consent-proof.{}", format.name());
+                    let path = proof_target(&to, &p.name, &p.contact_id, &ext);
+                    proof::write(&path, &bytes)?;
+                    written.push(path.display().to_string());
+                }
+                Ok::<_, ServiceError>(written.join("\n"))
+            })();
+            match result {
+                Ok(shown) => {
+                    ctx.on_ui(move |w| w.global::<Contacts>().set_proof_files(shown.into()))
                 }
                 Err(e) => ctx.fail(e),
             }
@@ -324,6 +361,7 @@ fn show(ctx: &Ctx, id: String, navigate: bool) {
                 let c = w.global::<Contacts>();
                 if c.get_selected().id != selected.id {
                     c.set_exported_file(Default::default());
+                    c.set_proof_files(Default::default());
                 }
                 c.set_selected_matrix_id(matrix_id.into());
                 c.set_selected_quotes(quotes);
@@ -364,6 +402,21 @@ fn target(to: &Path, name: &str, id: &str, ext: &str) -> PathBuf {
     models::free_path(to, &file_name(name, id, ext), |p| p.exists())
 }
 
+/// Where a proof goes: into the export folder, or the folder of the export file (whose
+/// export it must not replace), under a name made from the contact's, never replacing
+/// a file there.
+fn proof_target(to: &Path, name: &str, id: &str, ext: &str) -> PathBuf {
+    let is_dir = to.is_dir() || to.as_os_str().to_string_lossy().ends_with('/');
+    let dir = if is_dir {
+        to
+    } else {
+        (to.parent())
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+    };
+    target(&dir.join(""), name, id, ext)
+}
+
 /// An export's file name from the contact's name (letters and digits kept) and id.
 fn file_name(name: &str, id: &str, ext: &str) -> String {
     let stem: String = name
@@ -393,6 +446,7 @@ fn forget_selected(w: &AppWindow) {
     c.set_selected_quotes(0);
     c.set_selected_history(empty::<ConsentLine>());
     c.set_exported_file(SharedString::new());
+    c.set_proof_files(SharedString::new());
 }
 
 impl View for ContactDetailController {
@@ -416,7 +470,7 @@ impl View for ContactDetailController {
             .map(|l| format!("{}|{}|{}", l.at, l.purpose, l.evidence))
             .collect();
         format!(
-            "selected={}|{}|{} purpose={} reach={} title={} addresses={} matrix={} quotes={} history={history:?} exported={}",
+            "selected={}|{}|{} purpose={} reach={} title={} addresses={} matrix={} quotes={} history={history:?} exported={} proof={}",
             s.id,
             s.name,
             s.detail,
@@ -426,7 +480,8 @@ impl View for ContactDetailController {
             c.get_selected_addresses().row_count(),
             c.get_selected_matrix_id(),
             c.get_selected_quotes(),
-            c.get_exported_file()
+            c.get_exported_file(),
+            c.get_proof_files()
         )
     }
 }
@@ -480,6 +535,20 @@ mod tests {
         assert_ne!(second, first);
         let file = dir.path().join("chosen.json");
         assert_eq!(target(&file, "x", "y", "json"), file);
+        // A proof never replaces the export file chosen: it goes beside it.
+        assert_eq!(
+            proof_target(&file, "Jürgen Müller", "abcdef123456", "consent-proof.pdf"),
+            dir.path().join("Jürgen-Müller-abcdef12.consent-proof.pdf")
+        );
+        assert_eq!(
+            proof_target(
+                dir.path(),
+                "Jürgen Müller",
+                "abcdef123456",
+                "consent-proof.pdf"
+            ),
+            dir.path().join("Jürgen-Müller-abcdef12.consent-proof.pdf")
+        );
         assert_eq!(
             std::fs::read_dir(dir.path()).unwrap().count(),
             1,

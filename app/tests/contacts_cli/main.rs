@@ -13,5 +13,6 @@ mod consent;
 mod discover;
 mod guards;
 mod import;
+mod proof;
 mod rights;
 mod support;

@@ -14,7 +14,7 @@ use krilla::{
 
 use super::{
     PdfError,
-    layout::{HEIGHT, Ink, Op, WIDTH},
+    flow::{HEIGHT, Ink, Op, WIDTH},
     text::Fonts,
 };
 

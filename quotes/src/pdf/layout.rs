@@ -4,101 +4,14 @@
 //! "Seite 1 von N" — N is only known once the last item has found its page.
 
 use super::{
+    flow::{
+        BODY, BODY_BOLD, CELL, Column, Flow, HEAD, Ink, LEFT, LINE, Op, PAD, RIGHT, SMALL, Style,
+        TOP,
+    },
     labels::Labels,
-    text::{Face, Fonts, Run},
+    text::Fonts,
 };
 use crate::{BusinessDetails, Customer, Money, Quote, Totals};
-
-/// A4 in points.
-pub(crate) const WIDTH: f32 = 595.28;
-/// A4 in points.
-pub(crate) const HEIGHT: f32 = 841.89;
-const LEFT: f32 = 56.0;
-const RIGHT: f32 = WIDTH - 56.0;
-const TOP: f32 = 48.0;
-/// Content ends here; the footer lives below.
-const BOTTOM: f32 = HEIGHT - 72.0;
-const FOOTER: f32 = HEIGHT - 52.0;
-
-/// The colours, named by purpose.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Ink {
-    /// Body text.
-    Text,
-    /// Secondary text (labels, footer).
-    Muted,
-    /// The quote's heading.
-    Accent,
-    /// Hairlines between rows.
-    Rule,
-    /// The table header's background.
-    Band,
-}
-
-/// One drawing operation.
-pub(crate) enum Op {
-    /// Shaped text, `y` is the baseline.
-    Text {
-        x: f32,
-        y: f32,
-        size: f32,
-        bold: bool,
-        ink: Ink,
-        run: Run,
-    },
-    /// A filled rectangle.
-    Rect {
-        x: f32,
-        y: f32,
-        w: f32,
-        h: f32,
-        ink: Ink,
-    },
-    /// The logo, scaled into this box.
-    Logo { x: f32, y: f32, w: f32, h: f32 },
-    /// A QR code: `width`² modules, row by row, `true` = dark; `module` points each.
-    Qr {
-        x: f32,
-        y: f32,
-        module: f32,
-        width: usize,
-        dark: Vec<bool>,
-    },
-}
-
-/// How a piece of text looks.
-#[derive(Clone, Copy)]
-struct Style {
-    size: f32,
-    bold: bool,
-    ink: Ink,
-}
-
-const BODY: Style = Style {
-    size: 9.5,
-    bold: false,
-    ink: Ink::Text,
-};
-const BODY_BOLD: Style = Style { bold: true, ..BODY };
-const SMALL: Style = Style {
-    size: 8.0,
-    bold: false,
-    ink: Ink::Muted,
-};
-const CELL: Style = Style { size: 9.0, ..BODY };
-const HEAD: Style = Style {
-    size: 8.5,
-    bold: true,
-    ink: Ink::Text,
-};
-
-/// A column of the item table.
-#[derive(Clone)]
-struct Column {
-    label: &'static str,
-    width: f32,
-    right: bool,
-}
 
 /// What the layout needs besides the quote.
 pub(crate) struct Input<'a> {
@@ -113,127 +26,19 @@ pub(crate) struct Input<'a> {
     pub(crate) giro: Option<(usize, Vec<bool>)>,
 }
 
-/// Pages being filled, with the cursor on the last one.
-struct Flow<'a> {
-    fonts: &'a Fonts,
-    pages: Vec<Vec<Op>>,
-    /// The page drawn on (the last one, except while the footers are added).
-    current: usize,
-    y: f32,
-    /// Set while the item table runs: a new page starts with its header again.
-    table: Option<Vec<Column>>,
-    /// Printed at the top of every page after the first.
-    running_head: String,
-}
-
-const PAD: f32 = 4.0;
-const LINE: f32 = 11.5;
-
-impl<'a> Flow<'a> {
-    fn face(&self, bold: bool) -> &'a Face {
-        if bold {
-            &self.fonts.bold
-        } else {
-            &self.fonts.regular
-        }
-    }
-
-    fn push(&mut self, op: Op) {
-        self.pages[self.current].push(op);
-    }
-
-    fn text(&mut self, x: f32, y: f32, style: Style, text: &str) -> f32 {
-        let run = self.face(style.bold).shape(text);
-        let width = run.width(style.size);
-        self.push(Op::Text {
-            x,
-            y,
-            size: style.size,
-            bold: style.bold,
-            ink: style.ink,
-            run,
-        });
-        width
-    }
-
-    fn text_right(&mut self, right: f32, y: f32, style: Style, text: &str) {
-        let width = self.face(style.bold).width(text, style.size);
-        self.text(right - width, y, style, text);
-    }
-
-    fn rect(&mut self, x: f32, y: f32, w: f32, h: f32, ink: Ink) {
-        self.push(Op::Rect { x, y, w, h, ink });
-    }
-
-    fn wrap(&self, text: &str, style: Style, max: f32) -> Vec<String> {
-        self.face(style.bold).wrap(text, style.size, max)
-    }
-
-    /// Starts a new page when `height` does not fit on this one.
-    fn ensure(&mut self, height: f32) {
-        if self.y + height > BOTTOM {
-            self.new_page();
-        }
-    }
-
-    fn new_page(&mut self) {
-        self.pages.push(Vec::new());
-        self.current = self.pages.len() - 1;
-        self.y = TOP;
-        let head = self.running_head.clone();
-        self.text(LEFT, self.y + 8.0, SMALL, &head);
-        self.y += 22.0;
-        if let Some(columns) = self.table.take() {
-            self.table_header(&columns);
-            self.table = Some(columns);
-        }
-    }
-
-    fn table_header(&mut self, columns: &[Column]) {
-        let height = HEAD.size + 2.0 * PAD + 3.0;
-        self.rect(LEFT, self.y, RIGHT - LEFT, height, Ink::Band);
-        let baseline = self.y + PAD + HEAD.size + 0.5;
-        let mut x = LEFT;
-        for c in columns {
-            if c.right {
-                self.text_right(x + c.width - PAD, baseline, HEAD, c.label);
-            } else {
-                self.text(x + PAD, baseline, HEAD, c.label);
-            }
-            x += c.width;
-        }
-        self.y += height;
-    }
-
-    /// A paragraph that may continue on the next page, line by line.
-    fn paragraph(&mut self, text: &str, style: Style, gap_after: f32) {
-        let line = style.size * 1.35;
-        for l in self.wrap(text, style, RIGHT - LEFT) {
-            self.ensure(line);
-            self.text(LEFT, self.y + style.size, style, &l);
-            self.y += line;
-        }
-        self.y += gap_after;
-    }
-}
-
 /// Lays the quote out; the result is one list of operations per page.
 pub(crate) fn layout(fonts: &Fonts, input: &Input<'_>) -> Vec<Vec<Op>> {
     let l = input.labels;
-    let mut flow = Flow {
+    let mut flow = Flow::new(
         fonts,
-        pages: vec![Vec::new()],
-        current: 0,
-        y: TOP,
-        table: None,
-        running_head: format!(
+        format!(
             "{} {} · {} · {}",
             l.quote,
             input.quote.number,
             input.details.name.trim(),
             l.continued
         ),
-    };
+    );
     letterhead(&mut flow, input);
     items(&mut flow, input);
     totals(&mut flow, input);
@@ -385,30 +190,15 @@ fn items(flow: &mut Flow<'_>, input: &Input<'_>) {
     flow.table = Some(columns.clone());
     for (item, cells) in input.quote.items.iter().zip(&rows) {
         let text_width = |c: usize| columns[c].width - 2.0 * PAD;
-        let mut lines = flow.wrap(item.description.trim(), CELL, text_width(1));
+        let lines = flow.wrap(item.description.trim(), CELL, text_width(1));
         let unit = flow.wrap(&cells[3], CELL, text_width(3));
-        let mut first = true;
-        while !lines.is_empty() {
-            let fit = ((BOTTOM - flow.y - 2.0 * PAD) / LINE).floor().max(0.0) as usize;
-            // A row moves to the next page whole; only a row longer than half a page
-            // is split (a description that long is a text, not a line item).
-            let needed = if first {
-                lines.len().max(unit.len())
-            } else {
-                lines.len()
-            };
-            let short = needed as f32 * LINE < (BOTTOM - TOP) / 2.0;
-            if fit == 0 || (fit < needed && first && short) {
-                flow.new_page();
-                continue;
-            }
-            let chunk: Vec<String> = lines.drain(..fit.min(lines.len())).collect();
-            let baseline = flow.y + PAD + CELL.size;
+        flow.row(lines.len(), unit.len(), |flow, range, first, baseline| {
+            let chunk = &lines[range];
             let mut x = LEFT;
             let mut height = chunk.len();
             for (c, column) in columns.iter().enumerate() {
                 let cell_lines: &[String] = match c {
-                    1 => &chunk,
+                    1 => chunk,
                     3 if first => &unit,
                     _ if first => std::slice::from_ref(&cells[c]),
                     _ => &[],
@@ -424,10 +214,8 @@ fn items(flow: &mut Flow<'_>, input: &Input<'_>) {
                 }
                 x += column.width;
             }
-            flow.y += 2.0 * PAD + height as f32 * LINE - (LINE - CELL.size) + 2.0;
-            flow.rect(LEFT, flow.y - 0.5, RIGHT - LEFT, 0.5, Ink::Rule);
-            first = false;
-        }
+            height
+        });
     }
     flow.table = None;
     flow.y += 10.0;
@@ -554,18 +342,5 @@ fn footers(flow: &mut Flow<'_>, input: &Input<'_>) {
             .map(str::to_owned),
     );
     parts.push(format!("{} {}", l.tax_label(&d.tax_id), d.tax_id.trim()));
-    let sender = parts.join(" · ");
-    let total = flow.pages.len();
-    let style = Style { size: 7.5, ..SMALL };
-    for page in 0..total {
-        let number = l.page(page + 1, total);
-        let number_width = flow.face(false).width(&number, 8.0);
-        let lines = flow.wrap(&sender, style, RIGHT - LEFT - number_width - 24.0);
-        flow.current = page;
-        flow.rect(LEFT, FOOTER, RIGHT - LEFT, 0.5, Ink::Rule);
-        for (n, line) in lines.iter().enumerate() {
-            flow.text(LEFT, FOOTER + 12.0 + n as f32 * 9.5, style, line);
-        }
-        flow.text_right(RIGHT, FOOTER + 12.0, Style { size: 8.0, ..SMALL }, &number);
-    }
+    flow.footers(&parts.join(" · "), l);
 }

@@ -17,13 +17,18 @@
 //! `printpdf` and has not been released for years; `lopdf` is a low-level object editor
 //! (font embedding and subsetting would be ours to write). Krilla has no layout engine,
 //! so line and page breaking are ours (`layout.rs`), kept deliberately simple: greedy
-//! word wrap by the shaped advance (`text.rs`); rows move to the next page whole.
+//! word wrap by the shaped advance (`text.rs`); rows move to the next page whole
+//! (`flow.rs`, shared with [`render_document`], the generic document of labelled values
+//! the app renders a contact's consent proof with).
 
+mod document;
 mod draw;
+mod flow;
 mod labels;
 mod layout;
 mod text;
 
+pub use document::{Document, Section, render_document};
 use krilla::image::Image;
 use qrcode::{EcLevel, QrCode};
 

@@ -1,36 +1,7 @@
 use super::*;
 use crate::chat::AnswerWay;
 use crate::model::NewContact;
-use crate::testutil::{PASS, mem_book, reopen};
-
-const CUSTOMER: &str = "@frau.weiss:example.org";
-const ROOM: &str = "!chat:example.org";
-
-fn request(at: i64) -> ConsentRequest {
-    ConsentRequest {
-        room_id: ROOM.into(),
-        event_id: format!("$request{at}"),
-        text: "Einwilligung: Praxis Berger bittet um Ihre Einwilligung …".into(),
-        purpose: "Terminerinnerungen per Kontor".into(),
-        language: "de".into(),
-        asked_by: "@berger:example.org".into(),
-        asked_device: Some("LAPTOP".into()),
-        asked_user: CUSTOMER.into(),
-        asked_at: Timestamp(at),
-    }
-}
-
-fn answer(sender: &str, text: &str, way: AnswerWay) -> ChatAnswer {
-    ChatAnswer {
-        event_id: "$answer".into(),
-        text: text.into(),
-        way,
-        sender: sender.into(),
-        sender_device: Some("PHONE".into()),
-        server_at: Timestamp(1_800_000_100),
-        received_at: Timestamp(1_800_000_101),
-    }
-}
+use crate::testutil::{CUSTOMER, PASS, ROOM, answer, mem_book, reopen, request};
 
 #[test]
 fn a_person_who_wrote_first_is_private_without_consent_and_found_by_account() {
