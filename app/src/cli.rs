@@ -133,6 +133,13 @@ pub enum Command {
         #[command(subcommand)]
         action: ContactsAction,
     },
+    /// Consent asked and answered in the chat (double opt-in): request, status, answer,
+    /// the request's editable intro.
+    Consent {
+        /// What to do.
+        #[command(subcommand)]
+        action: ConsentAction,
+    },
     /// Quotes: business details, write, send, list, show, answer, export (CSV).
     Quote {
         /// What to do with quotes.
@@ -143,6 +150,70 @@ pub enum Command {
     /// a customer process for ben that answers. Closing the window stops everything.
     #[cfg(feature = "demo")]
     Demo,
+}
+
+/// `kontor consent …`
+#[derive(Debug, Subcommand)]
+pub enum ConsentAction {
+    /// Send a consent request into the direct chat with a contact (one contact per
+    /// command). The customer answers from any Matrix client: a reply JA/YES or NEIN/NO,
+    /// or a 👍/👎 reaction; later "STOP" withdraws.
+    Request {
+        /// Contact id (or unique prefix), or the Matrix id of a contact or chat partner.
+        who: String,
+        /// What the consent is for, in your words [default: "Kundenkommunikation über
+        /// Kontor"].
+        #[arg(long, value_name = "TEXT")]
+        purpose: Option<String>,
+        /// The customer's language for the request.
+        #[arg(long, value_enum, default_value_t = Lang::De)]
+        language: Lang,
+        /// The contact is in the private book (no consent): ask anyway. Needed each
+        /// time, so such requests never go out in bulk.
+        #[arg(long)]
+        confirm: bool,
+    },
+    /// Consent now, the open request and the last decision of one contact, or of every
+    /// contact with a Matrix account; catches up with answers first.
+    Status {
+        /// Contact id (or unique prefix) or Matrix id; all contacts with one when left out.
+        who: Option<String>,
+    },
+    /// As the customer: answer a consent request someone sent you (a reply that reads
+    /// "JA, ich willige ein." or "NEIN, ich willige nicht ein." in any client).
+    Answer {
+        /// Who asked (their Matrix id); the newest request in the direct chat is answered.
+        #[arg(value_parser = matrix_user)]
+        user: String,
+        /// yes or no.
+        #[arg(value_enum)]
+        answer: YesNo,
+        /// The language of the reply [default: the request's].
+        #[arg(long, value_enum)]
+        language: Option<Lang>,
+    },
+    /// Show the intro paragraph of requests, or set it from a text file (placeholders
+    /// {name}, {account}, {purpose}); how to answer and withdraw is always added.
+    Template {
+        /// Which language's intro.
+        #[arg(long, value_enum, default_value_t = Lang::De)]
+        language: Lang,
+        /// Set the intro from this UTF-8 text file.
+        #[arg(long, value_name = "FILE", conflicts_with = "reset")]
+        set: Option<PathBuf>,
+        /// Back to Kontor's intro.
+        #[arg(long)]
+        reset: bool,
+    },
+}
+
+/// A yes or a no.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum YesNo {
+    /// Consent.
+    Yes,
+    /// No consent.
+    No,
 }
 
 /// `kontor quote …`
@@ -441,6 +512,15 @@ pub enum ContactsAction {
         /// Language of the PDF's labels (recorded texts are printed as recorded).
         #[arg(long, value_enum, default_value_t = Lang::De)]
         lang: Lang,
+    },
+    /// Record the Matrix account a contact chats from (so they can be asked for consent
+    /// and are shown by name in chats); no discovery involved.
+    Link {
+        /// Contact id or unique prefix.
+        id: String,
+        /// Their Matrix id (@name:server).
+        #[arg(value_parser = matrix_user)]
+        user: String,
     },
     /// Erase a contact from both books, consent history included (GDPR Art. 17;
     /// irreversible).

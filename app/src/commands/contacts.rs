@@ -81,6 +81,7 @@ pub async fn contacts(ctx: &Ctx, action: ContactsAction) -> Result<()> {
             format,
             lang,
         } => proof::proof(ctx, &id, &out, format, lang),
+        ContactsAction::Link { id, user } => link(ctx, &id, &user),
         ContactsAction::Erase { id, yes } => erase(ctx, &id, yes),
         ContactsAction::Report { format, out } => report(ctx, format, out.as_deref()),
         ContactsAction::Discover { identity_server } => {
@@ -97,7 +98,7 @@ fn book_exists(dir: &Path) -> bool {
 /// Fails (exit 1, before any passphrase is asked for) when there is no book yet: only
 /// `import` and `add` create one, so a typo in `--data-dir` never leaves empty stores
 /// behind.
-fn require_book(ctx: &Ctx) -> Result<()> {
+pub(super) fn require_book(ctx: &Ctx) -> Result<()> {
     let dir = ctx.contacts_dir();
     if book_exists(&dir) {
         return Ok(());
@@ -113,7 +114,7 @@ fn require_book(ctx: &Ctx) -> Result<()> {
 }
 
 /// Reads the profile passphrase (KONTOR_PASSPHRASE, a stdin line or a prompt).
-fn passphrase() -> Result<Zeroizing<String>> {
+pub(super) fn passphrase() -> Result<Zeroizing<String>> {
     let pass = input::secret(input::PASSPHRASE)?;
     if pass.is_empty() {
         return Err(kontor_core::Error::EmptyPassphrase.into());
@@ -126,7 +127,7 @@ fn passphrase() -> Result<Zeroizing<String>> {
 /// A new book must get the profile's passphrase, not whatever was typed: with a profile
 /// present, the passphrase is checked against it first (wrong → exit 3, nothing
 /// created). Existing books check the passphrase themselves.
-fn open_book(ctx: &Ctx, passphrase: &str) -> Result<ContactBook> {
+pub(super) fn open_book(ctx: &Ctx, passphrase: &str) -> Result<ContactBook> {
     let dir = ctx.contacts_dir();
     if !book_exists(&dir) && ctx.has_profile() {
         kontor_core::Profile::open(ctx.profile_dir(), passphrase)
@@ -412,6 +413,18 @@ fn export(ctx: &Ctx, id: &str, format: ExportFormat, out: Option<&Path>) -> Resu
         println!("exported {} ({}) as {name}", c.display_name, c.id);
     }
     Ok(())
+}
+
+/// `kontor contacts link ID USER`
+fn link(ctx: &Ctx, id: &str, user: &str) -> Result<()> {
+    let contacts = existing_book(ctx)?;
+    let c = contacts.link_chat(id, user)?;
+    if ctx.json {
+        output::json(&json!({ "id": c.id, "chat_id": c.chat_id }))
+    } else {
+        println!("{} ({}) chats as {user}", c.display_name, c.id);
+        Ok(())
+    }
 }
 
 /// `kontor contacts report [--format csv|json] [--out PATH]`

@@ -3,6 +3,7 @@
 
 mod account;
 mod chat;
+mod consent;
 mod contacts;
 mod quote;
 mod sync;
@@ -72,6 +73,7 @@ async fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Sync { follow, timeout } => sync::sync(ctx, follow, timeout).await,
         Command::Verify { action } => verify::verify(ctx, action).await,
         Command::Contacts { action } => contacts::contacts(ctx, action).await,
+        Command::Consent { action } => consent::consent(ctx, action).await,
         Command::Quote { action } => quote::quote(ctx, action).await,
         // main.rs runs the demo itself: it owns the UI thread, not this runtime.
         #[cfg(feature = "demo")]

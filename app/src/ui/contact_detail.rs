@@ -17,6 +17,7 @@ use super::{
     file_picker, models,
     view::View,
 };
+use crate::service::consent::ConsentChanged;
 use crate::service::{
     ServiceError,
     export::{self, ExportFormat},
@@ -452,6 +453,13 @@ fn forget_selected(w: &AppWindow) {
 impl View for ContactDetailController {
     fn name(&self) -> &'static str {
         "contact-detail"
+    }
+
+    /// The contact shown answered in the chat: its status, book and history change.
+    fn consent_changed(&self, w: &AppWindow, changed: &ConsentChanged) {
+        if w.global::<Contacts>().get_selected().id == changed.contact_id.as_str() {
+            show(&self.ctx, changed.contact_id.clone(), false);
+        }
     }
 
     fn clear(&self, w: &AppWindow) {

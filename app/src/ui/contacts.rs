@@ -16,6 +16,7 @@ use super::{
     context::{Ctx, empty, list},
     view::View,
 };
+use crate::service::consent::ConsentChanged;
 
 /// Answers `Contacts.refresh` and `Contacts.discover`.
 pub(crate) struct ContactsController {
@@ -122,6 +123,11 @@ pub(crate) fn item(c: &Contact, work: bool) -> ContactItem {
 impl View for ContactsController {
     fn name(&self) -> &'static str {
         "contacts"
+    }
+
+    /// A consent given or withdrawn in the chat moved the contact between the books.
+    fn consent_changed(&self, _w: &AppWindow, _changed: &ConsentChanged) {
+        self.refresh();
     }
 
     fn clear(&self, w: &AppWindow) {

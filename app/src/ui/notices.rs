@@ -25,7 +25,11 @@ use super::{
 };
 use kontor_quotes::answer::Answer;
 
-use crate::service::{quotes::Answered, settings::Settings};
+use crate::service::{
+    consent::{Change, ConsentChanged},
+    quotes::Answered,
+    settings::Settings,
+};
 
 /// How long a notice stays up.
 const NOTICE_TIME: Duration = Duration::from_secs(8);
@@ -210,6 +214,37 @@ impl NoticesController {
         self.deliver(w, n, headline);
     }
 
+    /// A contact consented, declined or withdrew in the chat: "Frau Weiß consented",
+    /// under the same rules as a message's notice (notifications off: none; locked: no
+    /// name, no chat).
+    fn notify_consent(self: &Arc<Self>, w: &AppWindow, changed: &ConsentChanged) {
+        if !self.ctx.service.settings().notifications {
+            return;
+        }
+        let locked = w.global::<Lock>().get_locked();
+        let change = match changed.change {
+            Change::Granted => 0,
+            Change::Declined => 1,
+            Change::Withdrawn => 2,
+        };
+        let name = if locked {
+            SharedString::new()
+        } else {
+            changed.name.clone().into()
+        };
+        let headline = w
+            .global::<Notices>()
+            .invoke_consent_changed(name, change)
+            .to_string();
+        let n = Notice {
+            sender: String::new(),
+            body: String::new(),
+            room_id: String::new(),
+            headline: headline.clone(),
+        };
+        self.deliver(w, n, headline);
+    }
+
     /// On the desktop when it can, else in the window.
     fn deliver(self: &Arc<Self>, w: &AppWindow, n: Notice, summary: String) {
         if !self.desktop.enabled() {
@@ -298,6 +333,10 @@ impl View for Arc<NoticesController> {
 
     fn quote_answered(&self, w: &AppWindow, answered: &Answered) {
         self.notify_answer(w, answered);
+    }
+
+    fn consent_changed(&self, w: &AppWindow, changed: &ConsentChanged) {
+        self.notify_consent(w, changed);
     }
 }
 

@@ -212,6 +212,9 @@ impl SessionController {
                 if let Err(e) = service.catch_up_answers().await {
                     tracing::debug!("answers not caught up: {e}");
                 }
+                if let Err(e) = service.catch_up_consent().await {
+                    tracing::debug!("consent answers not caught up: {e}");
+                }
             });
             loop {
                 match rx.recv().await {
@@ -219,6 +222,10 @@ impl SessionController {
                         if let Some(answered) = me.ctx.service.observe_quotes(&event).await {
                             let views = me.views.clone();
                             me.ctx.on_ui(move |w| views.quote_answered(&w, &answered));
+                        }
+                        if let Some(changed) = me.ctx.service.observe_consent(&event).await {
+                            let views = me.views.clone();
+                            me.ctx.on_ui(move |w| views.consent_changed(&w, &changed));
                         }
                         me.deliver(event)
                     }

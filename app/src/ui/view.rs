@@ -10,7 +10,7 @@ use std::sync::Arc;
 use kontor_core::CoreEvent;
 
 use super::AppWindow;
-use crate::service::quotes::Answered;
+use crate::service::{consent::ConsentChanged, quotes::Answered};
 
 /// One view's controller: it owns that view's state and wires its global's callbacks.
 pub trait View: Send + Sync {
@@ -32,6 +32,10 @@ pub trait View: Send + Sync {
     /// A customer answered one of the account's quotes (already recorded by the
     /// service), on the UI thread.
     fn quote_answered(&self, _w: &AppWindow, _answered: &Answered) {}
+
+    /// A contact's consent changed in the chat (already recorded by the service), on
+    /// the UI thread.
+    fn consent_changed(&self, _w: &AppWindow, _changed: &ConsentChanged) {}
 }
 
 /// The registered views, in registration order.
@@ -62,6 +66,13 @@ impl Views {
     pub fn quote_answered(&self, w: &AppWindow, answered: &Answered) {
         for v in self.0.iter() {
             v.quote_answered(w, answered);
+        }
+    }
+
+    /// Hands a consent change to every view.
+    pub fn consent_changed(&self, w: &AppWindow, changed: &ConsentChanged) {
+        for v in self.0.iter() {
+            v.consent_changed(w, changed);
         }
     }
 

@@ -62,6 +62,11 @@ pub struct WireRequest {
     pub language: String,
 }
 
+/// The request a message carries, if it is one (the customer's Kontor shows buttons).
+pub fn request_in(body: &MessageBody) -> Option<WireRequest> {
+    serde_json::from_value(body.extra(REQUEST_KEY)?.clone()).ok()
+}
+
 /// A request that went out.
 #[derive(Debug, Clone)]
 pub struct Requested {
