@@ -318,6 +318,10 @@ impl ContactBook {
         let _guard = self.lock();
         let (from, mut contact) = self.get(id)?;
         edit(&mut contact)?;
+        // Every decision closes the request that was waiting: a consent recorded by hand
+        // (a signed form) makes the chat's question moot, and an answer arriving later
+        // would only repeat it.
+        contact.consent_request = None;
         let to = book_for(event.status);
         if event.status != ConsentStatus::Granted {
             contact.matrix_id = None;

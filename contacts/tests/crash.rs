@@ -8,7 +8,10 @@ use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime};
 
-use kontor_contacts::{Book, ConsentStatus, ContactBook, KdfParams, NewContact, OpenOptions};
+use kontor_contacts::{
+    Book, ConsentEvent, ConsentSource, ConsentStatus, ContactBook, Evidence, KdfParams, NewContact,
+    OpenOptions,
+};
 use rand::{Rng, SeedableRng};
 
 const PASS: &str = "crash test";
@@ -31,6 +34,29 @@ fn check(dir: &std::path::Path) -> usize {
                 "{} in {b} with status {status}",
                 c.id
             );
+            // A decision closes the request it answers, in the same step as the move.
+            if status == ConsentStatus::Granted {
+                assert!(
+                    c.consent_request.is_none(),
+                    "{} granted with a request open",
+                    c.id
+                );
+            }
+            if let Some(ConsentEvent {
+                source: ConsentSource::Chat { .. },
+                evidence: Some(Evidence::Chat(chat)),
+                ..
+            }) = c.consent.current()
+            {
+                assert_eq!(c.chat_id.as_deref(), Some(chat.answer.sender.as_str()));
+                if chat.request.is_some() {
+                    assert!(
+                        c.consent_request.is_none(),
+                        "{} answered, still asked",
+                        c.id
+                    );
+                }
+            }
             let h = c.consent.history();
             for pair in h.windows(2) {
                 assert_ne!(
