@@ -201,6 +201,47 @@ impl Customer {
         self.send_raw(room, "m.reaction", json!({ "m.relates_to": relates }));
     }
 
+    /// A plain text message, as any client sends it.
+    pub fn say(&self, room: &str, text: &str) {
+        self.send_raw(
+            room,
+            "m.room.message",
+            json!({ "msgtype": "m.text", "body": text }),
+        );
+    }
+
+    /// A rich reply to `event_id`, as Element sends it.
+    pub fn reply(&self, room: &str, event_id: &str, text: &str) {
+        self.send_raw(
+            room,
+            "m.room.message",
+            json!({
+                "msgtype": "m.text",
+                "body": text,
+                "m.relates_to": { "m.in_reply_to": { "event_id": event_id } }
+            }),
+        );
+    }
+
+    /// The room's newest events as any client receives them (decrypted JSON), newest
+    /// first, after a sync.
+    pub fn events(&self, room: &str) -> Vec<Value> {
+        let room_id = RoomId::parse(room).unwrap();
+        let _ = self.rt.block_on(self.kontor.sync_once());
+        let Some(room) = self.kontor.sdk_client().get_room(&room_id) else {
+            return Vec::new();
+        };
+        self.rt
+            .block_on(room.messages(MessagesOptions::backward()))
+            .map(|page| {
+                page.chunk
+                    .iter()
+                    .filter_map(|ev| ev.raw().deserialize_as().ok())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     pub fn send_raw(&self, room: &str, event_type: &str, content: Value) {
         let room_id = RoomId::parse(room).unwrap();
         let room = self.kontor.sdk_client().get_room(&room_id).unwrap();
