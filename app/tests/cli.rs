@@ -427,3 +427,63 @@ fn send_while_the_server_is_down_queues_and_sync_delivers() {
         &["vor dem Ausfall", "während des Ausfalls"],
     );
 }
+
+/// What a phone's camera reads from a PNG file.
+fn qr_in_png(path: &Path) -> String {
+    let mut decoder = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(path).expect("the PNG"),
+    ));
+    decoder.set_transformations(png::Transformations::EXPAND);
+    let mut reader = decoder.read_info().expect("a PNG");
+    let mut grey = vec![0; reader.output_buffer_size().expect("size")];
+    let frame = reader.next_frame(&mut grey).expect("its pixels");
+    let (w, h) = (frame.width as usize, frame.height as usize);
+    assert_eq!(frame.color_type, png::ColorType::Grayscale);
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| grey[y * w + x]);
+    let grids = image.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code");
+    grids[0].decode().expect("the QR code decodes").1
+}
+
+#[test]
+fn link_prints_the_business_link_and_writes_its_qr_code_offline() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let mut hs = Synapse::start().expect("synapse");
+    let anna = Account::new(&hs, "anna");
+    anna.login(&hs);
+    // The link is the saved session's user id: no homeserver needed.
+    hs.stop();
+    let card = anna.dir.path().join("card");
+    let (png, svg) = (card.join("qr.png"), card.join("qr.svg"));
+    let out = anna.json(&[
+        "link",
+        "--png",
+        png.to_str().unwrap(),
+        "--svg",
+        svg.to_str().unwrap(),
+    ]);
+    let want = format!("https://matrix.to/#/{}", anna.user.user_id);
+    assert_eq!(out["link"], want.as_str(), "{out}");
+    assert_eq!(out["user_id"], anna.user.user_id.as_str(), "{out}");
+    assert_eq!(out["png"], png.to_str().unwrap(), "{out}");
+    assert_eq!(out["svg"], svg.to_str().unwrap(), "{out}");
+    assert_eq!(qr_in_png(&png), want);
+    // The SVG is the service's, whose modules its unit tests read back and decode.
+    assert_eq!(
+        std::fs::read_to_string(&svg).unwrap(),
+        kontor::service::link::qr_svg(&want).unwrap()
+    );
+    for file in [&png, &svg] {
+        let mode = std::fs::metadata(file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{}", file.display());
+    }
+
+    // For people: the link alone on stdout; without flags nothing is written.
+    let plain = kontor(anna.dir.path(), Secrets::Env(PASS), None, &["link"], "");
+    assert!(plain.status.success(), "{plain:?}");
+    assert_eq!(String::from_utf8_lossy(&plain.stdout), format!("{want}\n"));
+    let nothing = anna.json(&["link"]);
+    assert_eq!(nothing["png"], Value::Null, "{nothing}");
+    assert_eq!(nothing["svg"], Value::Null, "{nothing}");
+}

@@ -67,6 +67,9 @@ pub enum ServiceError {
     /// The customer has no Matrix account in this chat to send the quote to.
     #[error("the customer has no Matrix id to send the quote to")]
     NoCustomerAccount,
+    /// The business link does not fit a QR code (or its image could not be encoded).
+    #[error("the QR code cannot be made: {0}")]
+    QrCode(String),
     /// A background thread died (a bug); the operation may not have happened.
     #[error("an internal task stopped unexpectedly")]
     Crashed,

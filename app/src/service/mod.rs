@@ -6,7 +6,7 @@
 //! locks, resumes and signs out. The policies both faces must apply alike are here once:
 //! the discovery gate and identity-server precedence ([`discovery`]), import options and
 //! progress ([`import`]), private file writes ([`fs`]) and key-derivation cost
-//! ([`kdf`]). Errors are kinds and data ([`ServiceError`]); words are the faces' job.
+//! ([`kdf`]), and the business link with its QR code ([`link`]). Errors are kinds and data ([`ServiceError`]); words are the faces' job.
 //!
 //! Why a module tree of the `kontor` crate rather than a crate of its own: it is used by
 //! exactly the two faces of this one binary, and as a crate it would only add a manifest
@@ -21,6 +21,7 @@ pub mod fs;
 pub mod import;
 pub mod kdf;
 pub mod language;
+pub mod link;
 mod owner;
 pub mod quotes;
 pub mod settings;
