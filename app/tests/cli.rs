@@ -14,6 +14,8 @@ use std::{
 use kontor_testkit::{Synapse, TestUser};
 use serde_json::Value;
 
+mod qr;
+
 const PASS: &str = "correct horse battery staple";
 
 /// One account's data directory and how to run `kontor` for it.
@@ -428,23 +430,6 @@ fn send_while_the_server_is_down_queues_and_sync_delivers() {
     );
 }
 
-/// What a phone's camera reads from a PNG file.
-fn qr_in_png(path: &Path) -> String {
-    let mut decoder = png::Decoder::new(std::io::BufReader::new(
-        std::fs::File::open(path).expect("the PNG"),
-    ));
-    decoder.set_transformations(png::Transformations::EXPAND);
-    let mut reader = decoder.read_info().expect("a PNG");
-    let mut grey = vec![0; reader.output_buffer_size().expect("size")];
-    let frame = reader.next_frame(&mut grey).expect("its pixels");
-    let (w, h) = (frame.width as usize, frame.height as usize);
-    assert_eq!(frame.color_type, png::ColorType::Grayscale);
-    let mut image = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| grey[y * w + x]);
-    let grids = image.detect_grids();
-    assert_eq!(grids.len(), 1, "one QR code");
-    grids[0].decode().expect("the QR code decodes").1
-}
-
 #[test]
 fn link_prints_the_business_link_and_writes_its_qr_code_offline() {
     use std::os::unix::fs::PermissionsExt;
@@ -468,7 +453,7 @@ fn link_prints_the_business_link_and_writes_its_qr_code_offline() {
     assert_eq!(out["user_id"], anna.user.user_id.as_str(), "{out}");
     assert_eq!(out["png"], png.to_str().unwrap(), "{out}");
     assert_eq!(out["svg"], svg.to_str().unwrap(), "{out}");
-    assert_eq!(qr_in_png(&png), want);
+    assert_eq!(qr::codes_in_png(&png), vec![want.clone()]);
     // The SVG is the service's, whose modules its unit tests read back and decode.
     assert_eq!(
         std::fs::read_to_string(&svg).unwrap(),
