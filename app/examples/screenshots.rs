@@ -7,11 +7,11 @@ use std::{path::PathBuf, rc::Rc};
 
 use i_slint_backend_testing::{TestingBackend, TestingBackendOptions};
 use kontor::ui::{
-    AppWindow, ChatItem, Chats, ConsentKind, ConsentLine, ContactItem, Contacts, Conversation,
-    Delivery, DeviceItem, EmojiItem, ErrorKind, EvidenceKind, FilePicker, FileType, ImportConsent,
-    ImportMerge, ImportPhase, ImportProblem, ImportRow, ImportStep, ImportWizard, MessageItem,
-    MessageKind, Notices, PickerEntry, PickerMode, Prefs, ProblemKind, QuoteCardData, QuoteLine,
-    QuoteRow, QuoteStatus, QuoteTotal, Quotes, RecoveryState, SasState, Screen, Session,
+    AppWindow, BusinessLink, ChatItem, Chats, ConsentKind, ConsentLine, ContactItem, Contacts,
+    Conversation, Delivery, DeviceItem, EmojiItem, ErrorKind, EvidenceKind, FilePicker, FileType,
+    ImportConsent, ImportMerge, ImportPhase, ImportProblem, ImportRow, ImportStep, ImportWizard,
+    MessageItem, MessageKind, Notices, PickerEntry, PickerMode, Prefs, ProblemKind, QuoteCardData,
+    QuoteLine, QuoteRow, QuoteStatus, QuoteTotal, Quotes, RecoveryState, SasState, Screen, Session,
     VerifyPrompt,
 };
 use kontor::ui::{
@@ -200,6 +200,19 @@ fn screens() -> Vec<(&'static str, Setup)> {
         ("business", |ui| {
             fill_quotes(ui);
             ui.global::<Session>().set_screen(Screen::Business);
+        }),
+        ("business-link", |ui| {
+            let link = kontor::service::link::business_link("@fliesen-weiss:matrix.example.org");
+            let modules = kontor::service::link::Modules::of(&link).expect("a QR code");
+            let (side, grey) = modules.pixels(kontor::service::link::MODULE_PX);
+            let rgb: Vec<u8> = grey.iter().flat_map(|g| [*g; 3]).collect();
+            let g = ui.global::<BusinessLink>();
+            g.set_qr(slint::Image::from_rgb8(
+                slint::SharedPixelBuffer::clone_from_slice(&rgb, side, side),
+            ));
+            g.set_link(link.into());
+            g.set_exported_file("/home/anna/Downloads/kontor-link.png".into());
+            ui.global::<Session>().set_screen(Screen::BusinessLink);
         }),
     ]
 }

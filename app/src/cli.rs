@@ -146,6 +146,18 @@ pub enum Command {
         #[command(subcommand)]
         action: QuoteAction,
     },
+    /// Print your business link (https://matrix.to/#/@you:server, which every Matrix
+    /// client opens) and write its QR code for a business card, a web site or an e-mail
+    /// signature. Works offline.
+    Link {
+        /// Also write the QR code as a PNG here (10 px a module; created 0600, replaced
+        /// atomically).
+        #[arg(long, value_name = "PATH")]
+        png: Option<PathBuf>,
+        /// Also write the QR code as an SVG here (created 0600, replaced atomically).
+        #[arg(long, value_name = "PATH")]
+        svg: Option<PathBuf>,
+    },
     /// Try Kontor: a local Synapse with users anna and ben, the app logged in as anna, and
     /// a customer process for ben that answers. Closing the window stops everything.
     #[cfg(feature = "demo")]

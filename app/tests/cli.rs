@@ -14,6 +14,8 @@ use std::{
 use kontor_testkit::{Synapse, TestUser};
 use serde_json::Value;
 
+mod qr;
+
 const PASS: &str = "correct horse battery staple";
 
 /// One account's data directory and how to run `kontor` for it.
@@ -426,4 +428,47 @@ fn send_while_the_server_is_down_queues_and_sync_delivers() {
         &anna.user.user_id,
         &["vor dem Ausfall", "während des Ausfalls"],
     );
+}
+
+#[test]
+fn link_prints_the_business_link_and_writes_its_qr_code_offline() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let mut hs = Synapse::start().expect("synapse");
+    let anna = Account::new(&hs, "anna");
+    anna.login(&hs);
+    // The link is the saved session's user id: no homeserver needed.
+    hs.stop();
+    let card = anna.dir.path().join("card");
+    let (png, svg) = (card.join("qr.png"), card.join("qr.svg"));
+    let out = anna.json(&[
+        "link",
+        "--png",
+        png.to_str().unwrap(),
+        "--svg",
+        svg.to_str().unwrap(),
+    ]);
+    let want = format!("https://matrix.to/#/{}", anna.user.user_id);
+    assert_eq!(out["link"], want.as_str(), "{out}");
+    assert_eq!(out["user_id"], anna.user.user_id.as_str(), "{out}");
+    assert_eq!(out["png"], png.to_str().unwrap(), "{out}");
+    assert_eq!(out["svg"], svg.to_str().unwrap(), "{out}");
+    assert_eq!(qr::codes_in_png(&png), vec![want.clone()]);
+    // The SVG is the service's, whose modules its unit tests read back and decode.
+    assert_eq!(
+        std::fs::read_to_string(&svg).unwrap(),
+        kontor::service::link::qr_svg(&want).unwrap()
+    );
+    for file in [&png, &svg] {
+        let mode = std::fs::metadata(file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{}", file.display());
+    }
+
+    // For people: the link alone on stdout; without flags nothing is written.
+    let plain = kontor(anna.dir.path(), Secrets::Env(PASS), None, &["link"], "");
+    assert!(plain.status.success(), "{plain:?}");
+    assert_eq!(String::from_utf8_lossy(&plain.stdout), format!("{want}\n"));
+    let nothing = anna.json(&["link"]);
+    assert_eq!(nothing["png"], Value::Null, "{nothing}");
+    assert_eq!(nothing["svg"], Value::Null, "{nothing}");
 }

@@ -5,6 +5,7 @@ mod account;
 mod chat;
 mod consent;
 mod contacts;
+mod link;
 mod quote;
 mod sync;
 mod verify;
@@ -15,7 +16,7 @@ use std::{
 };
 
 use anyhow::{Context, Result};
-use kontor::service::kdf;
+use kontor::service::{Service, ServiceConfig, kdf};
 use kontor_core::{Kontor, Profile};
 
 use crate::{
@@ -75,6 +76,7 @@ async fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Contacts { action } => contacts::contacts(ctx, action).await,
         Command::Consent { action } => consent::consent(ctx, action).await,
         Command::Quote { action } => quote::quote(ctx, action).await,
+        Command::Link { png, svg } => link::link(ctx, png.as_deref(), svg.as_deref()).await,
         // main.rs runs the demo itself: it owns the UI thread, not this runtime.
         #[cfg(feature = "demo")]
         Command::Demo => anyhow::bail!("the demo is started by main"),
@@ -144,6 +146,20 @@ impl Ctx {
         }
         *self.session.lock().expect("session slot") = Some(kontor.clone());
         Ok(kontor)
+    }
+
+    /// The session service over an account restored by [`Ctx::restore`], for commands
+    /// that apply the service's rules (quotes, the business link) as the app does.
+    pub fn service(&self, kontor: Arc<Kontor>) -> Arc<Service> {
+        let svc = Service::new(
+            ServiceConfig {
+                data_dir: self.data_dir.clone(),
+                insecure_fast_kdf: insecure_fast_kdf(),
+            },
+            tokio::runtime::Handle::current(),
+        );
+        svc.adopt(kontor);
+        svc
     }
 
     /// Hands over the only reference to the account (logout consumes it).

@@ -9,7 +9,7 @@ use std::{path::Path, sync::Arc};
 
 use anyhow::{Context, Result};
 use kontor::service::{
-    Service, ServiceConfig,
+    Service,
     quotes::{draft::DraftInput, quote_in},
 };
 use kontor_core::{CancellationToken, Kontor};
@@ -177,14 +177,7 @@ pub async fn quote(ctx: &Ctx, action: QuoteAction) -> Result<()> {
 /// and with the answers that arrived while no Kontor ran.
 async fn open(ctx: &Ctx) -> Result<(Arc<Service>, Arc<Kontor>)> {
     let kontor = ctx.restore(None, false).await?;
-    let svc = Service::new(
-        ServiceConfig {
-            data_dir: ctx.data_dir.clone(),
-            insecure_fast_kdf: super::insecure_fast_kdf(),
-        },
-        tokio::runtime::Handle::current(),
-    );
-    svc.adopt(kontor.clone());
+    let svc = ctx.service(kontor.clone());
     let mut events = kontor.subscribe();
     if let Err(e) = kontor.sync_once().await {
         tracing::warn!("sync failed, using the device's quotes: {e}");

@@ -74,6 +74,9 @@ pub enum ServiceError {
     /// No contact with this Matrix account, and no chat with it to take one from.
     #[error("{0} is not a contact and has no chat with you; add or link them first")]
     NotAContact(String),
+    /// The business link does not fit a QR code (or its image could not be encoded).
+    #[error("the QR code cannot be made: {0}")]
+    QrCode(String),
     /// A background thread died (a bug); the operation may not have happened.
     #[error("an internal task stopped unexpectedly")]
     Crashed,

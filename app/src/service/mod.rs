@@ -6,9 +6,10 @@
 //! locks, resumes and signs out. The policies both faces must apply alike are here once:
 //! the discovery gate and identity-server precedence ([`discovery`]), import options and
 //! progress ([`import`]), private file writes ([`fs`]), key-derivation cost
-//! ([`kdf`]) and a contact's consent proof as PDF and JSON ([`proof`]). Errors are kinds
-//! and data ([`ServiceError`]); words are the faces' job (a document's own labels, like
-//! the proof's, are the document's).
+//! ([`kdf`]), a contact's consent proof as PDF and JSON ([`proof`]), consent asked and
+//! answered in the chat ([`consent`]) and the business link with its QR code ([`link`]).
+//! Errors are kinds and data ([`ServiceError`]); words are the faces' job (a document's
+//! own labels, like the proof's, are the document's).
 //!
 //! Why a module tree of the `kontor` crate rather than a crate of its own: it is used by
 //! exactly the two faces of this one binary, and as a crate it would only add a manifest
@@ -24,6 +25,7 @@ pub mod fs;
 pub mod import;
 pub mod kdf;
 pub mod language;
+pub mod link;
 mod owner;
 pub mod proof;
 pub mod quotes;

@@ -17,6 +17,7 @@ pub mod file_picker;
 pub mod files;
 pub mod format;
 mod import_wizard;
+mod link;
 mod lock;
 pub mod models;
 mod notices;
@@ -123,6 +124,7 @@ impl App {
         let settings = settings::SettingsController::wire(w, &ctx, &lock);
         let quote_form = quote_form::QuoteFormController::wire(w, &ctx);
         let quotes = quotes::QuotesController::wire(w, &ctx);
+        let link = link::LinkController::wire(w, &ctx);
         let views = view::Views::new(vec![
             chats,
             conversation,
@@ -136,6 +138,7 @@ impl App {
             Arc::new(file_picker::PickerView),
             quote_form,
             Arc::new(quotes),
+            link,
         ]);
         lock.set_views(views.clone());
         let session = session::SessionController::wire(w, &ctx, &views);

@@ -93,7 +93,7 @@ pub(crate) fn kind(e: &ServiceError) -> ErrorKind {
             kontor_quotes::store::StoreError::Io { .. } => ErrorKind::File,
             _ => ErrorKind::Damaged,
         },
-        ServiceError::Pdf(_) => ErrorKind::Other,
+        ServiceError::Pdf(_) | ServiceError::QrCode(_) => ErrorKind::Other,
         ServiceError::QuoteNotFound(_) => ErrorKind::NotFound,
         ServiceError::QuoteAlreadySent(_) => ErrorKind::QuoteSentAlready,
         ServiceError::NoCustomerAccount => ErrorKind::NoCustomerAccount,

@@ -15,6 +15,9 @@
 //! A story that hangs is killed after `KONTOR_UI_STORY_TIMEOUT_SECS` (default 600) and fails.
 
 mod support;
+// Shared with the CLI tests: reading QR codes back.
+#[path = "../qr/mod.rs"]
+mod qr;
 
 mod chat;
 mod contact_actions;
@@ -26,6 +29,7 @@ mod files;
 mod import;
 mod import_fidelity;
 mod language;
+mod link;
 mod lock;
 mod open;
 mod quotes;
@@ -94,6 +98,10 @@ const STORIES: &[(&str, fn())] = &[
     (
         "language::language_switches_at_run_time",
         language::language_switches_at_run_time,
+    ),
+    (
+        "link::the_business_qr_code_decodes_to_the_link_and_exports",
+        link::the_business_qr_code_decodes_to_the_link_and_exports,
     ),
     (
         "lock::notices_hide_content_and_the_idle_lock_hides_everything",
