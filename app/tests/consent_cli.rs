@@ -79,6 +79,14 @@ fn consent_asked_in_the_chat_is_answered_from_any_client_and_withdrawn_by_stop()
     let id = added["id"].as_str().unwrap().to_owned();
     laptop.json(&["contacts", "link", &id, &ben.user_id]);
 
+    // The freelancer's own first paragraph; how to answer and withdraw is always added.
+    let intro = laptop.file(
+        "intro.txt",
+        "Guten Tag! {name} möchte Sie zu „{purpose}“ anschreiben dürfen.",
+    );
+    let t = laptop.json(&["consent", "template", "--set", &intro]);
+    assert_eq!(t["custom"], true, "{t}");
+
     // A private-book contact is asked only with an explicit confirmation, each time.
     let out = laptop.run(&["consent", "request", &id, "--purpose", PURPOSE], None);
     assert!(!out.status.success());
@@ -120,6 +128,7 @@ fn consent_asked_in_the_chat_is_answered_from_any_client_and_withdrawn_by_stop()
     ] {
         assert!(body.contains(needle), "{needle:?} missing in {body}");
     }
+    assert!(body.contains("Guten Tag! "), "the own intro: {body}");
     assert_eq!(
         ev["content"]["eu.kontor.consent_request"]["purpose"],
         PURPOSE

@@ -83,22 +83,15 @@ async fn open(ctx: &Ctx, follow: bool) -> Result<(Arc<Service>, Arc<Kontor>)> {
     let pass = contacts::passphrase()?;
     let profile = ctx.unlock_with(pass.clone()).await?;
     let kontor = ctx.restore(Some(profile), false).await?;
-    let svc = Service::new(
-        ServiceConfig {
-            data_dir: ctx.data_dir.clone(),
-            insecure_fast_kdf: insecure_fast_kdf(),
-        },
-        tokio::runtime::Handle::current(),
-    );
+    let svc = ctx.service(kontor.clone());
     svc.load_settings().await;
-    svc.adopt(kontor.clone());
     svc.set_book(Some(contacts::open_book(ctx, &pass)?));
     let mut events = kontor.subscribe();
     if let Err(e) = kontor.sync_once().await {
         tracing::warn!("sync failed, using the device's records: {e}");
     }
     if follow {
-        while let Ok(ev) = events.try_recv() {
+        for ev in Ctx::drain(&mut events) {
             svc.observe_consent(&ev).await;
         }
         if let Err(e) = svc.catch_up_consent().await {

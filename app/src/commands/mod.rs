@@ -162,6 +162,23 @@ impl Ctx {
         svc
     }
 
+    /// Every event the last sync delivered, in order, without waiting: what a one-shot
+    /// command hands to the service's `observe_*` before it reads its records. A lag
+    /// (more events than the channel holds) skips to the ones still there.
+    pub fn drain(
+        events: &mut tokio::sync::broadcast::Receiver<kontor_core::CoreEvent>,
+    ) -> Vec<kontor_core::CoreEvent> {
+        use tokio::sync::broadcast::error::TryRecvError;
+        let mut out = Vec::new();
+        loop {
+            match events.try_recv() {
+                Ok(ev) => out.push(ev),
+                Err(TryRecvError::Lagged(n)) => tracing::warn!("{n} events were not read"),
+                Err(_) => return out,
+            }
+        }
+    }
+
     /// Hands over the only reference to the account (logout consumes it).
     pub fn take_session(&self) -> Option<Arc<Kontor>> {
         self.session.lock().expect("session slot").take()

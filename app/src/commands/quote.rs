@@ -182,7 +182,7 @@ async fn open(ctx: &Ctx) -> Result<(Arc<Service>, Arc<Kontor>)> {
     if let Err(e) = kontor.sync_once().await {
         tracing::warn!("sync failed, using the device's quotes: {e}");
     }
-    while let Ok(ev) = events.try_recv() {
+    for ev in Ctx::drain(&mut events) {
         svc.observe_quotes(&ev).await;
     }
     if let Err(e) = svc.catch_up_quotes().await {

@@ -184,7 +184,7 @@ pub fn decide(contact: &Contact, msg: &Message, received: Timestamp) -> Option<D
 fn granted_since(contact: &Contact) -> Timestamp {
     match contact.consent.current() {
         Some(event) => match &event.evidence {
-            Some(Evidence::Chat(chat)) => Timestamp(chat.answer.server_at.0 + 1),
+            Some(Evidence::Chat(chat)) => chat.answer.server_at,
             _ => Timestamp(event.at.0 - CLOCK_SKEW_SECS),
         },
         None => Timestamp(0),
@@ -496,6 +496,9 @@ impl Service {
         };
         let name = self.business_name();
         let room = room_id.to_owned();
+        // Waits until the confirmation is in the outbox (on disk), so a command that
+        // ends right after still sends it with the next run; not until it is delivered.
+        let (tx, rx) = tokio::sync::oneshot::channel();
         self.spawn(move |kontor| async move {
             let account = kontor.user_id();
             let text = wording::confirmation(
@@ -504,10 +507,13 @@ impl Service {
                 &purpose,
                 name.as_deref().unwrap_or(&account),
             );
-            if let Err(e) = kontor.send_text(&room, &text).await {
-                tracing::warn!("the consent confirmation was not queued: {e}");
-            }
+            let _ = tx.send(kontor.send_text(&room, &text).await);
         });
+        match rx.await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!("the consent confirmation was not queued: {e}"),
+            Err(_) => tracing::warn!("the consent confirmation was not queued: signed out"),
+        }
     }
 
     /// The language the contact was last asked in (a withdrawal is confirmed in it).
