@@ -191,6 +191,23 @@ fn granted_since(contact: &Contact) -> Timestamp {
     }
 }
 
+/// Where in which chat an answer of `contact` may be waiting: after its open request,
+/// else after the chat answer that gave its consent (a later "STOP").
+fn anchor(contact: &Contact) -> Option<(String, String)> {
+    if let Some(r) = &contact.consent_request {
+        return Some((r.room_id.clone(), r.event_id.clone()));
+    }
+    let event = contact.consent.current()?;
+    match (&event.source, &event.evidence) {
+        (kontor_contacts::ConsentSource::Chat { room_id }, Some(Evidence::Chat(chat)))
+            if event.status == ConsentStatus::Granted =>
+        {
+            Some((room_id.clone(), chat.answer.event_id.clone()))
+        }
+        _ => None,
+    }
+}
+
 /// A cheap first look: could this message be an answer or a withdrawal at all? Most
 /// messages are not, and they never cost a read of the contact book.
 fn may_concern_consent(msg: &Message) -> bool {
@@ -336,21 +353,24 @@ impl Service {
         }
     }
 
-    /// Reads the newest messages of every chat with an open request and records the
-    /// answers the sync did not deliver (given while no Kontor ran, or after a gap).
-    /// Only what came after the request in the chat counts. Returns how many changed.
+    /// Reads the newest messages of the chats where an answer may be waiting and records
+    /// what the sync did not deliver (given while no Kontor ran, or after a gap): every
+    /// chat with an open request (read after the request), and the chat of every
+    /// consent given there (read after the answer that gave it, for a "STOP"). Returns
+    /// how many changed.
     pub async fn catch_up_consent(&self) -> Result<usize> {
         let book = self.book()?;
-        let open: Vec<ConsentRequest> = blocking(&book, |b| {
+        // (room, the event after which an answer or a STOP may come)
+        let anchors: Vec<(String, String)> = blocking(&book, |b| {
             let mut all = b.list(Book::Private)?;
             all.extend(b.list(Book::Work)?);
-            Ok(all.into_iter().filter_map(|c| c.consent_request).collect())
+            Ok(all.iter().filter_map(anchor).collect())
         })
         .await?;
         let mut changed = 0;
-        for request in open {
+        for (room_id, after_event) in anchors {
             let (tx, rx) = tokio::sync::oneshot::channel();
-            let room = request.room_id.clone();
+            let room = room_id.clone();
             if !self.spawn(move |kontor| async move {
                 let _ = tx.send(kontor.messages(&room, CATCH_UP_SCAN).await);
             }) {
@@ -359,13 +379,13 @@ impl Service {
             let page = match rx.await.map_err(|_| ServiceError::NotSignedIn)? {
                 Ok(page) => page,
                 Err(e) => {
-                    tracing::debug!("a chat with an open request was not read: {e}");
+                    tracing::debug!("a chat with consent to follow was not read: {e}");
                     continue;
                 }
             };
             let after = page
                 .iter()
-                .position(|m| m.event_id.as_deref() == Some(&request.event_id))
+                .position(|m| m.event_id.as_deref() == Some(&after_event))
                 .map_or(0, |i| i + 1);
             for msg in &page[after..] {
                 if may_concern_consent(msg) && self.apply_consent(msg).await?.is_some() {

@@ -191,3 +191,44 @@ fn stop_withdraws_only_a_consent_given_before_it() {
         None
     );
 }
+
+#[test]
+fn catch_up_reads_after_the_open_request_or_after_the_answer_that_gave_consent() {
+    let asked = contact(ConsentStatus::None, true);
+    assert_eq!(anchor(&asked), Some((ROOM.into(), "$request".into())));
+    assert_eq!(
+        anchor(&contact(ConsentStatus::Granted, false)),
+        None,
+        "by hand"
+    );
+    let mut by_chat = contact(ConsentStatus::None, false);
+    by_chat.consent.record(ConsentEvent {
+        status: ConsentStatus::Granted,
+        purpose: Some("Termine".into()),
+        at: Timestamp(ASKED_AT + 60),
+        source: ConsentSource::Chat {
+            room_id: ROOM.into(),
+        },
+        evidence: Some(Evidence::Chat(Box::new(kontor_contacts::ChatEvidence {
+            request: asked.consent_request.clone(),
+            answer: ChatAnswer {
+                event_id: "$yes".into(),
+                text: "JA".into(),
+                way: AnswerWay::Message,
+                sender: CUSTOMER.into(),
+                sender_device: None,
+                server_at: Timestamp(ASKED_AT + 30),
+                received_at: Timestamp(ASKED_AT + 60),
+            },
+        }))),
+    });
+    assert_eq!(anchor(&by_chat), Some((ROOM.into(), "$yes".into())));
+    // A STOP in the same second as the yes still ends it; one from before does not.
+    let stop = |at| msg(CUSTOMER, text("STOP"), None, at);
+    let now = Timestamp(ASKED_AT + 100);
+    assert!(matches!(
+        decide(&by_chat, &stop(ASKED_AT + 30), now),
+        Some(Decision::Withdraw(_))
+    ));
+    assert_eq!(decide(&by_chat, &stop(ASKED_AT + 29), now), None);
+}
