@@ -270,3 +270,79 @@ fn consent_asked_in_the_chat_is_answered_from_any_client_and_withdrawn_by_stop()
     // The homeserver stored neither the request nor the answers in plaintext.
     assert_absent(hs.dir(), &[PURPOSE, "Ja, gerne", "Einwilligung"]);
 }
+
+/// Someone who writes first becomes a private contact ("wrote first via chat"), never a
+/// discovery candidate; asked in that chat, they answer with Kontor's buttons' reply
+/// (here the CLI's), which reads naturally in any client; "no" is recorded and nothing
+/// moves, "yes" after a new request grants.
+#[test]
+fn someone_who_writes_first_is_a_private_contact_and_answers_with_kontor() {
+    let hs = Synapse::start().expect("synapse");
+    let anna = hs.register_unique("anna").unwrap();
+    let ben = hs.register_unique("ben").unwrap();
+    let freelancer = Device::new();
+    let customer = Device::new();
+    freelancer.login(&hs, &anna);
+    customer.login(&hs, &ben);
+    // The book exists (with someone else) before Ben writes.
+    freelancer.json(&["contacts", "add", "--name", "Otto Offline"]);
+    customer.json(&["send", &anna.user_id, "Guten Tag, ich brauche ein Angebot."]);
+    let s = eventually("Ben as a contact", || {
+        let all = freelancer.json(&["consent", "status"]);
+        all.as_array()?
+            .iter()
+            .find(|c| c["chat_id"] == ben.user_id.as_str())
+            .cloned()
+    });
+    assert_eq!(s["book"], "private", "{s}");
+    assert_eq!(s["status"], "none");
+    assert_eq!(s["source"]["kind"], "wrote_first", "{s}");
+    let id = s["id"].as_str().unwrap().to_owned();
+    let invites = freelancer.json(&["invites"]);
+    let room = invites[0]["room_id"].as_str().unwrap().to_owned();
+    freelancer.json(&["invites", "accept", &room]);
+    let asked = freelancer.json(&["consent", "request", &ben.user_id, "--confirm"]);
+    assert_eq!(
+        asked["room_id"],
+        room.as_str(),
+        "asked in the chat Ben opened"
+    );
+    assert_eq!(asked["contact"], id.as_str());
+
+    // Nobody has asked the freelancer anything: the customer's side says so.
+    let out = freelancer.run(&["consent", "answer", &ben.user_id, "yes"], None);
+    assert!(!out.status.success());
+
+    let answered = eventually("the request at the customer", || {
+        let out = customer.run(&["--json", "consent", "answer", &anna.user_id, "no"], None);
+        out.status
+            .success()
+            .then(|| serde_json::from_slice::<Value>(&out.stdout).unwrap())
+    });
+    assert_eq!(answered["text"], "NEIN, ich willige nicht ein.");
+    assert_eq!(answered["request"], asked["event_id"]);
+    let s = status_until(&freelancer, &id, "the decline", |s| {
+        s["open_request"].is_null()
+    });
+    assert_eq!(s["status"], "none", "{s}");
+    assert_eq!(s["book"], "private");
+    assert_eq!(s["evidence"]["answer"]["way"], "reply");
+    assert_eq!(
+        s["evidence"]["answer"]["text"],
+        "NEIN, ich willige nicht ein."
+    );
+
+    // Answered: a new request may go out at once; this time in English, and yes.
+    let again = freelancer.json(&["consent", "request", &id, "--confirm", "--language", "en"]);
+    let answered = eventually("the second request at the customer", || {
+        let out = customer.run(&["--json", "consent", "answer", &anna.user_id, "yes"], None);
+        let v: Value = serde_json::from_slice(&out.stdout).ok()?;
+        (v["request"] == again["event_id"]).then_some(v)
+    });
+    assert_eq!(answered["text"], "YES, I consent.");
+    let s = status_until(&freelancer, &id, "the consent", |s| {
+        s["status"] == "granted"
+    });
+    assert_eq!(s["book"], "work");
+    assert_eq!(s["evidence"]["request"]["language"], "en");
+}
