@@ -345,4 +345,13 @@ fn someone_who_writes_first_is_a_private_contact_and_answers_with_kontor() {
     });
     assert_eq!(s["book"], "work");
     assert_eq!(s["evidence"]["request"]["language"], "en");
+
+    // Erasing Ben does not remove the chat silently: it is kept, and said so.
+    let erased = freelancer.json(&["contacts", "erase", &id, "--yes"]);
+    assert_eq!(erased["chat_kept"], ben.user_id.as_str(), "{erased}");
+    let chats = freelancer.json(&["messages", &ben.user_id]);
+    assert!(
+        !chats.as_array().unwrap().is_empty(),
+        "the chat is still there"
+    );
 }

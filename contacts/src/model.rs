@@ -267,6 +267,12 @@ pub struct Contact {
 }
 
 impl Contact {
+    /// The Matrix account this person is reached at: the one discovery found, else the
+    /// one they chat from. What a quote's customer or a chat is matched against.
+    pub fn matrix_account(&self) -> Option<&str> {
+        self.matrix_id.as_deref().or(self.chat_id.as_deref())
+    }
+
     /// The keyed-index inputs of this contact, which decide merges: `("tel",
     /// e164)` of each number that [identifies](Phone::identifies) the person and
     /// `("email", lowercased)` of each valid address. Invalid numbers ("123456"

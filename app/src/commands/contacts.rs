@@ -509,18 +509,22 @@ fn erase(ctx: &Ctx, id: &str, yes: bool) -> Result<()> {
     // while the contact is still there.
     let quotes = device_quotes(ctx, &pass)?;
     let kept = match &quotes {
-        Some(q) => q.for_person(&c.id, c.matrix_id.as_deref())?.len(),
+        Some(q) => q.for_person(&c.id, c.matrix_account())?.len(),
         None => 0,
     };
     if ask {
         eprint!(
-            "Erase {} ({}) and its consent history from both books?{} This cannot be undone. [y/N] ",
+            "Erase {} ({}) and its consent history from both books?{}{} This cannot be undone. [y/N] ",
             c.display_name,
             c.id,
             if kept > 0 {
                 format!(" Their {kept} quote(s) are kept (records a business must keep).")
             } else {
                 String::new()
+            },
+            match c.matrix_account() {
+                Some(user) => format!(" The chat with {user} stays."),
+                None => String::new(),
             }
         );
         let answer = input::read_line()?.unwrap_or_default();
@@ -533,15 +537,24 @@ fn erase(ctx: &Ctx, id: &str, yes: bool) -> Result<()> {
     // the erased contact goes. The account's other devices hear of it when this device
     // next posts the record (this command does not sign in).
     let kept = match &quotes {
-        Some(q) => q.unlink_contact(&c.id, c.matrix_id.as_deref())?.0,
+        Some(q) => q.unlink_contact(&c.id, c.matrix_account())?.0,
         None => 0,
     };
+    // Erasing the contact does not touch the chat: it is the customer's too, and lives
+    // on the homeserver and in their client. Said, never done silently.
+    let chat = c.matrix_account();
     if ctx.json {
-        return output::json(
-            &json!({ "id": c.id, "erased": true, "book": book, "quotes_kept": kept }),
-        );
+        return output::json(&json!({
+            "id": c.id, "erased": true, "book": book, "quotes_kept": kept, "chat_kept": chat,
+        }));
     }
     println!("erased {} ({}) from the {book} book", c.display_name, c.id);
+    if let Some(user) = chat {
+        println!(
+            "the chat with {user} stays as it is (it is theirs too); leave it in the app or \
+             any Matrix client to remove it from this account"
+        );
+    }
     if kept > 0 {
         println!(
             "{kept} quote(s) for them are kept: quotes are business letters a business must \

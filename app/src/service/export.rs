@@ -57,7 +57,7 @@ impl ExportFormat {
             ExportFormat::Json => {
                 let (in_book, contact) = book.get(id)?;
                 let records = match quotes {
-                    Some(q) => q.for_person(&contact.id, contact.matrix_id.as_deref())?,
+                    Some(q) => q.for_person(&contact.id, contact.matrix_account())?,
                     None => Vec::new(),
                 };
                 let today = Date::today();
