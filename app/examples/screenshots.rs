@@ -7,12 +7,12 @@ use std::{path::PathBuf, rc::Rc};
 
 use i_slint_backend_testing::{TestingBackend, TestingBackendOptions};
 use kontor::ui::{
-    AppWindow, BusinessLink, ChatItem, Chats, ConsentKind, ConsentLine, ContactItem, Contacts,
-    Conversation, Delivery, DeviceItem, EmojiItem, ErrorKind, EvidenceKind, FilePicker, FileType,
-    ImportConsent, ImportMerge, ImportPhase, ImportProblem, ImportRow, ImportStep, ImportWizard,
-    MessageItem, MessageKind, Notices, PickerEntry, PickerMode, Prefs, ProblemKind, QuoteCardData,
-    QuoteLine, QuoteRow, QuoteStatus, QuoteTotal, Quotes, RecoveryState, SasState, Screen, Session,
-    VerifyPrompt,
+    AppWindow, BusinessLink, ChatConsent, ChatItem, Chats, ConsentBadge, ConsentKind, ConsentLine,
+    ContactItem, Contacts, Conversation, Delivery, DeviceItem, EmojiItem, ErrorKind, EvidenceKind,
+    FilePicker, FileType, ImportConsent, ImportMerge, ImportPhase, ImportProblem, ImportRow,
+    ImportStep, ImportWizard, MessageItem, MessageKind, Notices, PickerEntry, PickerMode, Prefs,
+    ProblemKind, QuoteCardData, QuoteLine, QuoteRow, QuoteStatus, QuoteTotal, Quotes,
+    RecoveryState, SasState, Screen, Session, VerifyPrompt,
 };
 use kontor::ui::{
     Language,
@@ -397,7 +397,7 @@ fn chat(name: &str, last: &str, kind: MessageKind, time: &str, unread: i32) -> C
         last_kind: kind,
         time: time.into(),
         unread,
-        invite: false,
+        ..Default::default()
     }
 }
 
@@ -440,30 +440,44 @@ fn file(
 fn fill(ui: &AppWindow) {
     let s = ui.global::<Session>();
     s.set_user_id("@anna:praxis-berger.de".into());
-    let mut invite = chat("@mueller:example.org", "", MessageKind::Text, "", 0);
+    let mut invite = chat("mueller", "", MessageKind::Text, "", 0);
     invite.invite = true;
+    invite.new_customer = true;
+    let badged = |mut c: ChatItem, consent: ConsentBadge| {
+        c.consent = consent;
+        c
+    };
     let chats = vec![
         invite,
-        chat(
-            "Ben Hoffmann",
-            "Passt, bis Donnerstag!",
-            MessageKind::Text,
-            "14:05",
-            2,
+        badged(
+            chat(
+                "Ben Hoffmann",
+                "Passt, bis Donnerstag!",
+                MessageKind::Text,
+                "14:05",
+                2,
+            ),
+            ConsentBadge::Granted,
         ),
-        chat(
-            "Schreinerei Lutz",
-            "angebot-2025-031.pdf",
-            MessageKind::File,
-            "12:40",
-            0,
+        badged(
+            chat(
+                "Schreinerei Lutz",
+                "angebot-2025-031.pdf",
+                MessageKind::File,
+                "12:40",
+                0,
+            ),
+            ConsentBadge::NotGiven,
         ),
-        chat(
-            "Dr. Carla Weiß",
-            "Vielen Dank für die schnelle Antwort",
-            MessageKind::Text,
-            "Mo",
-            0,
+        badged(
+            chat(
+                "Dr. Carla Weiß",
+                "Vielen Dank für die schnelle Antwort",
+                MessageKind::Text,
+                "Mo",
+                0,
+            ),
+            ConsentBadge::Asked,
         ),
         chat(
             "Jonas Schmidt-Übelhör",
@@ -478,6 +492,9 @@ fn fill(ui: &AppWindow) {
     let c = ui.global::<Conversation>();
     c.set_title("Ben Hoffmann".into());
     c.set_room_id("!ben".into());
+    let consent = ui.global::<ChatConsent>();
+    consent.set_contact_id("ben".into());
+    consent.set_badge(ConsentBadge::Granted);
     let msgs = vec![
         bubble(
             false,

@@ -7,7 +7,8 @@
 //! the discovery gate and identity-server precedence ([`discovery`]), import options and
 //! progress ([`import`]), private file writes ([`fs`]), key-derivation cost
 //! ([`kdf`]), a contact's consent proof as PDF and JSON ([`proof`]), consent asked and
-//! answered in the chat ([`consent`]) and the business link with its QR code ([`link`]).
+//! answered in the chat ([`consent`]), who a chat partner is in the book ([`people`])
+//! and the business link with its QR code ([`link`]).
 //! Errors are kinds and data ([`ServiceError`]); words are the faces' job (a document's
 //! own labels, like the proof's, are the document's).
 //!
@@ -27,9 +28,12 @@ pub mod kdf;
 pub mod language;
 pub mod link;
 mod owner;
+pub mod people;
 pub mod proof;
 pub mod quotes;
 pub mod settings;
+#[cfg(test)]
+mod testutil;
 
 use std::{
     future::Future,

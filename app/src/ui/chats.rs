@@ -5,28 +5,40 @@
 //! [`context::chat_list`]); new messages update their row in place, anything else
 //! rebuilds the list from the account (a local read, see `Kontor::chats`).
 
-use std::{cell::RefCell, rc::Rc, sync::Arc};
+use std::{
+    cell::RefCell,
+    collections::HashMap,
+    rc::Rc,
+    sync::{Arc, Mutex},
+};
 
 use kontor_core::{CoreEvent, Kontor};
 use slint::{ComponentHandle, Model, ModelRc, VecModel};
 
 use super::{
-    AppWindow, ChatItem, Chats, Conversation, ErrorKind, Lock, MessageKind, Session,
+    AppWindow, ChatItem, Chats, Conversation, ErrorKind, Lock, Session,
     context::{self, ChatFilter, Ctx},
-    format::local_time_label,
     models,
     view::View,
 };
+use crate::service::consent::ConsentChanged;
 
 /// Answers the `Chats` callbacks and keeps the list current.
 pub(crate) struct ChatsController {
     ctx: Ctx,
+    /// The direct chats started here, by room: whom with. The homeserver names a chat's
+    /// partner only once the account data marking it direct has come back with a sync,
+    /// so until then the list knows the partner from here.
+    started: Mutex<HashMap<String, String>>,
 }
 
 impl ChatsController {
     /// Installs the list and wires the `Chats` global.
     pub(crate) fn wire(window: &AppWindow, ctx: &Ctx) -> Arc<ChatsController> {
-        let me = Arc::new(ChatsController { ctx: ctx.clone() });
+        let me = Arc::new(ChatsController {
+            ctx: ctx.clone(),
+            started: Mutex::default(),
+        });
         let all = Rc::new(VecModel::<ChatItem>::default());
         // The list shows the chats through a filter for the search field.
         let query: Rc<RefCell<String>> = Rc::default();
@@ -65,11 +77,24 @@ impl ChatsController {
         me
     }
 
-    /// Rebuilds the chat list from the account's rooms and invitations.
+    /// Rebuilds the chat list from the account's rooms and invitations, each named and
+    /// badged as the contact book knows its partner (both books read once, on a
+    /// blocking thread); the open conversation's header follows.
     fn reload(&self) {
         let ctx = self.ctx.clone();
+        let started = self.started().clone();
         self.ctx.service.spawn(move |kontor| async move {
-            let (rows, invites) = fetch_chats(&kontor).await;
+            let (mut rows, invites) = fetch_chats(&kontor).await;
+            for r in rows.iter_mut().filter(|r| r.peer.is_none()) {
+                r.peer = started.get(&r.room_id).cloned();
+            }
+            let people = match ctx.service.people().await {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    tracing::debug!("chats shown without the contact book: {e}");
+                    None
+                }
+            };
             let lang = ctx.language();
             ctx.on_ui(move |w| {
                 if w.global::<Lock>().get_locked() {
@@ -78,45 +103,21 @@ impl ChatsController {
                 let open = w.global::<Conversation>().get_room_id();
                 let mut items: Vec<ChatItem> = invites
                     .into_iter()
-                    .map(|(room_id, inviter)| {
-                        let name = inviter.unwrap_or_else(|| room_id.clone());
-                        ChatItem {
-                            initial: models::initial(&name),
-                            room_id: room_id.into(),
-                            name: name.into(),
-                            invite: true,
-                            ..Default::default()
-                        }
-                    })
+                    .map(|(room_id, inviter)| models::invite_row(room_id, inviter, people.as_ref()))
                     .collect();
-                items.extend(rows.into_iter().map(|r| {
-                    let (kind, text) = r
-                        .last
-                        .as_ref()
-                        .map(|m| models::body_view(&m.body))
-                        .unwrap_or((MessageKind::Text, String::new()));
-                    ChatItem {
-                        initial: models::initial(&r.name),
-                        unread: if r.room_id == open.as_str() {
-                            0
-                        } else {
-                            i32::try_from(r.unread).unwrap_or(i32::MAX)
-                        },
-                        room_id: r.room_id.into(),
-                        name: r.name.into(),
-                        last_message: text.into(),
-                        last_kind: kind,
-                        time: r
-                            .last
-                            .map(|m| local_time_label(m.timestamp_ms, lang))
-                            .unwrap_or_default()
-                            .into(),
-                        invite: false,
-                    }
-                }));
+                let people = people.unwrap_or_default();
+                items.extend(
+                    rows.into_iter()
+                        .map(|r| models::chat_row(r, &people, &open, lang)),
+                );
                 context::chat_list(&w).set_vec(items);
+                context::show_partner(&w);
             });
         });
+    }
+
+    fn started(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
+        self.started.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn open(&self, room_id: String) {
@@ -132,16 +133,17 @@ impl ChatsController {
             .invoke_show(room_id.into(), title);
     }
 
-    fn start_chat(&self, user: String) {
+    fn start_chat(self: &Arc<Self>, user: String) {
         if let Some(w) = self.ctx.weak.upgrade() {
             let s = w.global::<Session>();
             s.set_busy(true);
             s.set_error(ErrorKind::None);
         }
-        let ctx = self.ctx.clone();
+        let (ctx, me) = (self.ctx.clone(), self.clone());
         self.ctx.service.spawn(move |kontor| async move {
             match kontor.open_dm(&user).await {
                 Ok(room) => ctx.on_ui(move |w| {
+                    me.started().insert(room.clone(), user.clone());
                     w.global::<Session>().set_busy(false);
                     w.global::<Conversation>()
                         .invoke_show(room.into(), user.into());
@@ -189,7 +191,13 @@ impl View for ChatsController {
     }
 
     fn clear(&self, w: &AppWindow) {
+        self.started().clear();
         context::chat_list(w).set_vec(Vec::new());
+    }
+
+    /// A consent given or withdrawn in the chat: the badges follow.
+    fn consent_changed(&self, _w: &AppWindow, _changed: &ConsentChanged) {
+        self.reload();
     }
 
     fn snapshot(&self, w: &AppWindow) -> String {
@@ -211,6 +219,7 @@ impl View for ChatsController {
                     self.reload();
                 }
             }
+            // (The session has let the service make an unknown inviter a contact first.)
             CoreEvent::Invite { .. } => self.reload(),
             _ => {}
         }

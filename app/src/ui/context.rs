@@ -15,8 +15,8 @@ use std::{
 use slint::{ComponentHandle, FilterModel, Model, VecModel, Weak};
 
 use super::{
-    AppWindow, ChatItem, Chats, Config, Conversation, ErrorKind, MessageItem, Session,
-    format::Language, user_facing,
+    AppWindow, ChatConsent, ChatItem, Chats, Config, ConsentBadge, Conversation, ErrorKind,
+    MessageItem, Session, format::Language, user_facing,
 };
 use crate::service::Service;
 
@@ -95,6 +95,34 @@ pub(crate) fn chat_list(w: &AppWindow) -> Rc<VecModel<ChatItem>> {
         .downcast_ref::<ChatFilter>()
         .map(|f| f.source_model().clone())
         .expect("the chats controller installs the chat list")
+}
+
+/// Shows the open conversation's partner as the chat list knows them — the contact
+/// book's name, the contact and the consent badge — in its header (UI thread).
+pub(crate) fn show_partner(w: &AppWindow) {
+    let conversation = w.global::<Conversation>();
+    let room = conversation.get_room_id();
+    let row = chat_list(w)
+        .iter()
+        .find(|c| c.room_id == room && !c.invite && !room.is_empty());
+    let c = w.global::<ChatConsent>();
+    match row {
+        Some(row) => {
+            // The book's name; else the title it was opened with stays (a chat just
+            // started shows the account typed, not the homeserver's "Empty Room").
+            if !row.contact_id.is_empty() {
+                conversation.set_title(row.name);
+            }
+            c.set_contact_id(row.contact_id);
+            c.set_peer(row.peer);
+            c.set_badge(row.consent);
+        }
+        None => {
+            c.set_contact_id(Default::default());
+            c.set_peer(Default::default());
+            c.set_badge(ConsentBadge::None);
+        }
+    }
 }
 
 /// Runs `f` on the messages of the open conversation (installed by the conversation

@@ -12,7 +12,8 @@ use kontor_core::{CoreEvent, SendState};
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
 use super::{
-    AppWindow, Conversation, ErrorKind, Lock, MessageItem, MessageKind, Screen, Session,
+    AppWindow, ChatConsent, Conversation, ErrorKind, Lock, MessageItem, MessageKind, Screen,
+    Session,
     context::{self, Ctx, with_messages},
     format::local_time_label,
     models::{self, Placement},
@@ -87,6 +88,10 @@ impl ConversationController {
         c.set_room_id(room_id.into());
         c.set_title(title);
         c.set_loading(true);
+        let consent = w.global::<ChatConsent>();
+        consent.set_asking(false);
+        consent.set_peer_asks(false);
+        context::show_partner(&w);
         with_messages(&w, |m| m.set_vec(Vec::new()));
         models::mark_read(&context::chat_list(&w), room_id);
         let s = w.global::<Session>();

@@ -6,7 +6,9 @@
 //! on a tokio runtime whose worker threads the caller provides (a [`Handle`]), so the
 //! binary and the UI tests build the UI the same way.
 
+mod chat_consent;
 mod chats;
+mod consent_cards;
 mod contact_detail;
 mod contacts;
 mod context;
@@ -113,6 +115,7 @@ impl App {
         let chats = chats::ChatsController::wire(w, &ctx);
         let conversation = conversation::ConversationController::wire(w, &ctx, &timeline);
         files::wire(w, &ctx, &timeline);
+        let chat_consent = chat_consent::ChatConsentController::wire(w, &ctx, &timeline);
         let notices = notices::NoticesController::wire(w, &ctx, desktop);
         let contacts = contacts::ContactsController::wire(w, &ctx);
         let detail = contact_detail::ContactDetailController::wire(w, &ctx);
@@ -128,6 +131,7 @@ impl App {
         let views = view::Views::new(vec![
             chats,
             conversation,
+            chat_consent,
             Arc::new(notices),
             contacts,
             detail,

@@ -8,8 +8,11 @@
 use kontor_core::{Message, MessageBody, SendState};
 use slint::{Model, SharedString, VecModel};
 
+use kontor_contacts::ConsentStatus;
+
 use super::format::{Language, local_time_label};
-use super::{ChatItem, Delivery, FileType, MessageItem, MessageKind, units};
+use super::{ChatItem, ConsentBadge, Delivery, FileType, MessageItem, MessageKind, units};
+use crate::service::people::{People, Person};
 
 /// Whether a core message gets a bubble, a preview and an unread count: reactions do
 /// not (a 👍 belongs to the message it annotates, not to the timeline).
@@ -62,6 +65,8 @@ pub fn message_item(m: &Message, lang: Language) -> MessageItem {
         // Filled by the conversation's quote cards (`quote_cards.rs`), which also see
         // the answers.
         quote: Default::default(),
+        // Filled by the consent cards (`consent_cards.rs`), likewise.
+        consent: Default::default(),
     }
 }
 
@@ -146,6 +151,85 @@ pub fn chat_message(
     let top = model.iter().take_while(|c| c.invite).count();
     model.insert(top, chat);
     true
+}
+
+/// The badge of a chat partner the contact book knows (none: it does not).
+pub fn consent_badge(person: Option<&Person>) -> ConsentBadge {
+    match person {
+        None => ConsentBadge::None,
+        Some(p) if p.consent == ConsentStatus::Granted => ConsentBadge::Granted,
+        Some(p) if p.asked => ConsentBadge::Asked,
+        Some(_) => ConsentBadge::NotGiven,
+    }
+}
+
+/// One joined chat of the list, named as the contact book knows its partner (the
+/// private book's names too: they stay on this device), else as the homeserver does.
+pub fn chat_row(
+    r: kontor_core::ChatSummary,
+    people: &People,
+    open_room: &str,
+    lang: Language,
+) -> ChatItem {
+    let person = r.peer.as_deref().and_then(|p| people.get(p));
+    let (kind, text) = r
+        .last
+        .as_ref()
+        .map(|m| body_view(&m.body))
+        .unwrap_or((MessageKind::Text, String::new()));
+    let name = person.map_or(r.name, |p| p.name.clone());
+    ChatItem {
+        initial: initial(&name),
+        unread: if r.room_id == open_room {
+            0
+        } else {
+            i32::try_from(r.unread).unwrap_or(i32::MAX)
+        },
+        room_id: r.room_id.into(),
+        name: name.into(),
+        last_message: text.into(),
+        last_kind: kind,
+        time: r
+            .last
+            .map(|m| local_time_label(m.timestamp_ms, lang))
+            .unwrap_or_default()
+            .into(),
+        invite: false,
+        peer: r.peer.unwrap_or_default().into(),
+        contact_id: person
+            .map(|p| p.contact_id.clone())
+            .unwrap_or_default()
+            .into(),
+        consent: consent_badge(person),
+        new_customer: false,
+    }
+}
+
+/// One invitation of the list. With the contact book open (`people`), an inviter who
+/// is no contact yet, or one who only wrote first, is a new customer.
+pub fn invite_row(room_id: String, inviter: Option<String>, people: Option<&People>) -> ChatItem {
+    let person = inviter
+        .as_deref()
+        .and_then(|i| people.and_then(|p| p.get(i)));
+    let new_customer = people.is_some() && person.is_none_or(|p| p.new_customer);
+    let name = person
+        .map(|p| p.name.clone())
+        .or_else(|| inviter.clone())
+        .unwrap_or_else(|| room_id.clone());
+    ChatItem {
+        initial: initial(&name),
+        room_id: room_id.into(),
+        name: name.into(),
+        invite: true,
+        peer: inviter.unwrap_or_default().into(),
+        contact_id: person
+            .map(|p| p.contact_id.clone())
+            .unwrap_or_default()
+            .into(),
+        consent: consent_badge(person),
+        new_customer,
+        ..Default::default()
+    }
 }
 
 /// Marks a chat as read in the list.
@@ -322,6 +406,67 @@ mod tests {
             invite,
             ..Default::default()
         }
+    }
+
+    fn person(name: &str, consent: ConsentStatus, asked: bool, new_customer: bool) -> Person {
+        Person {
+            contact_id: format!("id-{name}"),
+            name: name.into(),
+            consent,
+            asked,
+            book: kontor_contacts::book_for(consent),
+            new_customer,
+        }
+    }
+
+    #[test]
+    fn chats_and_invites_carry_the_book_name_and_the_consent_badge() {
+        let mut people = People::new();
+        people.insert(
+            "@weiss:hs".into(),
+            person("Frau Weiß", ConsentStatus::Granted, false, false),
+        );
+        people.insert(
+            "@klein:hs".into(),
+            person("Herr Klein", ConsentStatus::None, true, false),
+        );
+        people.insert(
+            "@neu:hs".into(),
+            person("neu", ConsentStatus::None, false, true),
+        );
+        let summary = |peer: Option<&str>| kontor_core::ChatSummary {
+            room_id: "!r".into(),
+            name: "weiss".into(),
+            peer: peer.map(str::to_owned),
+            last: None,
+            unread: 2,
+            peer_read_up_to: None,
+        };
+        let row = chat_row(summary(Some("@weiss:hs")), &people, "", Language::English);
+        assert_eq!(row.name, "Frau Weiß");
+        assert_eq!(row.initial, "F");
+        assert_eq!(row.contact_id, "id-Frau Weiß");
+        assert_eq!(row.consent, ConsentBadge::Granted);
+        assert_eq!(row.unread, 2);
+        let row = chat_row(summary(Some("@klein:hs")), &people, "!r", Language::English);
+        assert_eq!((row.consent, row.unread), (ConsentBadge::Asked, 0));
+        // Unknown to the book: the homeserver's name, no badge.
+        let row = chat_row(summary(Some("@x:hs")), &people, "", Language::English);
+        assert_eq!(
+            (row.name.as_str(), row.consent),
+            ("weiss", ConsentBadge::None)
+        );
+
+        let invite = invite_row("!i".into(), Some("@neu:hs".into()), Some(&people));
+        assert!(invite.invite && invite.new_customer);
+        assert_eq!(invite.consent, ConsentBadge::NotGiven);
+        let invite = invite_row("!i".into(), Some("@unbekannt:hs".into()), Some(&people));
+        assert!(invite.new_customer, "not even a contact yet");
+        assert_eq!(invite.name, "@unbekannt:hs");
+        let invite = invite_row("!i".into(), Some("@weiss:hs".into()), Some(&people));
+        assert!(!invite.new_customer);
+        // The book is locked: nothing is known, nobody is called new.
+        assert!(!invite_row("!i".into(), Some("@neu:hs".into()), None).new_customer);
     }
 
     #[test]

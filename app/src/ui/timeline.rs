@@ -14,11 +14,13 @@ use kontor_core::{Page, PageToken};
 use slint::{ComponentHandle, Model};
 
 use super::{
-    AppWindow, Conversation,
+    AppWindow, ChatConsent, Conversation,
+    consent_cards::ConsentCards,
     context::{Ctx, with_messages},
     models as rules,
     quote_cards::Cards,
 };
+use crate::service::language::Language;
 
 /// Messages per page: a screen and a half at phone size, one quick request.
 pub(crate) const PAGE: u32 = 30;
@@ -44,6 +46,8 @@ pub(crate) struct Timeline {
     paging: Mutex<Paging>,
     /// The open chat's quotes and their answers (the cards).
     cards: Mutex<Cards>,
+    /// The open chat's consent requests and their answers.
+    consent: Mutex<ConsentCards>,
 }
 
 impl Timeline {
@@ -53,6 +57,7 @@ impl Timeline {
             ctx: ctx.clone(),
             paging: Mutex::default(),
             cards: Mutex::default(),
+            consent: Mutex::default(),
         })
     }
 
@@ -78,6 +83,7 @@ impl Timeline {
             p.generation
         };
         self.cards().reset();
+        self.consent().reset();
         if let Some(w) = self.ctx.weak.upgrade() {
             let c = w.global::<Conversation>();
             c.set_loading_older(false);
@@ -234,6 +240,7 @@ impl Timeline {
     /// rows (UI thread; rows just replaced come without their card).
     pub(crate) fn absorb_cards(&self, w: &AppWindow, messages: &[kontor_core::Message]) {
         self.cards().absorb(messages);
+        self.consent().absorb(messages);
         self.apply_cards(w);
     }
 
@@ -247,10 +254,30 @@ impl Timeline {
         let lang = self.ctx.language();
         let cards = self.cards();
         with_messages(w, |m| cards.apply(m, &own, lang));
+        let consent = self.consent();
+        with_messages(w, |m| consent.apply(m));
+        w.global::<ChatConsent>()
+            .set_peer_asks(consent.asked_by_peer());
+    }
+
+    /// The language of the open chat's consent request `event_id`, if it is one.
+    pub(crate) fn request_language(&self, event_id: &str) -> Option<Language> {
+        self.consent().language(event_id)
+    }
+
+    /// Marks the viewer's answer to the request `event_id` as on its way (or no longer),
+    /// on the shown card (UI thread).
+    pub(crate) fn answer_sending(&self, w: &AppWindow, event_id: &str, on: bool) {
+        self.consent().set_sending(event_id, on);
+        self.apply_cards(w);
     }
 
     fn cards(&self) -> MutexGuard<'_, Cards> {
         self.cards.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn consent(&self) -> MutexGuard<'_, ConsentCards> {
+        self.consent.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn current(&self, generation: u64) -> bool {
@@ -264,6 +291,7 @@ impl Timeline {
     /// Forgets the conversation (the lock, leaving it): late pages are dropped.
     pub(crate) fn reset(&self) {
         self.cards().reset();
+        self.consent().reset();
         let mut p = self.paging();
         let generation = p.generation + 1;
         *p = Paging {

@@ -6,7 +6,7 @@
 use crate::support::*;
 use i_slint_backend_testing::AccessibleRole;
 use kontor::ui::{ConsentKind, Contacts, Language, Screen, Session};
-use kontor_contacts::{ContactBook, KdfParams, NewContact, OpenOptions};
+use kontor_contacts::NewContact;
 use kontor_testkit::Synapse;
 use slint::{ComponentHandle, Model};
 
@@ -22,12 +22,7 @@ pub fn grant_and_withdraw_move_contacts_between_the_books() {
     let h = Harness::new();
     {
         // The freelancer's existing book: one consented customer, one private contact.
-        let opts = OpenOptions {
-            kdf: KdfParams::insecure_fast(),
-            ..OpenOptions::default()
-        };
-        let book =
-            ContactBook::open_with(&h.dir.path().join("contacts"), PASS, opts).expect("book");
+        let book = contact_book(&h, PASS);
         let new = |name: &str, phone: &str| NewContact {
             display_name: name.into(),
             phones: vec![phone.into()],

@@ -5,7 +5,7 @@
 
 use crate::support::*;
 use kontor::ui::{Contacts, ErrorKind, Language, Prefs, Session};
-use kontor_contacts::{ContactBook, KdfParams, NewContact, OpenOptions};
+use kontor_contacts::NewContact;
 use kontor_testkit::{Sydent, Synapse};
 use slint::ComponentHandle;
 
@@ -17,12 +17,7 @@ pub fn discovery_off_sends_nothing_and_says_so() {
     let anna = hs.register_unique("anna").expect("anna");
     let h = Harness::new();
     {
-        let opts = OpenOptions {
-            kdf: KdfParams::insecure_fast(),
-            ..OpenOptions::default()
-        };
-        let book =
-            ContactBook::open_with(&h.dir.path().join("contacts"), PASS, opts).expect("book");
+        let book = contact_book(&h, PASS);
         book.add(
             NewContact {
                 display_name: "Ben Kunde".into(),

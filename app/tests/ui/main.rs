@@ -20,6 +20,7 @@ mod support;
 mod qr;
 
 mod chat;
+mod consent;
 mod contact_actions;
 mod contacts;
 mod desktop_notify;
@@ -51,6 +52,14 @@ const STORY_VAR: &str = "KONTOR_UI_STORY";
 
 /// Every story, by the name the command line filters on.
 const STORIES: &[(&str, fn())] = &[
+    (
+        "consent::customer_consents_with_the_button",
+        consent::customer_consents_with_the_button,
+    ),
+    (
+        "consent::freelancer_asks_and_the_badge_follows_the_answer",
+        consent::freelancer_asks_and_the_badge_follows_the_answer,
+    ),
     (
         "quotes::write_send_and_track_a_quote",
         quotes::write_send_and_track_a_quote,

@@ -4,7 +4,7 @@
 //! client — accepts with a 👍 reaction through the raw SDK room API; the card, the notice
 //! and the overview follow.
 
-use std::{future::IntoFuture, time::Duration};
+use std::time::Duration;
 
 use crate::support::*;
 use kontor::ui::{
@@ -73,18 +73,7 @@ pub fn write_send_and_track_a_quote() {
             .get_room_id()
             .to_string();
         // The customer joins before the quote goes out (so his device gets its key).
-        let (k, r) = (ben_client.clone(), room.clone());
-        on_tokio(&h.rt, async move {
-            loop {
-                k.sync_once().await.expect("ben sync");
-                if k.accept_invite(&r).await.is_ok() {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            k.sync_once().await.expect("ben sync");
-        })
-        .await;
+        accept_when_invited(&h, &ben_client, &room).await;
 
         // The form: two items, the second at 7 %.
         press(&app, "Write quote").await;
@@ -164,15 +153,7 @@ pub fn write_send_and_track_a_quote() {
                     }
                     _ => None,
                 }) {
-                    let room_id = matrix_sdk::ruma::RoomId::parse(&r).unwrap();
-                    let room = k.sdk_client().get_room(&room_id).unwrap();
-                    let reaction = serde_json::json!({
-                        "m.relates_to": { "rel_type": "m.annotation", "event_id": ev, "key": "👍" }
-                    });
-                    room.send_raw("m.reaction", reaction)
-                        .into_future()
-                        .await
-                        .expect("reaction");
+                    react_raw(&k, &r, &ev, "👍").await;
                     return c;
                 }
                 tokio::time::sleep(Duration::from_millis(200)).await;

@@ -262,3 +262,47 @@ pub async fn until_joined(client: &Kontor, room: &str, user: &str, tries: u32) {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// On tokio: `client` (a customer's plain client) accepts the invitation to `room` as
+/// soon as its sync has it, then syncs once more.
+pub async fn accept_when_invited(h: &Harness, client: &Arc<Kontor>, room: &str) {
+    let (k, r) = (client.clone(), room.to_owned());
+    on_tokio(&h.rt, async move {
+        loop {
+            k.sync_once().await.expect("client sync");
+            if k.accept_invite(&r).await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        k.sync_once().await.expect("client sync");
+    })
+    .await;
+}
+
+/// `client` reacts with `key` on `event_id` through the raw SDK room API, as any Matrix
+/// client would (not through Kontor's own answer code). Call on tokio.
+pub async fn react_raw(client: &Kontor, room: &str, event_id: &str, key: &str) {
+    use std::future::IntoFuture;
+    let room_id = matrix_sdk::ruma::RoomId::parse(room).unwrap();
+    let room = client.sdk_client().get_room(&room_id).unwrap();
+    let reaction = serde_json::json!({
+        "m.relates_to": { "rel_type": "m.annotation", "event_id": event_id, "key": key }
+    });
+    room.send_raw("m.reaction", reaction)
+        .into_future()
+        .await
+        .expect("reaction");
+}
+
+/// The contact book the app will open in `h`'s data directory (`<data-dir>/contacts`,
+/// the profile passphrase), with cheap key derivation: a story puts contacts in place
+/// before the app starts.
+pub fn contact_book(h: &Harness, passphrase: &str) -> kontor_contacts::ContactBook {
+    let opts = kontor_contacts::OpenOptions {
+        kdf: kontor_contacts::KdfParams::insecure_fast(),
+        ..Default::default()
+    };
+    kontor_contacts::ContactBook::open_with(&h.dir.path().join("contacts"), passphrase, opts)
+        .expect("book")
+}

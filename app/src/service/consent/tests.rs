@@ -1,4 +1,4 @@
-use kontor_contacts::{Consent, ConsentEvent, ConsentSource};
+use kontor_contacts::ConsentSource;
 
 use super::*;
 
@@ -8,40 +8,26 @@ const ROOM: &str = "!dm:hs";
 const ASKED_AT: i64 = 1_800_000_000;
 
 fn contact(status: ConsentStatus, open: bool) -> Contact {
-    let now = Timestamp(ASKED_AT - 100);
-    Contact {
-        id: "c1".into(),
-        display_name: "Frau Weiß".into(),
-        organisation: None,
-        title: None,
-        phones: Vec::new(),
-        emails: Vec::new(),
-        addresses: Vec::new(),
-        note: None,
-        labels: Vec::new(),
-        created: now,
-        updated: now,
-        consent: Consent::with(ConsentEvent {
-            status,
-            purpose: None,
-            at: now,
-            source: ConsentSource::Manual,
-            evidence: None,
-        }),
-        matrix_id: None,
-        chat_id: Some(CUSTOMER.into()),
-        consent_request: open.then(|| ConsentRequest {
-            room_id: ROOM.into(),
-            event_id: "$request".into(),
-            text: "Bitte um Einwilligung …".into(),
-            purpose: "Termine".into(),
-            language: "de".into(),
-            asked_by: FREELANCER.into(),
-            asked_device: Some("LAPTOP".into()),
-            asked_user: CUSTOMER.into(),
-            asked_at: Timestamp(ASKED_AT),
-        }),
-    }
+    let mut c = crate::service::testutil::contact(
+        "c1",
+        "Frau Weiß",
+        status,
+        ConsentSource::Manual,
+        Timestamp(ASKED_AT - 100),
+    );
+    c.chat_id = Some(CUSTOMER.into());
+    c.consent_request = open.then(|| ConsentRequest {
+        room_id: ROOM.into(),
+        event_id: "$request".into(),
+        text: "Bitte um Einwilligung …".into(),
+        purpose: "Termine".into(),
+        language: "de".into(),
+        asked_by: FREELANCER.into(),
+        asked_device: Some("LAPTOP".into()),
+        asked_user: CUSTOMER.into(),
+        asked_at: Timestamp(ASKED_AT),
+    });
+    c
 }
 
 fn msg(sender: &str, body: MessageBody, reply_to: Option<&str>, at: i64) -> Message {
