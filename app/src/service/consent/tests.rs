@@ -1,4 +1,4 @@
-use kontor_contacts::ConsentSource;
+use kontor_contacts::{ConsentEvent, ConsentSource};
 
 use super::*;
 
