@@ -7,12 +7,12 @@ use std::{path::PathBuf, rc::Rc};
 
 use i_slint_backend_testing::{TestingBackend, TestingBackendOptions};
 use kontor::ui::{
-    AppWindow, BusinessLink, ChatItem, Chats, ConsentKind, ConsentLine, ContactItem, Contacts,
-    Conversation, Delivery, DeviceItem, EmojiItem, ErrorKind, EvidenceKind, FilePicker, FileType,
-    ImportConsent, ImportMerge, ImportPhase, ImportProblem, ImportRow, ImportStep, ImportWizard,
-    MessageItem, MessageKind, Notices, PickerEntry, PickerMode, Prefs, ProblemKind, QuoteCardData,
-    QuoteLine, QuoteRow, QuoteStatus, QuoteTotal, Quotes, RecoveryState, SasState, Screen, Session,
-    VerifyPrompt,
+    AppWindow, BusinessLink, ChatItem, Chats, ConsentKind, ConsentLine, ContactChat, ContactItem,
+    Contacts, Conversation, Delivery, DeviceItem, EmojiItem, ErrorKind, EvidenceKind, FilePicker,
+    FileType, ImportConsent, ImportMerge, ImportPhase, ImportProblem, ImportRow, ImportStep,
+    ImportWizard, MessageItem, MessageKind, Notices, PickerEntry, PickerMode, Prefs, ProblemKind,
+    QuoteCardData, QuoteLine, QuoteRow, QuoteStatus, QuoteTotal, Quotes, RecoveryState, SasState,
+    Screen, Session, VerifyPrompt,
 };
 use kontor::ui::{
     Language,
@@ -597,6 +597,9 @@ fn fill(ui: &AppWindow) {
     ];
     k.set_selected_history(ModelRc::from(Rc::new(VecModel::from(history))));
     k.set_selected_matrix_id("@ben:praxis-berger.de".into());
+    let cc = ui.global::<ContactChat>();
+    cc.set_account("@ben:praxis-berger.de".into());
+    cc.set_default_purpose(kontor_contacts::DEFAULT_PURPOSE.into());
     k.set_selected_title("Physiotherapeut".into());
     k.set_selected_addresses(ModelRc::from(Rc::new(VecModel::from(vec![
         slint::SharedString::from("work\nLindenstraße 12\n04109 Leipzig"),

@@ -7,6 +7,7 @@
 //! binary and the UI tests build the UI the same way.
 
 mod chats;
+mod contact_chat;
 mod contact_detail;
 mod contacts;
 mod context;
@@ -116,6 +117,7 @@ impl App {
         let notices = notices::NoticesController::wire(w, &ctx, desktop);
         let contacts = contacts::ContactsController::wire(w, &ctx);
         let detail = contact_detail::ContactDetailController::wire(w, &ctx);
+        let contact_chat = contact_chat::ContactChatController::wire(w, &ctx);
         let import = import_wizard::wire(w, &ctx);
         let devices = devices::DevicesController::wire(w, &ctx);
         let verify = verify_prompt::VerifyPromptController::wire(w, &ctx);
@@ -131,6 +133,7 @@ impl App {
             Arc::new(notices),
             contacts,
             detail,
+            contact_chat,
             import,
             settings.clone(),
             devices,

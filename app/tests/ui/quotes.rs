@@ -74,17 +74,7 @@ pub fn write_send_and_track_a_quote() {
             .to_string();
         // The customer joins before the quote goes out (so his device gets its key).
         let (k, r) = (ben_client.clone(), room.clone());
-        on_tokio(&h.rt, async move {
-            loop {
-                k.sync_once().await.expect("ben sync");
-                if k.accept_invite(&r).await.is_ok() {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            k.sync_once().await.expect("ben sync");
-        })
-        .await;
+        on_tokio(&h.rt, async move { join_when_invited(&k, &r).await }).await;
 
         // The form: two items, the second at 7 %.
         press(&app, "Write quote").await;
