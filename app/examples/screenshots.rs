@@ -8,11 +8,11 @@ use std::{path::PathBuf, rc::Rc};
 use i_slint_backend_testing::{TestingBackend, TestingBackendOptions};
 use kontor::ui::{
     AppWindow, BusinessLink, ChatConsent, ChatItem, Chats, ConsentBadge, ConsentKind, ConsentLine,
-    ContactItem, Contacts, Conversation, Delivery, DeviceItem, EmojiItem, ErrorKind, EvidenceKind,
-    FilePicker, FileType, ImportConsent, ImportMerge, ImportPhase, ImportProblem, ImportRow,
-    ImportStep, ImportWizard, MessageItem, MessageKind, Notices, PickerEntry, PickerMode, Prefs,
-    ProblemKind, QuoteCardData, QuoteLine, QuoteRow, QuoteStatus, QuoteTotal, Quotes,
-    RecoveryState, SasState, Screen, Session, VerifyPrompt,
+    ContactChat, ContactItem, Contacts, Conversation, Delivery, DeviceItem, EmojiItem, ErrorKind,
+    EvidenceKind, FilePicker, FileType, ImportConsent, ImportMerge, ImportPhase, ImportProblem,
+    ImportRow, ImportStep, ImportWizard, MessageItem, MessageKind, Notices, PickerEntry,
+    PickerMode, Prefs, ProblemKind, QuoteCardData, QuoteLine, QuoteRow, QuoteStatus, QuoteTotal,
+    Quotes, RecoveryState, SasState, Screen, Session, VerifyPrompt,
 };
 use kontor::ui::{
     Language,
@@ -213,6 +213,39 @@ fn screens() -> Vec<(&'static str, Setup)> {
             g.set_link(link.into());
             g.set_exported_file("/home/anna/Downloads/kontor-link.png".into());
             ui.global::<Session>().set_screen(Screen::BusinessLink);
+        }),
+        // Last: it makes the selected contact a private one (the next language fills
+        // the sample data again).
+        ("contact-ask", |ui| {
+            let k = ui.global::<Contacts>();
+            k.set_selected(ContactItem {
+                id: "c7".into(),
+                name: "Carla Weiß".into(),
+                detail: "Praxis Weiß".into(),
+                work: false,
+            });
+            k.set_selected_status(ConsentKind::None);
+            k.set_selected_purpose("".into());
+            k.set_selected_matrix_id("".into());
+            k.set_selected_title("".into());
+            k.set_selected_addresses(ModelRc::from(Rc::new(VecModel::<SharedString>::default())));
+            k.set_selected_reach("+491601234567".into());
+            k.set_selected_history(ModelRc::from(Rc::new(VecModel::from(vec![ConsentLine {
+                kind: ConsentKind::None,
+                at: "2026-04-28 10:02".into(),
+                ..ConsentLine::default()
+            }]))));
+            let cc = ui.global::<ContactChat>();
+            cc.set_account("@carla.weiss:matrix.example.org".into());
+            cc.set_chats(ModelRc::from(Rc::new(VecModel::from(vec![ChatItem {
+                room_id: "!c:example.org".into(),
+                name: "Carla Weiß".into(),
+                initial: "C".into(),
+                last_message: "Hallo, ich hätte gern einen Termin.".into(),
+                time: "28.4.".into(),
+                ..ChatItem::default()
+            }]))));
+            ui.global::<Session>().set_screen(Screen::ContactDetail);
         }),
     ]
 }
@@ -614,6 +647,17 @@ fn fill(ui: &AppWindow) {
     ];
     k.set_selected_history(ModelRc::from(Rc::new(VecModel::from(history))));
     k.set_selected_matrix_id("@ben:praxis-berger.de".into());
+    let cc = ui.global::<ContactChat>();
+    cc.set_account("@ben:praxis-berger.de".into());
+    cc.set_default_purpose(kontor_contacts::DEFAULT_PURPOSE.into());
+    cc.set_chats(ModelRc::from(Rc::new(VecModel::from(vec![ChatItem {
+        room_id: "!b:example.org".into(),
+        name: "Ben Hoffmann".into(),
+        initial: "B".into(),
+        last_message: "Danke, bis Donnerstag!".into(),
+        time: "9:41".into(),
+        ..ChatItem::default()
+    }]))));
     k.set_selected_title("Physiotherapeut".into());
     k.set_selected_addresses(ModelRc::from(Rc::new(VecModel::from(vec![
         slint::SharedString::from("work\nLindenstraße 12\n04109 Leipzig"),

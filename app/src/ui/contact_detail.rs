@@ -1,6 +1,8 @@
 //! One contact: consent and its history, grant and withdraw, and the actions that reach
 //! outside the book: export of one person's data (GDPR Art. 15/20) to a file, the
 //! consent proof (Art. 7(1)) as PDF and JSON, erasure (Art. 17). Book work runs on blocking threads; errors come back as kinds.
+//! The page's chat side (account, chats, consent request) is `contact_chat`'s, which
+//! is handed every contact shown here.
 
 use std::{
     path::{Path, PathBuf},
@@ -12,6 +14,7 @@ use slint::{ComponentHandle, Model, SharedString};
 
 use super::{
     AppWindow, ConsentKind, ConsentLine, ContactItem, Contacts, EvidenceKind, Screen, Session,
+    contact_chat,
     contacts::item,
     context::{Ctx, empty, export_dir, list},
     file_picker, models,
@@ -22,7 +25,7 @@ use crate::service::{
     ServiceError,
     export::{self, ExportFormat},
     proof::{self, ProofFormat},
-    quotes::Quotes,
+    quotes::{Quotes, concerns},
 };
 
 /// Answers the detail view's callbacks of `Contacts`.
@@ -334,10 +337,18 @@ fn show(ctx: &Ctx, id: String, navigate: bool) {
                     ..evidence_fields(e.evidence.as_ref())
                 })
                 .collect();
+            // Quotes to either account of theirs count (sent in the chat, or written for
+            // the account discovery found).
             let quotes = match device_quotes(&ctx).and_then(|q| match q {
                 Some(q) => Ok(q
-                    .for_person(&contact.id, contact.matrix_id.as_deref())?
-                    .len()),
+                    .all()?
+                    .iter()
+                    .filter(|r| {
+                        [contact.matrix_id.as_deref(), contact.chat_id.as_deref()]
+                            .into_iter()
+                            .any(|account| concerns(r, &contact.id, account))
+                    })
+                    .count()),
                 None => Ok(0),
             }) {
                 Ok(n) => i32::try_from(n).unwrap_or(i32::MAX),
@@ -377,6 +388,8 @@ fn show(ctx: &Ctx, id: String, navigate: bool) {
                     w.global::<Session>().set_screen(Screen::ContactDetail);
                 }
             });
+            // After `selected` is set: the chat side checks it is still this contact.
+            contact_chat::show(&ctx, &contact);
         }
         Err(e) => ctx.fail(e),
     });

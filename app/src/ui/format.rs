@@ -42,6 +42,19 @@ pub fn local_time_label(timestamp_ms: u64, lang: Language) -> String {
     time_label(&at, &Local::now(), lang)
 }
 
+/// A day (seconds since the epoch) in the local time zone, as people write a date in
+/// that language: "3.5.2026", "May 3, 2026".
+pub fn date_label(secs: i64, lang: Language) -> String {
+    let Some(at) = Local.timestamp_opt(secs, 0).single() else {
+        return String::new();
+    };
+    at.format(match lang {
+        Language::German => "%-d.%-m.%Y",
+        Language::English => "%b %-d, %Y",
+    })
+    .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::{FixedOffset, TimeZone};
@@ -87,6 +100,14 @@ mod tests {
             time_label(&at(2024, 12, 31, 8, 0), &now, Language::English),
             "Dec 31, 2024"
         );
+    }
+
+    #[test]
+    fn dates_read_as_written() {
+        // Noon UTC: the same day in every time zone the tests run in.
+        let noon = 1_777_809_600; // 2026-05-03 12:00 UTC
+        assert_eq!(date_label(noon, Language::German), "3.5.2026");
+        assert_eq!(date_label(noon, Language::English), "May 3, 2026");
     }
 
     #[test]

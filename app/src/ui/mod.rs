@@ -9,6 +9,7 @@
 mod chat_consent;
 mod chats;
 mod consent_cards;
+mod contact_chat;
 mod contact_detail;
 mod contacts;
 mod context;
@@ -119,6 +120,7 @@ impl App {
         let notices = notices::NoticesController::wire(w, &ctx, desktop);
         let contacts = contacts::ContactsController::wire(w, &ctx);
         let detail = contact_detail::ContactDetailController::wire(w, &ctx);
+        let contact_chat = contact_chat::ContactChatController::wire(w, &ctx);
         let import = import_wizard::wire(w, &ctx);
         let devices = devices::DevicesController::wire(w, &ctx);
         let verify = verify_prompt::VerifyPromptController::wire(w, &ctx);
@@ -135,6 +137,7 @@ impl App {
             Arc::new(notices),
             contacts,
             detail,
+            contact_chat,
             import,
             settings.clone(),
             devices,

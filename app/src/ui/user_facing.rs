@@ -97,7 +97,7 @@ pub(crate) fn kind(e: &ServiceError) -> ErrorKind {
         ServiceError::QuoteNotFound(_) => ErrorKind::NotFound,
         ServiceError::QuoteAlreadySent(_) => ErrorKind::QuoteSentAlready,
         ServiceError::NoCustomerAccount => ErrorKind::NoCustomerAccount,
-        ServiceError::ConsentNeedsConfirmation(_) => ErrorKind::InvalidInput,
+        ServiceError::ConsentNeedsConfirmation(_) => ErrorKind::ConsentNeedsConfirmation,
         ServiceError::NotAContact(_) => ErrorKind::NotFound,
     }
 }
@@ -140,9 +140,8 @@ fn contacts(e: &kontor_contacts::Error) -> ErrorKind {
         | E::Malformed { .. } => ErrorKind::Damaged,
         E::Database { .. } | E::Io { .. } => ErrorKind::File,
         E::NotFound(_) | E::AmbiguousId(_) => ErrorKind::NotFound,
-        E::InvalidState(_) | E::InvalidArgument(_) | E::RequestOpen { .. } => {
-            ErrorKind::InvalidInput
-        }
+        E::InvalidState(_) | E::InvalidArgument(_) => ErrorKind::InvalidInput,
+        E::RequestOpen { .. } => ErrorKind::ConsentAskedAlready,
         E::UnknownFormat { .. } => ErrorKind::UnknownFormat,
         E::Cancelled => ErrorKind::Cancelled,
         E::Http(_) | E::IdentityServer(_) => ErrorKind::IdentityServer,
@@ -181,6 +180,8 @@ pub fn all_kinds() -> Vec<ErrorKind> {
         ErrorKind::QuoteInvalid,
         ErrorKind::QuoteSentAlready,
         ErrorKind::NoCustomerAccount,
+        ErrorKind::ConsentNeedsConfirmation,
+        ErrorKind::ConsentAskedAlready,
     ];
     for k in &all {
         // Exhaustive on purpose: a new kind fails here until it is listed above.
@@ -211,8 +212,27 @@ pub fn all_kinds() -> Vec<ErrorKind> {
             | ErrorKind::QuoteDetails
             | ErrorKind::QuoteInvalid
             | ErrorKind::QuoteSentAlready
-            | ErrorKind::NoCustomerAccount => {}
+            | ErrorKind::NoCustomerAccount
+            | ErrorKind::ConsentNeedsConfirmation
+            | ErrorKind::ConsentAskedAlready => {}
         }
     }
     all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_consent_request_says_why() {
+        let open = ServiceError::Contacts(kontor_contacts::Error::RequestOpen {
+            id: "c1".into(),
+            since: kontor_contacts::Timestamp(0),
+        });
+        assert_eq!(kind(&open), ErrorKind::ConsentAskedAlready);
+        let unconfirmed = ServiceError::ConsentNeedsConfirmation("c1".into());
+        assert_eq!(kind(&unconfirmed), ErrorKind::ConsentNeedsConfirmation);
+        assert!(all_kinds().contains(&ErrorKind::ConsentAskedAlready));
+    }
 }

@@ -2,16 +2,16 @@
 //! until a consented contact has a Matrix id; "find on Kontor" looks up the work book
 //! only and finds the customer whose number is bound; then "start chat" opens the
 //! conversation. Export writes the contact's data as JSON and vCard (0600); erase, after
-//! the confirmation, removes the contact from both books. A quote sent to the contact's
-//! Matrix id is in the JSON export, and the confirmation says it stays (§ 147 AO,
-//! § 257 HGB); it does.
+//! the confirmation, removes the contact from both books; the confirmation says the chat
+//! with them stays. A quote sent to the contact's Matrix id is in the JSON export, and
+//! the confirmation says it stays (§ 147 AO, § 257 HGB); it does.
 
 use std::os::unix::fs::PermissionsExt;
 
 use crate::support::*;
 use i_slint_backend_testing::AccessibleRole;
 use kontor::ui::{Contacts, Conversation, Language, Screen, Session};
-use kontor_contacts::{Book, ContactBook, KdfParams, NewContact, OpenOptions};
+use kontor_contacts::{Book, ContactBook, NewContact};
 use kontor_testkit::{Sydent, Synapse};
 use slint::{ComponentHandle, Model};
 
@@ -25,26 +25,6 @@ const ERIKA_PHONE: &str = "0171 7654321";
 
 fn names(model: slint::ModelRc<kontor::ui::ContactItem>) -> Vec<String> {
     model.iter().map(|c| c.name.to_string()).collect()
-}
-
-fn opts() -> OpenOptions {
-    OpenOptions {
-        kdf: KdfParams::insecure_fast(),
-        ..OpenOptions::default()
-    }
-}
-
-async fn open_contact(app: &kontor::ui::App, name: &str) {
-    one(app, name, AccessibleRole::Button)
-        .await
-        .invoke_accessible_default_action();
-    let c = app.window.global::<Contacts>();
-    wait_for(&format!("{name}'s detail"), 10, || {
-        (app.window.global::<Session>().get_screen() == Screen::ContactDetail
-            && c.get_selected().name == name)
-            .then_some(())
-    })
-    .await;
 }
 
 /// A quote (a draft) for `user_id`, written through the form's checks as the quote form
@@ -100,8 +80,8 @@ pub fn start_chat_after_discovery_export_and_erase() {
         .expect("bind erika");
     let h = Harness::new();
     let ben_id = {
-        let book =
-            ContactBook::open_with(&h.dir.path().join("contacts"), PASS, opts()).expect("book");
+        let book = ContactBook::open_with(&h.dir.path().join("contacts"), PASS, book_options())
+            .expect("book");
         let new = |name: &str, phone: &str| NewContact {
             display_name: name.into(),
             phones: vec![phone.into()],
@@ -246,15 +226,25 @@ pub fn start_chat_after_discovery_export_and_erase() {
         assert!(shows_text(
             &app,
             "Ben Kunde is removed from both books and every cache on this device: contact \
-             data, consent history and the Matrix ID found for them. This cannot be undone. \
-             Chats stay as they are."
+             data, consent history and the Matrix ID found for them. This cannot be undone."
         ));
+        // The chat is not deleted with him, and the box says so (and how to remove it).
         assert!(shows_text(
             &app,
-            "1 quote for this person stays: quotes are business letters a business must keep \
-             for 6 years (§ 147 AO, § 257 HGB). It is not erased, with its number, name, \
-             amounts and answers; only its link to the contact is removed."
+            &format!(
+                "The chat with {ben_mxid} is not deleted: it stays in your chat list, on your \
+                 homeserver and in their own app. To remove it from your account, leave the \
+                 chat in another Matrix app (e.g. Element); their copy stays with them."
+            )
         ));
+        let quote_kept = "1 quote for this person stays: quotes are business letters a \
+             business must keep for 6 years (§ 147 AO, § 257 HGB). It is not erased, with its \
+             number, name, amounts and answers; only its link to the contact is removed.";
+        scroll_page_until(&app, "the quote sentence and the button", -120.0, || {
+            shows_text(&app, quote_kept)
+                && !find(&app, "Erase for good", AccessibleRole::Button).is_empty()
+        })
+        .await;
         press(&app, "Erase for good").await;
         wait_for("Ben erased", 10, || {
             (app.window.global::<Session>().get_screen() == Screen::Contacts
@@ -284,7 +274,8 @@ pub fn start_chat_after_discovery_export_and_erase() {
     let body: serde_json::Value = serde_json::from_slice(&lookups[0].body).unwrap();
     assert_eq!(body["addresses"].as_array().unwrap().len(), 2, "{body}");
 
-    let book = ContactBook::open_with(&h.dir.path().join("contacts"), PASS, opts()).expect("book");
+    let book =
+        ContactBook::open_with(&h.dir.path().join("contacts"), PASS, book_options()).expect("book");
     assert!(book.get(&ben_id).is_err(), "erased from both books");
     assert_eq!(book.list(Book::Work).unwrap().len(), 1);
     assert_eq!(book.list(Book::Private).unwrap().len(), 1);

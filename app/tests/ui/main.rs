@@ -19,6 +19,7 @@ mod support;
 #[path = "../qr/mod.rs"]
 mod qr;
 
+mod ask_consent;
 mod chat;
 mod consent;
 mod contact_actions;
@@ -63,6 +64,10 @@ const STORIES: &[(&str, fn())] = &[
     (
         "quotes::write_send_and_track_a_quote",
         quotes::write_send_and_track_a_quote,
+    ),
+    (
+        "ask_consent::ask_in_the_chat_and_the_answer_arrives",
+        ask_consent::ask_in_the_chat_and_the_answer_arrives,
     ),
     (
         "chat::onboarding_login_send_and_receive",

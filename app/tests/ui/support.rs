@@ -267,15 +267,26 @@ pub async fn until_joined(client: &Kontor, room: &str, user: &str, tries: u32) {
 /// soon as its sync has it, then syncs once more.
 pub async fn accept_when_invited(h: &Harness, client: &Arc<Kontor>, room: &str) {
     let (k, r) = (client.clone(), room.to_owned());
-    on_tokio(&h.rt, async move {
-        loop {
-            k.sync_once().await.expect("client sync");
-            if k.accept_invite(&r).await.is_ok() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+    on_tokio(&h.rt, async move { join_when_invited(&k, &r).await }).await;
+}
+
+/// Scrolls the screen's page (wheel events over the middle of the 360 × 800 window), down
+/// for `dy` < 0 and up for `dy` > 0, until `visible`: what is outside the window is not
+/// found otherwise.
+pub async fn scroll_page_until(app: &App, what: &str, dy: f32, mut visible: impl FnMut() -> bool) {
+    use slint::platform::WindowEvent;
+    wait_for(what, 10, || {
+        if visible() {
+            return Some(());
         }
-        k.sync_once().await.expect("client sync");
+        app.window
+            .window()
+            .dispatch_event(WindowEvent::PointerScrolled {
+                position: slint::LogicalPosition::new(180.0, 500.0),
+                delta_x: 0.0,
+                delta_y: dy,
+            });
+        None
     })
     .await;
 }
@@ -299,10 +310,41 @@ pub async fn react_raw(client: &Kontor, room: &str, event_id: &str, key: &str) {
 /// the profile passphrase), with cheap key derivation: a story puts contacts in place
 /// before the app starts.
 pub fn contact_book(h: &Harness, passphrase: &str) -> kontor_contacts::ContactBook {
-    let opts = kontor_contacts::OpenOptions {
-        kdf: kontor_contacts::KdfParams::insecure_fast(),
-        ..Default::default()
-    };
-    kontor_contacts::ContactBook::open_with(&h.dir.path().join("contacts"), passphrase, opts)
+    kontor_contacts::ContactBook::open_with(&h.dir.path().join("contacts"), passphrase, book_options())
         .expect("book")
+}
+
+/// Cheap key derivation for a contact book a story puts in place before the app opens it.
+pub fn book_options() -> kontor_contacts::OpenOptions {
+    kontor_contacts::OpenOptions {
+        kdf: kontor_contacts::KdfParams::insecure_fast(),
+        ..kontor_contacts::OpenOptions::default()
+    }
+}
+
+/// Opens the contact called `name` from the contact list and waits for its page.
+pub async fn open_contact(app: &App, name: &str) {
+    use kontor::ui::{Contacts, Screen, Session};
+    one(app, name, AccessibleRole::Button)
+        .await
+        .invoke_accessible_default_action();
+    let c = app.window.global::<Contacts>();
+    wait_for(&format!("{name}'s detail"), 10, || {
+        (app.window.global::<Session>().get_screen() == Screen::ContactDetail
+            && c.get_selected().name == name)
+            .then_some(())
+    })
+    .await;
+}
+
+/// On tokio: `client` (a customer) syncs until it can join `room`, then syncs once more.
+pub async fn join_when_invited(client: &Kontor, room: &str) {
+    loop {
+        client.sync_once().await.expect("client sync");
+        if client.accept_invite(room).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    client.sync_once().await.expect("client sync");
 }
