@@ -310,8 +310,12 @@ pub async fn react_raw(client: &Kontor, room: &str, event_id: &str, key: &str) {
 /// the profile passphrase), with cheap key derivation: a story puts contacts in place
 /// before the app starts.
 pub fn contact_book(h: &Harness, passphrase: &str) -> kontor_contacts::ContactBook {
-    kontor_contacts::ContactBook::open_with(&h.dir.path().join("contacts"), passphrase, book_options())
-        .expect("book")
+    kontor_contacts::ContactBook::open_with(
+        &h.dir.path().join("contacts"),
+        passphrase,
+        book_options(),
+    )
+    .expect("book")
 }
 
 /// Cheap key derivation for a contact book a story puts in place before the app opens it.
