@@ -273,6 +273,12 @@ impl Contact {
         self.matrix_id.as_deref().or(self.chat_id.as_deref())
     }
 
+    /// Whether `user` is one of this person's Matrix accounts (the one they chat from or
+    /// the one discovery found): who may answer for them, and how a chat finds them.
+    pub fn is_account(&self, user: &str) -> bool {
+        self.chat_id.as_deref() == Some(user) || self.matrix_id.as_deref() == Some(user)
+    }
+
     /// The keyed-index inputs of this contact, which decide merges: `("tel",
     /// e164)` of each number that [identifies](Phone::identifies) the person and
     /// `("email", lowercased)` of each valid address. Invalid numbers ("123456"

@@ -109,10 +109,9 @@ fn status(ctx: &Ctx, svc: &Service, who: Option<&str>) -> Result<()> {
         rows.extend(book.list(b)?.into_iter().map(|c| (b, c)));
     }
     let rows: Vec<(Book, Contact)> = match who {
-        Some(w) if w.starts_with('@') => rows
-            .into_iter()
-            .filter(|(_, c)| c.chat_id.as_deref() == Some(w) || c.matrix_id.as_deref() == Some(w))
-            .collect(),
+        Some(w) if w.starts_with('@') => {
+            rows.into_iter().filter(|(_, c)| c.is_account(w)).collect()
+        }
         Some(id) => vec![book.get(id)?],
         None => rows
             .into_iter()

@@ -160,9 +160,7 @@ pub fn decide(contact: &Contact, msg: &Message, received: Timestamp) -> Option<D
             });
         }
     }
-    let own_account = contact.chat_id.as_deref() == Some(msg.sender.as_str())
-        || contact.matrix_id.as_deref() == Some(msg.sender.as_str());
-    if own_account
+    if contact.is_account(&msg.sender)
         && contact.consent.status() == ConsentStatus::Granted
         && server_at >= granted_since(contact)
         && let MessageBody::Text { text, .. } = &msg.body
@@ -239,11 +237,7 @@ impl Service {
         let book = self.book()?;
         let contact = self.consent_contact(&book, who).await?;
         let now = Timestamp::now();
-        let contact = blocking(&book, move |b| b.may_request(&contact.id, now)).await?;
-        let (in_book, _) = {
-            let id = contact.id.clone();
-            blocking(&book, move |b| b.get(&id)).await?
-        };
+        let (in_book, contact) = blocking(&book, move |b| b.may_request(&contact.id, now)).await?;
         if in_book == Book::Private && !confirmed {
             return Err(ServiceError::ConsentNeedsConfirmation(contact.id));
         }
