@@ -43,6 +43,19 @@ pub async fn send(ctx: &Ctx, user: &str, text: &str, wait: Wait) -> Result<()> {
     failed_is_error(&state, &txn)
 }
 
+/// How long a command that answers (a quote, a consent request) waits for its reply to
+/// reach the homeserver before it ends: the reply is queued on disk, but a process that
+/// ends sooner leaves it for the next run, which may never come from a script.
+const ANSWER_WAIT: Duration = Duration::from_secs(30);
+
+/// Waits until the queued answer `txn` is delivered (or [`ANSWER_WAIT`] is over; then it
+/// stays queued and goes out with the next command). A refusal is an error.
+pub async fn deliver_answer(kontor: &Kontor, room: &str, txn: &str) -> Result<SendState> {
+    let state = kontor.wait_sent(room, txn, ANSWER_WAIT).await?;
+    failed_is_error(&state, txn)?;
+    Ok(state)
+}
+
 /// A message the server refused for good stays in the outbox; the result was printed
 /// (with its transaction id), and the exit code tells the script to look.
 fn failed_is_error(state: &SendState, txn: &str) -> Result<()> {

@@ -195,13 +195,15 @@ async fn answer_request(
         .with_context(|| format!("{user} has sent you no consent request"))?;
     let language = language.map_or(Language::from_code(&wire.language), Into::into);
     let yes = answer == YesNo::Yes;
-    svc.answer_consent(&room, &event_id, yes, language).await?;
+    let txn = svc.answer_consent(&room, &event_id, yes, language).await?;
+    let state = super::chat::deliver_answer(kontor, &room, &txn).await?;
     if ctx.json {
         output::json(&json!({
             "room_id": room,
             "request": event_id,
             "answer": if yes { "yes" } else { "no" },
             "text": wording::button_reply(yes, language),
+            "state": state,
         }))
     } else {
         println!(

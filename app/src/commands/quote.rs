@@ -152,10 +152,16 @@ pub async fn quote(ctx: &Ctx, action: QuoteAction) -> Result<()> {
                 AnswerArg::Accept => Answer::Accept,
                 AnswerArg::Decline => Answer::Decline,
             };
-            svc.answer_quote(&room, &event_id, quote.number, given, lang.german())
+            let txn = svc
+                .answer_quote(&room, &event_id, quote.number, given, lang.german())
                 .await?;
+            let state = super::chat::deliver_answer(&kontor, &room, &txn).await?;
             if ctx.json {
-                output::json(&json!({ "number": quote.number.to_string(), "answer": given }))?;
+                output::json(&json!({
+                    "number": quote.number.to_string(),
+                    "answer": given,
+                    "state": state,
+                }))?;
             } else {
                 println!("answered {}: {given:?}", quote.number);
             }

@@ -393,13 +393,15 @@ impl Service {
     /// The customer's Yes / No on a request in Kontor: a reply to the request that reads
     /// naturally in any client ("JA, ich willige ein.") and that the freelancer's Kontor
     /// reads as the answer.
+    /// Returns the reply's outbox transaction id once it is queued (on disk): the UI
+    /// shows its delivery like any message's; a one-shot command waits for it.
     pub async fn answer_consent(
         &self,
         room_id: &str,
         request_event: &str,
         yes: bool,
         language: Language,
-    ) -> Result<()> {
+    ) -> Result<String> {
         let text = wording::button_reply(yes, language);
         let (room, event) = (room_id.to_owned(), request_event.to_owned());
         let (tx, rx) = tokio::sync::oneshot::channel();
@@ -409,8 +411,7 @@ impl Service {
         if !started {
             return Err(ServiceError::NotSignedIn);
         }
-        rx.await.map_err(|_| ServiceError::NotSignedIn)??;
-        Ok(())
+        Ok(rx.await.map_err(|_| ServiceError::NotSignedIn)??)
     }
 
     /// Records the Matrix account a contact chats from (typed by the freelancer, or the

@@ -155,6 +155,8 @@ impl Service {
     /// The customer's Accept / Decline on a quote card: a reply to the quote's event that
     /// reads naturally in any client ("Angenommen: Angebot A-2026-0007") and that the
     /// freelancer's Kontor reads as the answer.
+    /// Returns the reply's outbox transaction id once it is queued (on disk): the UI
+    /// shows its delivery like any message's; a one-shot command waits for it.
     pub async fn answer_quote(
         &self,
         room_id: &str,
@@ -162,7 +164,7 @@ impl Service {
         number: QuoteNumber,
         given: Answer,
         german: bool,
-    ) -> Result<()> {
+    ) -> Result<String> {
         let text = answer::reply_text(given, &number, german);
         let (room, event) = (room_id.to_owned(), quote_event.to_owned());
         let (tx, rx) = tokio::sync::oneshot::channel();
@@ -172,8 +174,7 @@ impl Service {
         if !started {
             return Err(ServiceError::NotSignedIn);
         }
-        rx.await.map_err(|_| ServiceError::NotSignedIn)??;
-        Ok(())
+        Ok(rx.await.map_err(|_| ServiceError::NotSignedIn)??)
     }
 
     /// Follows one event of the account: an answer to one of this account's quotes is
