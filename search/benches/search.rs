@@ -1,0 +1,2 @@
+//! Benchmark (placeholder until the real one lands).
+fn main() {}
