@@ -146,6 +146,13 @@ pub enum Command {
         #[command(subcommand)]
         action: QuoteAction,
     },
+    /// Search every chat, file and quote on this device (the encrypted local index). The
+    /// index is brought up to date first (one sync, then the history back to each chat's
+    /// beginning; resumable, so only the first run reads it all). Words must all occur,
+    /// case, accents and endings do not matter ("muller" finds "Müller", "angebot" finds
+    /// "Angebote"); "a phrase" in quotes; word* for a prefix. Prints one hit per line,
+    /// newest first, matches in [brackets].
+    Search(SearchArgs),
     /// Print your business link (https://matrix.to/#/@you:server, which every Matrix
     /// client opens) and write its QR code for a business card, a web site or an e-mail
     /// signature. Works offline.
@@ -333,6 +340,34 @@ pub enum AnswerArg {
     Accept,
     /// Decline it.
     Decline,
+}
+
+/// `kontor search …`
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// What to look for.
+    pub query: String,
+    /// Only the direct chat with this user (@name:server), or this room id (!…).
+    #[arg(long, value_name = "USER|ROOM")]
+    pub chat: Option<String>,
+    /// Only messages sent by this user.
+    #[arg(long, value_parser = matrix_user, value_name = "USER")]
+    pub sender: Option<String>,
+    /// From this day on (YYYY-MM-DD, UTC like every time the CLI prints).
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// Up to and including this day (YYYY-MM-DD, UTC).
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
+    /// Only files and quotes.
+    #[arg(long)]
+    pub files: bool,
+    /// At most this many hits.
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    pub limit: usize,
+    /// Search only what this device has indexed: no sync, no backfill (offline).
+    #[arg(long)]
+    pub no_update: bool,
 }
 
 /// How long `send` / `send-file` wait for delivery.

@@ -23,6 +23,14 @@ pub enum CoreEvent {
         /// Its new state.
         state: SendState,
     },
+    /// An event was redacted (deleted for everyone) by its sender or a moderator: what
+    /// it said must go from every copy the app keeps (the search index, a card).
+    Redacted {
+        /// The room.
+        room_id: String,
+        /// The event that was redacted.
+        event_id: String,
+    },
     /// Someone invited us to a room.
     Invite {
         /// The room.
@@ -125,6 +133,10 @@ pub struct Message {
     /// The event this message answers (`m.in_reply_to` of a rich reply), if any: how a
     /// customer's "Ja, passt" is tied to the quote it answers.
     pub reply_to: Option<String>,
+    /// For an edit (`m.replace`): the event it replaces. `body` is then the new content
+    /// (`m.new_content`), not the "* …" fallback other clients show when they do not
+    /// understand edits.
+    pub replaces: Option<String>,
     /// Delivery state (always `Sent` for messages that came from the server).
     pub state: SendState,
 }

@@ -39,7 +39,7 @@ pub use events::{ConnectionState, CoreEvent, Direction, Message, MessageBody, Se
 pub use files::{Downloaded, EXTRA_NAMESPACE, OFFLINE_QUEUE_LIMIT, SentFile};
 pub use openid::OpenIdToken;
 pub use profile::{KdfParams, Profile};
-pub use rooms::{ChatSummary, Page, PageToken};
+pub use rooms::{AroundPage, ChatSummary, NewerPage, Page, PageToken};
 pub use security::{DeviceInfo, IncomingVerification, SasEmoji, Verification};
 /// Cancels a running [`Kontor::send_file_cancellable`] (re-exported so callers need no
 /// tokio-util of their own).

@@ -194,6 +194,13 @@ impl Profile {
         self.subkey(b"kontor/business")
     }
 
+    /// A key for the device's search index (messages, files, quotes: as private as
+    /// the messages themselves), derived from the passphrase like the other keys and
+    /// different from each of them.
+    pub fn search_key(&self) -> Zeroizing<[u8; 32]> {
+        self.subkey(b"kontor/search")
+    }
+
     /// The profile directory.
     pub fn dir(&self) -> &Path {
         &self.dir

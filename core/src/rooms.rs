@@ -53,8 +53,10 @@ impl std::fmt::Debug for ChatSummary {
     }
 }
 
-/// Where the next older page of a chat starts. Opaque; valid for its own chat only.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where the next older (or, from [`Kontor::messages_around`], newer) page of a chat
+/// starts. Opaque; valid for its own chat only. Serialisable so a caller can keep it
+/// across restarts (the search index's backfill resumes where it stopped).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PageToken {
     room_id: String,
     /// The server's pagination token (`end` of the previous `/messages` answer).
@@ -74,6 +76,29 @@ pub struct Page {
     /// newest messages only). `older` is then `None` although the chat may go further
     /// back: it is not the beginning of the chat.
     pub offline: bool,
+}
+
+/// A window of a chat's history around one message (a search result opened far back):
+/// the message, some before and after it, and where to page on in both directions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AroundPage {
+    /// Oldest first; holds the message asked for.
+    pub messages: Vec<Message>,
+    /// Where the page before this one starts; `None` at the beginning of the chat.
+    pub older: Option<PageToken>,
+    /// Where the page after this one starts ([`Kontor::messages_newer`]); `None` when
+    /// the window reaches the newest message.
+    pub newer: Option<PageToken>,
+}
+
+/// A page going forward in time from an [`AroundPage`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewerPage {
+    /// Oldest first.
+    pub messages: Vec<Message>,
+    /// Where the next newer page starts; `None` when this page reached the newest
+    /// message (the caller then follows the live events).
+    pub newer: Option<PageToken>,
 }
 
 /// Events fetched for the preview of a chat whose cache holds none: a few, so reactions
@@ -240,6 +265,121 @@ impl Kontor {
                 from,
             }),
             offline: false,
+        })
+    }
+
+    /// The history around one message: up to `limit` messages before and after it (the
+    /// server's `/context`, decrypted like every page), with tokens to page on in both
+    /// directions. How a search result far back in a chat is opened without paging
+    /// through everything after it. [`Error::EventNotFound`] when the server does not
+    /// know the event in this room (redacted, or another room's id).
+    pub async fn messages_around(
+        &self,
+        room_id: &str,
+        event_id: &str,
+        limit: u32,
+    ) -> Result<AroundPage> {
+        let room = self.joined_room(room_id)?;
+        let event =
+            EventId::parse(event_id).map_err(|_| Error::EventNotFound(event_id.to_owned()))?;
+        let own = self.client.user_id().map(|u| u.to_owned());
+        // The context size counts the events on both sides together.
+        let size = UInt::from(limit.saturating_mul(2));
+        let resp = match room.event_with_context(&event, true, size, None).await {
+            Ok(r) => r,
+            Err(matrix_sdk::Error::Http(e))
+                if e.as_client_api_error()
+                    .is_some_and(|c| c.status_code.as_u16() == 404) =>
+            {
+                return Err(Error::EventNotFound(event_id.to_owned()));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let target = resp
+            .event
+            .as_ref()
+            .ok_or_else(|| Error::EventNotFound(event_id.to_owned()))?;
+        let mut messages: Vec<Message> = resp
+            .events_before
+            .iter()
+            .rev()
+            .filter_map(|ev| to_message(&room, ev, own.as_deref()))
+            .collect();
+        let before = messages.len();
+        messages.extend(to_message(&room, target, own.as_deref()));
+        if messages.len() == before {
+            // The event is no message (a state event): nothing to show it in.
+            return Err(Error::EventNotFound(event_id.to_owned()));
+        }
+        messages.extend(
+            resp.events_after
+                .iter()
+                .filter_map(|ev| to_message(&room, ev, own.as_deref())),
+        );
+        let token = |from: Option<String>| {
+            from.map(|from| PageToken {
+                room_id: room_id.to_owned(),
+                from,
+            })
+        };
+        // Fewer events before than asked for: the window starts at the room's
+        // beginning. Fewer after: it reaches the newest event.
+        // (Synapse gives half of the context size to each side.)
+        let side = limit as usize;
+        let older = if resp.events_before.len() < side {
+            None
+        } else {
+            token(resp.prev_batch_token)
+        };
+        let newer = if resp.events_after.len() < side {
+            None
+        } else {
+            token(resp.next_batch_token)
+        };
+        Ok(AroundPage {
+            messages,
+            older,
+            newer,
+        })
+    }
+
+    /// The `limit` messages after `after` (from [`AroundPage::newer`] or an earlier
+    /// [`NewerPage::newer`]), oldest first.
+    pub async fn messages_newer(
+        &self,
+        room_id: &str,
+        after: &PageToken,
+        limit: u32,
+    ) -> Result<NewerPage> {
+        let room = self.joined_room(room_id)?;
+        if after.room_id != room_id {
+            return Err(Error::ForeignPageToken(room_id.to_owned()));
+        }
+        let own = self.client.user_id().map(|u| u.to_owned());
+        let mut messages = Vec::new();
+        let mut token = Some(after.from.clone());
+        while messages.len() < limit as usize {
+            let Some(from) = token.take() else { break };
+            let mut opts = MessagesOptions::forward().from(Some(from.as_str()));
+            opts.limit = UInt::try_from(limit as usize - messages.len()).unwrap_or(UInt::MAX);
+            let resp = room.messages(opts).await?;
+            messages.extend(
+                resp.chunk
+                    .iter()
+                    .filter_map(|ev| to_message(&room, ev, own.as_deref())),
+            );
+            match resp.end {
+                Some(end) if !resp.chunk.is_empty() => token = Some(end),
+                // Nothing more: the present.
+                _ => break,
+            }
+        }
+        Ok(NewerPage {
+            messages,
+            newer: token.map(|from| PageToken {
+                room_id: room_id.to_owned(),
+                from,
+            }),
         })
     }
 

@@ -7,6 +7,7 @@ mod consent;
 mod contacts;
 mod link;
 mod quote;
+mod search;
 mod sync;
 mod verify;
 
@@ -76,6 +77,7 @@ async fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Contacts { action } => contacts::contacts(ctx, action).await,
         Command::Consent { action } => consent::consent(ctx, action).await,
         Command::Quote { action } => quote::quote(ctx, action).await,
+        Command::Search(args) => search::search(ctx, args).await,
         Command::Link { png, svg } => link::link(ctx, png.as_deref(), svg.as_deref()).await,
         // main.rs runs the demo itself: it owns the UI thread, not this runtime.
         #[cfg(feature = "demo")]

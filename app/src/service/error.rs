@@ -77,6 +77,12 @@ pub enum ServiceError {
     /// The business link does not fit a QR code (or its image could not be encoded).
     #[error("the QR code cannot be made: {0}")]
     QrCode(String),
+    /// The search index failed (a wrong key, a damaged file, a query it cannot read).
+    #[error(transparent)]
+    Search(#[from] kontor_search::Error),
+    /// The app is locked: what needs the passphrase's keys waits for it.
+    #[error("Kontor is locked")]
+    Locked,
     /// A background thread died (a bug); the operation may not have happened.
     #[error("an internal task stopped unexpectedly")]
     Crashed,

@@ -31,6 +31,7 @@ mod owner;
 pub mod people;
 pub mod proof;
 pub mod quotes;
+pub mod search;
 pub mod settings;
 #[cfg(test)]
 mod testutil;
@@ -38,7 +39,10 @@ mod testutil;
 use std::{
     future::Future,
     path::{Path, PathBuf},
-    sync::{Arc, Mutex, MutexGuard},
+    sync::{
+        Arc, Mutex, MutexGuard,
+        atomic::{AtomicBool, Ordering},
+    },
 };
 
 use kontor_contacts::{ContactBook, DiscoveryReport};
@@ -102,6 +106,16 @@ pub struct Service {
     saving: Arc<tokio::sync::Mutex<()>>,
     /// The device's quotes, opened on first use while signed in; dropped by the lock.
     quotes: Mutex<Option<Arc<quotes::Quotes>>>,
+    /// The search index, opened on first use while signed in and unlocked.
+    search: Mutex<Option<Arc<search::SearchIndex>>>,
+    /// The idle lock is on: the search index stays closed until the passphrase.
+    locked: AtomicBool,
+    /// A catch-up or backfill of the index runs.
+    search_running: AtomicBool,
+    /// Live changes wait for a debounced commit.
+    search_dirty: AtomicBool,
+    /// The index's progress, for whoever shows it.
+    search_progress: tokio::sync::watch::Sender<search::SearchStatus>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -121,6 +135,11 @@ impl Service {
             identity_server: Mutex::new(None),
             saving: Arc::default(),
             quotes: Mutex::default(),
+            search: Mutex::default(),
+            locked: AtomicBool::new(false),
+            search_running: AtomicBool::new(false),
+            search_dirty: AtomicBool::new(false),
+            search_progress: tokio::sync::watch::Sender::new(Default::default()),
         })
     }
 
@@ -293,8 +312,12 @@ impl Service {
     /// The idle lock: the contact book's keys are dropped; the account stays signed in
     /// (its sync goes on, so notices still arrive) until [`Service::resume`].
     pub fn lock(&self) {
+        self.locked.store(true, Ordering::SeqCst);
         self.set_book(None);
         *lock(&self.quotes) = None;
+        // A backfill running now keeps its own handle until its current page is
+        // committed, then finds the index closed.
+        *lock(&self.search) = None;
     }
 
     /// Ends the idle lock: checks the passphrase against the profile and opens the book
@@ -302,6 +325,7 @@ impl Service {
     pub async fn resume(&self, passphrase: Zeroizing<String>) -> Result<()> {
         drop(self.open_profile(passphrase.clone()).await?);
         self.open_book(passphrase).await;
+        self.locked.store(false, Ordering::SeqCst);
         Ok(())
     }
 
@@ -316,6 +340,9 @@ impl Service {
         // back at the next login.
         *lock(&self.quotes) = None;
         remove_dir(&self.config.data_dir.join("quotes")).await;
+        // The index holds what the messages say: it goes with the profile.
+        *lock(&self.search) = None;
+        remove_dir(&self.search_dir()).await;
         let kontor = self
             .account
             .close()
@@ -332,6 +359,7 @@ impl Service {
     pub async fn shutdown(&self) {
         self.set_book(None);
         *lock(&self.quotes) = None;
+        *lock(&self.search) = None;
         if let Some(kontor) = self.account.close().await {
             kontor.shutdown().await;
             std::mem::forget(kontor);

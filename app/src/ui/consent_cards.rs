@@ -161,6 +161,7 @@ mod tests {
             timestamp_ms: at,
             body,
             reply_to: None,
+            replaces: None,
             state: SendState::Sent {
                 event_id: id.into(),
             },

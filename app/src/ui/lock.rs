@@ -129,6 +129,13 @@ impl LockController {
             if let Err(e) = me.ctx.service.resume(passphrase).await {
                 return me.ctx.fail(e);
             }
+            // What arrived while locked was not indexed (the index was closed).
+            let service = me.ctx.service.clone();
+            tokio::spawn(async move {
+                if let Err(e) = service.update_search(true, |_| {}).await {
+                    tracing::debug!("search index not updated: {e}");
+                }
+            });
             let available = me.ctx.service.book().is_ok();
             let me2 = me.clone();
             me.ctx.on_ui(move |w| {

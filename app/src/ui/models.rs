@@ -383,6 +383,7 @@ mod tests {
                 extra: None,
             },
             reply_to: None,
+            replaces: None,
             state: SendState::Sent {
                 event_id: event.unwrap_or_default().into(),
             },

@@ -357,6 +357,7 @@ mod tests {
             timestamp_ms: 0,
             body,
             reply_to: None,
+            replaces: None,
             state: SendState::Sent {
                 event_id: "$e".into(),
             },

@@ -215,6 +215,11 @@ impl SessionController {
                 if let Err(e) = service.catch_up_consent().await {
                     tracing::debug!("consent answers not caught up: {e}");
                 }
+                // Last: the search index's catch-up and backfill (the longest, never
+                // blocking anything; its progress goes to `Service::search_progress`).
+                if let Err(e) = service.update_search(true, |_| {}).await {
+                    tracing::debug!("search index not updated: {e}");
+                }
             });
             loop {
                 match rx.recv().await {
@@ -227,6 +232,7 @@ impl SessionController {
                             let views = me.views.clone();
                             me.ctx.on_ui(move |w| views.consent_changed(&w, &changed));
                         }
+                        me.ctx.service.observe_search(&event).await;
                         me.deliver(event)
                     }
                     // Too slow to keep up: the list is rebuilt from the server's state.

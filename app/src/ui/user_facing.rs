@@ -85,7 +85,7 @@ pub(crate) fn kind(e: &ServiceError) -> ErrorKind {
             SettingsError::Corrupt { .. } => ErrorKind::Damaged,
         },
         ServiceError::Write { .. } => ErrorKind::File,
-        ServiceError::Crashed => ErrorKind::Other,
+        ServiceError::Crashed | ServiceError::Search(_) | ServiceError::Locked => ErrorKind::Other,
         ServiceError::Details(_) => ErrorKind::QuoteDetails,
         ServiceError::Draft(_) => ErrorKind::QuoteInvalid,
         ServiceError::Quotes(e) => match e {

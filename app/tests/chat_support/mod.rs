@@ -242,6 +242,16 @@ impl Customer {
             .unwrap_or_default()
     }
 
+    /// Redacts (deletes for everyone) one of the customer's events, as any client does.
+    pub fn redact(&self, room: &str, event_id: &str) {
+        let room_id = RoomId::parse(room).unwrap();
+        let event = matrix_sdk::ruma::EventId::parse(event_id).unwrap();
+        let room = self.kontor.sdk_client().get_room(&room_id).unwrap();
+        self.rt
+            .block_on(room.redact(&event, None, None))
+            .expect("redact");
+    }
+
     pub fn send_raw(&self, room: &str, event_type: &str, content: Value) {
         let room_id = RoomId::parse(room).unwrap();
         let room = self.kontor.sdk_client().get_room(&room_id).unwrap();

@@ -13,12 +13,13 @@ use matrix_sdk::{
         room::{
             member::{MembershipState, StrippedRoomMemberEvent},
             message::{MessageType, OriginalSyncRoomMessageEvent},
+            redaction::OriginalSyncRoomRedactionEvent,
         },
     },
     send_queue::{RoomSendQueueUpdate, SendQueueUpdate},
 };
 
-use super::history::{body_of, device_of, reply_of};
+use super::history::{device_of, message_body, reply_of};
 use crate::{ConnectionState, CoreEvent, Direction, Kontor, Message, MessageBody, SendState};
 
 /// Keeps the last few incoming verification requests; older ones have long timed out
@@ -52,6 +53,7 @@ impl Kontor {
                     let content = serde_json::from_str::<serde_json::Value>(raw.get())
                         .ok()
                         .and_then(|mut v| v.get_mut("content").map(serde_json::Value::take));
+                    let (body, replaces) = message_body(&ev.content, content.as_ref());
                     let msg = Message {
                         room_id: room.room_id().to_string(),
                         event_id: Some(ev.event_id.to_string()),
@@ -60,8 +62,9 @@ impl Kontor {
                         sender_device: device_of(encryption.as_ref()),
                         own,
                         timestamp_ms: ev.origin_server_ts.0.into(),
-                        body: body_of(&ev.content.msgtype, content.as_ref()),
+                        body,
                         reply_to: reply_of(&ev.content),
+                        replaces,
                         state: SendState::Sent {
                             event_id: ev.event_id.to_string(),
                         },
@@ -102,6 +105,7 @@ impl Kontor {
                             relates_to: ev.content.relates_to.event_id.to_string(),
                             key: ev.content.relates_to.key,
                         },
+                        replaces: None,
                         reply_to: None,
                         state: SendState::Sent {
                             event_id: ev.event_id.to_string(),
@@ -110,6 +114,23 @@ impl Kontor {
                 }
             },
         );
+
+        // Redactions: whatever the app kept of the event (its search index entry) goes.
+        let tx = self.events.clone();
+        self.client
+            .add_event_handler(move |ev: OriginalSyncRoomRedactionEvent, room: Room| {
+                let tx = tx.clone();
+                async move {
+                    // Room versions before 11 carry the target at the top level, later
+                    // ones in the content.
+                    if let Some(target) = ev.content.redacts.or(ev.redacts) {
+                        let _ = tx.send(CoreEvent::Redacted {
+                            room_id: room.room_id().to_string(),
+                            event_id: target.to_string(),
+                        });
+                    }
+                }
+            });
 
         self.install_business_handler();
 

@@ -44,6 +44,7 @@ impl Kontor {
                 timestamp_ms: now_ms(),
                 body: entry.body,
                 reply_to: entry.reply_to,
+                replaces: None,
                 state: entry.state,
             })
             .collect())
@@ -157,15 +158,15 @@ pub(crate) fn to_message(room: &Room, ev: &TimelineEvent, own: Option<&UserId>) 
                 .and_then(|t| t.as_str())
                 .map(str::to_owned)
         });
+    let mut replaces = None;
     let (body, reply_to) = match parsed {
         AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomMessage(
             SyncMessageLikeEvent::Original(m),
         )) => {
             let content = raw.get_field::<serde_json::Value>("content").ok().flatten();
-            (
-                body_of(&m.content.msgtype, content.as_ref()),
-                reply_of(&m.content),
-            )
+            let (body, replaced) = message_body(&m.content, content.as_ref());
+            replaces = replaced;
+            (body, reply_of(&m.content))
         }
         AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::Reaction(
             SyncMessageLikeEvent::Original(r),
@@ -176,9 +177,10 @@ pub(crate) fn to_message(room: &Room, ev: &TimelineEvent, own: Option<&UserId>) 
             },
             None,
         ),
-        AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomEncrypted(_)) => {
-            (MessageBody::Undecryptable, None)
-        }
+        // A redacted event keeps its type but no content: it is gone, not undecryptable.
+        AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomEncrypted(
+            SyncMessageLikeEvent::Original(_),
+        )) => (MessageBody::Undecryptable, None),
         _ => return None,
     };
     Some(Message {
@@ -191,8 +193,27 @@ pub(crate) fn to_message(room: &Room, ev: &TimelineEvent, own: Option<&UserId>) 
         timestamp_ms: ts,
         body,
         reply_to,
+        replaces,
         state: SendState::Sent { event_id },
     })
+}
+
+/// A message event's body, and for an edit the event it replaces: an edit's body is its
+/// `m.new_content` (what the sender means now), not the "* …" fallback.
+pub(crate) fn message_body(
+    content: &RoomMessageEventContent,
+    raw_content: Option<&serde_json::Value>,
+) -> (MessageBody, Option<String>) {
+    match content.relates_to.as_ref() {
+        Some(Relation::Replacement(r)) => (
+            body_of(
+                &r.new_content.msgtype,
+                raw_content.and_then(|c| c.get("m.new_content")),
+            ),
+            Some(r.event_id.to_string()),
+        ),
+        _ => (body_of(&content.msgtype, raw_content), None),
+    }
 }
 
 fn now_ms() -> u64 {

@@ -192,3 +192,142 @@ fn mark_read_clears_the_unread_count_for_good_and_the_sender_sees_it() {
         assert_eq!(chat(&anna, &room).await.unread, 0);
     });
 }
+
+#[test]
+fn a_message_far_back_opens_with_its_context_and_pages_both_ways() {
+    let hs = Synapse::start().expect("synapse");
+    let a = hs.register_unique("anna").unwrap();
+    let b = hs.register_unique("ben").unwrap();
+    let dirs = tempfile::tempdir().unwrap();
+    run(async {
+        let anna = login(&hs, &a, &dirs.path().join("a")).await;
+        let ben = login(&hs, &b, &dirs.path().join("b")).await;
+        let room = dm(&anna, &ben).await;
+        let texts: Vec<String> = (0..60).map(|i| format!("m{i:03}")).collect();
+        let ids = send_all(&ben, &room, &texts).await;
+
+        // The window around m030: the message itself, up to 10 on each side, in order.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        let around = loop {
+            anna.sync_once().await.expect("sync");
+            let page = anna
+                .messages_around(&room, &ids[30], 10)
+                .await
+                .expect("around");
+            if page
+                .messages
+                .iter()
+                .all(|m| m.body != MessageBody::Undecryptable)
+                || tokio::time::Instant::now() > deadline
+            {
+                break page;
+            }
+        };
+        let got: Vec<&str> = around.messages.iter().map(text).collect();
+        let want: Vec<String> = (20..=40).map(|i| format!("m{i:03}")).collect();
+        assert_eq!(got, want, "ten before, the message, ten after");
+        assert!(around.older.is_some() && around.newer.is_some());
+
+        // Forward from the window to the newest message, then no more.
+        let mut newer = around.newer.clone();
+        let mut forward = Vec::new();
+        while let Some(token) = newer {
+            let page = anna.messages_newer(&room, &token, 8).await.expect("newer");
+            forward.extend(page.messages.iter().map(|m| text(m).to_owned()));
+            newer = page.newer;
+            assert!(forward.len() <= 60, "forward paging does not end");
+        }
+        let want: Vec<String> = (41..60).map(|i| format!("m{i:03}")).collect();
+        assert_eq!(forward, want);
+
+        // Backward from the window reaches the beginning.
+        let older = anna
+            .messages_page(&room, around.older.as_ref(), 100)
+            .await
+            .expect("older");
+        let want: Vec<String> = (0..20).map(|i| format!("m{i:03}")).collect();
+        let got: Vec<String> = older.messages.iter().map(|m| text(m).to_owned()).collect();
+        assert_eq!(got, want);
+        assert!(older.older.is_none());
+
+        // An id the room does not have is no message.
+        assert!(matches!(
+            anna.messages_around(&room, "$nope:localhost", 10).await,
+            Err(kontor_core::Error::EventNotFound(_))
+        ));
+    });
+}
+
+#[test]
+fn edits_carry_their_new_wording_and_redactions_are_announced() {
+    let hs = Synapse::start().expect("synapse");
+    let a = hs.register_unique("anna").unwrap();
+    let b = hs.register_unique("ben").unwrap();
+    let dirs = tempfile::tempdir().unwrap();
+    run(async {
+        let anna = login(&hs, &a, &dirs.path().join("a")).await;
+        let ben = login(&hs, &b, &dirs.path().join("b")).await;
+        let room = dm(&anna, &ben).await;
+        let ids = send_all(&ben, &room, &["Termin Dienstag".into(), "weg damit".into()]).await;
+        let mut events = anna.subscribe();
+        let sdk_room = ben
+            .sdk_client()
+            .get_room(&matrix_sdk::ruma::RoomId::parse(&room).unwrap())
+            .unwrap();
+        sdk_room
+            .send_raw(
+                "m.room.message",
+                serde_json::json!({
+                    "msgtype": "m.text",
+                    "body": "* Termin Mittwoch",
+                    "m.new_content": { "msgtype": "m.text", "body": "Termin Mittwoch" },
+                    "m.relates_to": { "rel_type": "m.replace", "event_id": ids[0] },
+                }),
+            )
+            .await
+            .expect("edit");
+        sdk_room
+            .redact(
+                &matrix_sdk::ruma::EventId::parse(&ids[1]).unwrap(),
+                None,
+                None,
+            )
+            .await
+            .expect("redact");
+
+        // Live: the edit names its original and brings the new wording; the
+        // redaction names the event.
+        let (mut edit, mut redacted) = (None, None);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while (edit.is_none() || redacted.is_none()) && tokio::time::Instant::now() < deadline {
+            anna.sync_once().await.expect("sync");
+            while let Ok(ev) = events.try_recv() {
+                match ev {
+                    kontor_core::CoreEvent::MessageReceived(m) if m.replaces.is_some() => {
+                        edit = Some(m)
+                    }
+                    kontor_core::CoreEvent::Redacted { event_id, .. } => redacted = Some(event_id),
+                    _ => {}
+                }
+            }
+        }
+        let edit = edit.expect("the edit arrives");
+        assert_eq!(edit.replaces.as_deref(), Some(ids[0].as_str()));
+        assert_eq!(
+            text(&edit),
+            "Termin Mittwoch",
+            "the new content, not the fallback"
+        );
+        assert_eq!(redacted.as_deref(), Some(ids[1].as_str()));
+
+        // In history too: the edit reads the same; the redacted message is gone.
+        let page = anna.messages_page(&room, None, 20).await.expect("page");
+        let in_history = page
+            .messages
+            .iter()
+            .find(|m| m.replaces.is_some())
+            .expect("the edit in history");
+        assert_eq!(text(in_history), "Termin Mittwoch");
+        assert!(page.messages.iter().all(|m| text(m) != "weg damit"));
+    });
+}

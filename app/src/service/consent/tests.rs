@@ -41,6 +41,7 @@ fn msg(sender: &str, body: MessageBody, reply_to: Option<&str>, at: i64) -> Mess
         timestamp_ms: (at * 1000) as u64,
         body,
         reply_to: reply_to.map(str::to_owned),
+        replaces: None,
         state: SendState::Sent {
             event_id: "$answer".into(),
         },

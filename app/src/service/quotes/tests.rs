@@ -78,6 +78,7 @@ fn message(sender: &str, id: &str, body: MessageBody, reply_to: Option<&str>) ->
             event_id: id.into(),
         },
         reply_to: reply_to.map(Into::into),
+        replaces: None,
     }
 }
 

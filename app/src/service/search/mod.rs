@@ -1,0 +1,467 @@
+//! Encrypted local search over every chat, file and quote (kontor-search), kept up to
+//! date with the history.
+//!
+//! Why on the device: with end-to-end encryption the homeserver holds only ciphertext,
+//! so it cannot search for the user; the client must, and its index is as private as
+//! the messages (sealed with [`kontor_core::Profile::search_key`], closed by the lock
+//! and sign-out, deleted by sign-out).
+//!
+//! How the index follows the history:
+//! - **Live** ([`Service::observe_search`]): every message of the sync is indexed as it
+//!   arrives, an edit replaces its original's document, a redaction removes it, and our
+//!   own messages are indexed from the send queue's local echo (key `txn:…`, so a
+//!   message written offline is found at once) until the server's echo replaces them.
+//!   Commits are debounced, so a burst of messages costs one commit.
+//! - **Catch-up and backfill** ([`Service::update_search`]): for each chat, first the
+//!   newest messages back to the first one already indexed (what came while the app was
+//!   closed or locked), then older pages as far back as the server has them. Where each
+//!   chat's backfill stands is committed **with** the documents of the page (the index's
+//!   commit state), so a kill -9 between two pages repeats at most one page and a
+//!   restart resumes where it stopped. Chats the account left are removed.
+
+pub mod docs;
+
+use std::{
+    collections::{BTreeMap, HashSet},
+    sync::{Arc, atomic::Ordering},
+    time::Duration,
+};
+
+use kontor_core::{CoreEvent, Kontor, PageToken, SendState};
+pub use kontor_search::{DocKind, Hit, SearchIndex, SearchQuery};
+use serde::{Deserialize, Serialize};
+
+use super::{Result, Service, ServiceError, lock};
+
+/// Messages asked for per history page of the backfill.
+const BACKFILL_PAGE: u32 = 100;
+/// Messages asked for per page when catching up with the newest messages of a chat.
+const CATCH_UP_PAGE: u32 = 30;
+/// How long live changes wait for more before they are committed.
+const COMMIT_DELAY: Duration = Duration::from_millis(300);
+
+/// Where the index stands, for the settings' progress line and `kontor search --json`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SearchStatus {
+    /// Documents in the index.
+    pub indexed: u64,
+    /// Chats the index follows.
+    pub chats: usize,
+    /// Chats whose history is indexed back to their beginning.
+    pub chats_complete: usize,
+    /// A catch-up or backfill is running now.
+    pub running: bool,
+}
+
+/// Each chat's backfill, committed with the index (see the module docs).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Progress {
+    chats: BTreeMap<String, ChatProgress>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct ChatProgress {
+    /// Where the next older page starts; `None` with `complete` at the beginning.
+    older: Option<PageToken>,
+    /// Indexed back to the chat's first message.
+    complete: bool,
+    /// The newest event the last catch-up saw: the next one stops there even when
+    /// nothing after it was indexable (reactions, messages it cannot decrypt).
+    #[serde(default)]
+    newest: Option<String>,
+}
+
+impl Progress {
+    fn load(index: &SearchIndex) -> Progress {
+        index
+            .state()
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default()
+    }
+
+    fn save(&self) -> String {
+        serde_json::to_string(self).expect("progress serialises")
+    }
+}
+
+impl Service {
+    /// The device's search index, opened on first use while signed in and unlocked.
+    pub fn search_index(&self) -> Result<Arc<SearchIndex>> {
+        if self.locked.load(Ordering::SeqCst) {
+            return Err(ServiceError::Locked);
+        }
+        let mut slot = lock(&self.search);
+        if let Some(i) = slot.clone() {
+            return Ok(i);
+        }
+        let key = self
+            .with_account(|k| k.profile().search_key())
+            .ok_or(ServiceError::NotSignedIn)?;
+        let index = Arc::new(SearchIndex::open(&self.search_dir(), key)?);
+        *slot = Some(index.clone());
+        Ok(index)
+    }
+
+    /// `<data-dir>/search`: deleted with the profile at sign-out.
+    pub fn search_dir(&self) -> std::path::PathBuf {
+        self.data_dir().join("search")
+    }
+
+    /// Where the index stands, as it changes (the settings' progress line): every
+    /// [`Service::update_search`] publishes here after each page.
+    pub fn search_progress(&self) -> tokio::sync::watch::Receiver<SearchStatus> {
+        self.search_progress.subscribe()
+    }
+
+    /// Searches the index (on a blocking thread: the engine reads and decrypts).
+    pub async fn search(&self, query: SearchQuery) -> Result<Vec<Hit>> {
+        let index = self.search_index()?;
+        tokio::task::spawn_blocking(move || index.search(&query))
+            .await
+            .map_err(|_| ServiceError::Crashed)?
+            .map_err(Into::into)
+    }
+
+    /// Where the index stands.
+    pub async fn search_status(&self) -> Result<SearchStatus> {
+        let index = self.search_index()?;
+        let running = self.search_running.load(Ordering::SeqCst);
+        tokio::task::spawn_blocking(move || -> Result<SearchStatus> {
+            let progress = Progress::load(&index);
+            Ok(SearchStatus {
+                indexed: index.len()?,
+                chats: progress.chats.len(),
+                chats_complete: progress.chats.values().filter(|c| c.complete).count(),
+                running,
+            })
+        })
+        .await
+        .map_err(|_| ServiceError::Crashed)?
+    }
+
+    /// Takes one core event into the index: a message (or an edit) is indexed, a
+    /// redaction removes its event, our own queued message is indexed from the outbox
+    /// and dropped again when it was sent (the server's echo brings it back under its
+    /// event id) or cancelled. Quiet when the index is not open (locked): the next
+    /// [`Service::update_search`] catches up.
+    pub async fn observe_search(self: &Arc<Self>, event: &CoreEvent) {
+        let Ok(index) = self.search_index() else {
+            return;
+        };
+        let changed = match event {
+            CoreEvent::MessageReceived(msg) => match docs::doc_of(msg) {
+                Some(doc) => index.upsert(&[doc]),
+                None => return,
+            },
+            CoreEvent::Redacted { event_id, .. } => index.remove(event_id),
+            CoreEvent::MessageState {
+                room_id,
+                transaction_id,
+                state,
+            } => match state {
+                SendState::Pending => {
+                    let (tx, rx) = tokio::sync::oneshot::channel();
+                    let txn = transaction_id.clone();
+                    let room = room_id.clone();
+                    if !self.spawn(move |k| async move {
+                        let found = k.outbox().await.ok().and_then(|entries| {
+                            entries
+                                .into_iter()
+                                .find(|e| e.transaction_id == txn && e.room_id == room)
+                        });
+                        let _ = tx.send(found.map(|e| kontor_core::Message {
+                            room_id: e.room_id,
+                            event_id: None,
+                            transaction_id: Some(e.transaction_id),
+                            sender: k.user_id(),
+                            sender_device: None,
+                            own: true,
+                            timestamp_ms: now_ms(),
+                            body: e.body,
+                            reply_to: e.reply_to,
+                            replaces: None,
+                            state: e.state,
+                        }));
+                    }) {
+                        return;
+                    }
+                    match rx.await.ok().flatten().and_then(|m| docs::doc_of(&m)) {
+                        Some(doc) => index.upsert(&[doc]),
+                        None => return,
+                    }
+                }
+                SendState::Sent { .. } | SendState::Cancelled => {
+                    index.remove(&docs::outbox_key(transaction_id))
+                }
+                SendState::Failed { .. } => return,
+            },
+            _ => return,
+        };
+        if let Err(e) = changed {
+            tracing::warn!("search index: {e}");
+            return;
+        }
+        self.commit_soon(index);
+    }
+
+    /// Commits the live changes a moment later, once for a burst.
+    fn commit_soon(self: &Arc<Self>, index: Arc<SearchIndex>) {
+        if self.search_dirty.swap(true, Ordering::SeqCst) {
+            return; // a commit is on its way and takes this change too
+        }
+        let me = self.clone();
+        self.rt.spawn(async move {
+            tokio::time::sleep(COMMIT_DELAY).await;
+            me.search_dirty.store(false, Ordering::SeqCst);
+            let done = tokio::task::spawn_blocking(move || index.commit(None)).await;
+            if let Ok(Err(e)) = done {
+                tracing::warn!("search index commit: {e}");
+            }
+        });
+    }
+
+    /// Brings the index up to date with every chat (see the module docs): removes the
+    /// chats the account left, catches up with each chat's newest messages, then
+    /// indexes older history page by page as far back as the server has it, reporting
+    /// after each page. Resumable: a restart goes on where this stopped. One run at a
+    /// time (a second call returns the status at once).
+    ///
+    /// `backfill = false` stops after the catch-up (newest messages only).
+    pub async fn update_search(
+        self: &Arc<Self>,
+        backfill: bool,
+        on_progress: impl Fn(SearchStatus) + Send + Sync + 'static,
+    ) -> Result<SearchStatus> {
+        let index = self.search_index()?;
+        if self.search_running.swap(true, Ordering::SeqCst) {
+            return self.search_status().await;
+        }
+        // On the account's task list, so sign-out cancels it mid-page (the last
+        // committed page and its progress stay).
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let me = self.clone();
+        let on_progress = Arc::new(on_progress);
+        let report = {
+            let on_progress = on_progress.clone();
+            let me = self.clone();
+            move |s: SearchStatus| {
+                me.search_progress.send_replace(s.clone());
+                on_progress(s);
+            }
+        };
+        let started = self.spawn(move |kontor| async move {
+            let result = me
+                .update_search_inner(&kontor, &index, backfill, &report)
+                .await;
+            let _ = tx.send(result);
+        });
+        let result = if started {
+            rx.await.unwrap_or(Err(ServiceError::NotSignedIn))
+        } else {
+            Err(ServiceError::NotSignedIn)
+        };
+        self.search_running.store(false, Ordering::SeqCst);
+        let status = self.search_status().await?;
+        on_progress(status.clone());
+        self.search_progress.send_replace(status.clone());
+        result.map(|()| status)
+    }
+
+    async fn update_search_inner(
+        &self,
+        kontor: &Kontor,
+        index: &Arc<SearchIndex>,
+        backfill: bool,
+        on_progress: &(dyn Fn(SearchStatus) + Send + Sync),
+    ) -> Result<()> {
+        let chats = kontor.chats().await?;
+        let joined: HashSet<String> = chats.iter().map(|c| c.room_id.clone()).collect();
+        let mut progress = blocking(index, |i| Ok(Progress::load(i))).await?;
+
+        // Chats left (or gone) since the last run: nothing of them stays findable.
+        let indexed = blocking(index, |i| Ok(i.chats()?)).await?;
+        let gone: Vec<String> = indexed
+            .into_iter()
+            .chain(progress.chats.keys().cloned())
+            .filter(|r| !joined.contains(r))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        if !gone.is_empty() {
+            for room in &gone {
+                progress.chats.remove(room);
+            }
+            let state = progress.save();
+            blocking(index, move |i| {
+                for room in &gone {
+                    i.remove_chat(room)?;
+                }
+                i.commit(Some(&state))?;
+                Ok(())
+            })
+            .await?;
+        }
+
+        // The newest messages first, in every chat (newest activity first).
+        for chat in &chats {
+            let room = chat.room_id.clone();
+            if let Some(mut p) = progress.chats.get(&room).cloned() {
+                p.newest = self
+                    .catch_up_chat(kontor, index, &room, p.newest.as_deref())
+                    .await?
+                    .or(p.newest);
+                progress.chats.insert(room, p);
+            } else {
+                let page = kontor.messages_page(&room, None, BACKFILL_PAGE).await?;
+                let messages = page.messages.clone();
+                progress.chats.insert(
+                    room,
+                    ChatProgress {
+                        complete: page.older.is_none() && !page.offline,
+                        older: page.older,
+                        newest: newest_of(&messages),
+                    },
+                );
+                let state = progress.save();
+                blocking(index, move |i| {
+                    index_page(i, &messages)?;
+                    i.commit(Some(&state))?;
+                    Ok(())
+                })
+                .await?;
+            }
+            on_progress(self.status_of(index, &progress).await?);
+        }
+        if !backfill {
+            return Ok(());
+        }
+
+        // Then the history, chat by chat, page by page.
+        for chat in &chats {
+            let room = chat.room_id.clone();
+            while let Some(p) = progress.chats.get(&room) {
+                let Some(token) = p.older.clone().filter(|_| !p.complete) else {
+                    break;
+                };
+                let page = kontor
+                    .messages_page(&room, Some(&token), BACKFILL_PAGE)
+                    .await?;
+                let messages = page.messages.clone();
+                let newest = progress.chats.get(&room).and_then(|p| p.newest.clone());
+                progress.chats.insert(
+                    room.clone(),
+                    ChatProgress {
+                        complete: page.older.is_none(),
+                        older: page.older,
+                        newest,
+                    },
+                );
+                let state = progress.save();
+                blocking(index, move |i| {
+                    index_page(i, &messages)?;
+                    i.commit(Some(&state))?;
+                    Ok(())
+                })
+                .await?;
+                on_progress(self.status_of(index, &progress).await?);
+            }
+        }
+        Ok(())
+    }
+
+    /// The messages of one chat that came after the newest one indexed (while the app
+    /// was closed, locked or offline): pages back from the newest until one holds a
+    /// message the index already has, or `stop` (the newest event the last catch-up
+    /// saw). Returns the newest event seen now.
+    async fn catch_up_chat(
+        &self,
+        kontor: &Kontor,
+        index: &Arc<SearchIndex>,
+        room: &str,
+        stop: Option<&str>,
+    ) -> Result<Option<String>> {
+        let mut token: Option<PageToken> = None;
+        let mut newest = None;
+        loop {
+            let page = kontor
+                .messages_page(room, token.as_ref(), CATCH_UP_PAGE)
+                .await?;
+            let messages = page.messages.clone();
+            if newest.is_none() {
+                newest = newest_of(&messages);
+            }
+            let seen =
+                stop.is_some_and(|s| messages.iter().any(|m| m.event_id.as_deref() == Some(s)));
+            let known = blocking(index, move |i| {
+                let known = index_page(i, &messages)?;
+                i.commit(None)?;
+                Ok(known)
+            })
+            .await?;
+            match page.older {
+                Some(older) if !known && !seen && !page.offline => token = Some(older),
+                _ => return Ok(newest),
+            }
+        }
+    }
+
+    async fn status_of(
+        &self,
+        index: &Arc<SearchIndex>,
+        progress: &Progress,
+    ) -> Result<SearchStatus> {
+        let indexed = blocking(index, |i| Ok(i.len()?)).await?;
+        Ok(SearchStatus {
+            indexed,
+            chats: progress.chats.len(),
+            chats_complete: progress.chats.values().filter(|c| c.complete).count(),
+            running: true,
+        })
+    }
+}
+
+/// The newest event id of a page (oldest first).
+fn newest_of(messages: &[kontor_core::Message]) -> Option<String> {
+    messages.iter().rev().find_map(|m| m.event_id.clone())
+}
+
+/// Indexes one page of history (oldest first) and tells whether the index already held
+/// one of its messages (where a catch-up can stop).
+///
+/// A message already in the index is left as it is: it may hold the wording of a later
+/// edit, seen first because history is read going back in time. An edit always
+/// replaces its original's document; within the page, the original comes first.
+fn index_page(index: &SearchIndex, messages: &[kontor_core::Message]) -> Result<bool> {
+    let mut known = false;
+    let mut docs = Vec::new();
+    for msg in messages {
+        let Some(doc) = docs::doc_of(msg) else {
+            continue;
+        };
+        let is_edit = msg.replaces.is_some();
+        if msg.event_id.is_some() && !is_edit && index.contains(&doc.event_id)? {
+            known = true;
+            continue;
+        }
+        docs.push(doc);
+    }
+    index.upsert(&docs)?;
+    Ok(known)
+}
+
+/// Runs index work on a blocking thread (the engine reads, seals and fsyncs).
+async fn blocking<T: Send + 'static>(
+    index: &Arc<SearchIndex>,
+    f: impl FnOnce(&SearchIndex) -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let index = index.clone();
+    tokio::task::spawn_blocking(move || f(&index))
+        .await
+        .map_err(|_| ServiceError::Crashed)?
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
