@@ -345,8 +345,10 @@ pub enum AnswerArg {
 /// `kontor search …`
 #[derive(Debug, Args)]
 pub struct SearchArgs {
-    /// What to look for.
-    pub query: String,
+    /// What to look for: one argument or several words (joined by spaces); none with
+    /// a filter lists what the filter keeps.
+    #[arg(value_name = "QUERY", num_args = 0..)]
+    pub query: Vec<String>,
     /// Only the direct chat with this user (@name:server), or this room id (!…).
     #[arg(long, value_name = "USER|ROOM")]
     pub chat: Option<String>,

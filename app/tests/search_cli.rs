@@ -71,7 +71,7 @@ fn expected(range: std::ops::Range<usize>, f: impl Fn(usize) -> bool) -> BTreeSe
 
 #[test]
 fn search_finds_exactly_the_expected_messages_follows_the_history_and_stays_sealed() {
-    let hs = Synapse::start().expect("synapse");
+    let mut hs = Synapse::start().expect("synapse");
     let anna = hs.register_unique("anna").unwrap();
     let ben = hs.register_unique("ben").unwrap();
     let carla = hs.register_unique("carla").unwrap();
@@ -160,7 +160,7 @@ fn search_finds_exactly_the_expected_messages_follows_the_history_and_stays_seal
     let (files, out) = search(&laptop, &["grundriss"]);
     assert_eq!(files.len(), 1, "{out}");
     assert_eq!(out["hits"][0]["kind"], "file", "{out}");
-    let (files, _) = search(&laptop, &["", "--files"]);
+    let (files, _) = search(&laptop, &["--files"]);
     assert_eq!(files.len(), 1, "--files lists only the file");
     let hit = &search(&laptop, &["zebrafink"]).1["hits"][0];
     assert_eq!(hit["room_id"], room_ben.as_str());
@@ -250,6 +250,46 @@ fn search_finds_exactly_the_expected_messages_follows_the_history_and_stays_seal
     // A restart keeps the index: no sync, no backfill, the same answers.
     let (offline, out) = search(&laptop, &["hauptstrasse", "--no-update"]);
     assert_eq!(offline, expected(0..300, |i| i.is_multiple_of(13)), "{out}");
+
+    // Written while the homeserver is down: found at once (from the outbox), and once
+    // only, under its event id, after it was sent.
+    hs.stop();
+    let queued = laptop.run(
+        &[
+            "--json",
+            "send",
+            &ben.user_id,
+            "Kranich offline geschrieben",
+            "--timeout",
+            "1",
+        ],
+        None,
+    );
+    assert!(
+        queued.status.success(),
+        "{}",
+        String::from_utf8_lossy(&queued.stderr)
+    );
+    let (hits, out) = search(&laptop, &["kranich"]);
+    assert_eq!(
+        hits,
+        BTreeSet::from(["Kranich offline geschrieben".to_owned()]),
+        "{out}"
+    );
+    assert!(
+        out["hits"][0]["event_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("txn:"),
+        "{out}"
+    );
+    hs.restart().expect("restart synapse");
+    eventually("the queued message sent and found once", || {
+        let (_, out) = search(&laptop, &["kranich"]);
+        let hits = out["hits"].as_array().unwrap();
+        (hits.len() == 1 && !hits[0]["event_id"].as_str().unwrap().starts_with("txn:"))
+            .then_some(())
+    });
 
     // A new device restores the keys and back-fills the history from the server.
     let key = laptop.json(&["recovery", "enable"])["recovery_key"]

@@ -65,7 +65,7 @@ pub async fn search(ctx: &Ctx, args: SearchArgs) -> Result<()> {
     }
     let hits = svc
         .search(SearchQuery {
-            text: args.query,
+            text: args.query.join(" "),
             chat,
             sender: args.sender,
             from_ms,

@@ -435,6 +435,11 @@ fn index_page(index: &SearchIndex, messages: &[kontor_core::Message]) -> Result<
     let mut known = false;
     let mut docs = Vec::new();
     for msg in messages {
+        // Our own message back from the server: the outbox's copy (indexed while it
+        // waited) goes, this one stays.
+        if let (Some(_), Some(txn)) = (&msg.event_id, &msg.transaction_id) {
+            index.remove(&docs::outbox_key(txn))?;
+        }
         let Some(doc) = docs::doc_of(msg) else {
             continue;
         };
