@@ -470,3 +470,109 @@ fn now_ms() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
 }
+
+#[cfg(test)]
+mod tests {
+    use kontor_core::{Message, MessageBody, SendState};
+    use zeroize::Zeroizing;
+
+    use super::*;
+
+    fn msg(id: &str, text: &str, ts: u64) -> Message {
+        Message {
+            room_id: "!r:x".into(),
+            event_id: Some(id.into()),
+            transaction_id: None,
+            sender: "@ben:x".into(),
+            sender_device: None,
+            own: false,
+            timestamp_ms: ts,
+            body: MessageBody::Text {
+                text: text.into(),
+                extra: None,
+            },
+            reply_to: None,
+            replaces: None,
+            state: SendState::Sent {
+                event_id: id.into(),
+            },
+        }
+    }
+
+    fn found(index: &SearchIndex, q: &str) -> Vec<String> {
+        index.commit(None).unwrap();
+        index
+            .search(&SearchQuery {
+                text: q.into(),
+                ..Default::default()
+            })
+            .unwrap()
+            .into_iter()
+            .map(|h| h.event_id)
+            .collect()
+    }
+
+    fn open() -> (tempfile::TempDir, SearchIndex) {
+        let dir = tempfile::tempdir().unwrap();
+        let index = SearchIndex::open(&dir.path().join("i"), Zeroizing::new([7; 32])).unwrap();
+        (dir, index)
+    }
+
+    #[test]
+    fn history_read_backwards_keeps_the_edit_over_its_original() {
+        let (_dir, index) = open();
+        let mut edit = msg("$edit", "Termin Mittwoch", 20);
+        edit.replaces = Some("$orig".into());
+        // The newer page (with the edit) comes first when paging back.
+        assert!(!index_page(&index, &[edit]).unwrap());
+        index.commit(None).unwrap();
+        let known = index_page(&index, &[msg("$orig", "Termin Dienstag", 10)]).unwrap();
+        assert!(known, "the original's id is in the index already");
+        assert_eq!(found(&index, "mittwoch"), ["$orig"]);
+        assert!(found(&index, "dienstag").is_empty(), "the old wording stays gone");
+    }
+
+    #[test]
+    fn an_original_and_its_edit_on_one_page_end_as_the_edit() {
+        let (_dir, index) = open();
+        let mut edit = msg("$edit", "Termin Mittwoch", 20);
+        edit.replaces = Some("$orig".into());
+        index_page(&index, &[msg("$orig", "Termin Dienstag", 10), edit]).unwrap();
+        assert_eq!(found(&index, "termin"), ["$orig"]);
+        assert!(found(&index, "dienstag").is_empty());
+    }
+
+    #[test]
+    fn the_servers_echo_replaces_the_outbox_copy() {
+        let (_dir, index) = open();
+        let mut queued = msg("x", "Kranich", 10);
+        queued.event_id = None;
+        queued.transaction_id = Some("t1".into());
+        index_page(&index, &[queued]).unwrap();
+        assert_eq!(found(&index, "kranich"), ["txn:t1"]);
+        let mut echo = msg("$sent", "Kranich", 11);
+        echo.transaction_id = Some("t1".into());
+        index_page(&index, &[echo]).unwrap();
+        assert_eq!(found(&index, "kranich"), ["$sent"], "found once, by its event id");
+    }
+
+    #[test]
+    fn progress_survives_as_the_index_state() {
+        let (dir, index) = open();
+        let mut p = Progress::default();
+        p.chats.insert(
+            "!r:x".into(),
+            ChatProgress {
+                older: None,
+                complete: true,
+                newest: Some("$n".into()),
+            },
+        );
+        index.commit(Some(&p.save())).unwrap();
+        drop(index);
+        let index = SearchIndex::open(&dir.path().join("i"), Zeroizing::new([7; 32])).unwrap();
+        let back = Progress::load(&index);
+        assert!(back.chats["!r:x"].complete);
+        assert_eq!(back.chats["!r:x"].newest.as_deref(), Some("$n"));
+    }
+}
