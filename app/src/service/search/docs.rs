@@ -65,14 +65,18 @@ pub fn doc_of(msg: &Message) -> Option<Doc> {
 }
 
 /// What a quote is found by: number, title, every item, the notes, and the gross total
-/// in both notations ("1.234,56" and "1234.56"), then the file's own name and caption.
+/// as German and English readers write it, with and without thousands separators
+/// ("1.234,56", "1,234.56", "1234,56", "1234.56"), then the file's own name and caption.
 fn quote_text(quote: &kontor_quotes::Quote, name: &str, caption: Option<&str>) -> String {
     let gross = quote.totals().gross;
+    let (euros, cents) = (gross.0 / 100, (gross.0 % 100).abs());
     let mut out = vec![
         quote.number.to_string(),
         quote.title.clone(),
         gross.format(true),
         gross.format(false),
+        // As typed without thousands separators: "53550,00" / "53550.00".
+        format!("{euros},{cents:02} {euros}.{cents:02}"),
     ];
     out.extend(quote.items.iter().map(|i| i.description.clone()));
     if !quote.notes.trim().is_empty() {
@@ -160,6 +164,54 @@ mod tests {
         }))
         .expect("doc");
         assert_eq!(img.kind, DocKind::File);
+    }
+
+    #[test]
+    fn a_quote_is_found_by_number_title_items_and_total() {
+        let date = |day| kontor_quotes::Date {
+            year: 2026,
+            month: 12,
+            day,
+        };
+        let quote = kontor_quotes::Quote {
+            number: kontor_quotes::QuoteNumber { year: 2026, seq: 7 },
+            title: "Praxisumbau".into(),
+            items: vec![kontor_quotes::LineItem {
+                description: "Fliesen verlegen".into(),
+                quantity: kontor_quotes::Quantity(100_000),
+                unit: "m²".into(),
+                unit_price: kontor_quotes::Money(4_500),
+                vat_percent: 19,
+            }],
+            discount: None,
+            notes: String::new(),
+            date: date(1),
+            valid_until: date(31),
+            small_business: false,
+        };
+        let wire = kontor_quotes::WireQuote::new(&quote, "ab", None);
+        let d = doc_of(&msg(MessageBody::File {
+            name: "Angebot-A-2026-0007.pdf".into(),
+            mime: None,
+            size: None,
+            encrypted: true,
+            caption: None,
+            extra: Some(serde_json::json!({
+                (kontor_quotes::QUOTE_KEY): serde_json::to_value(&wire).unwrap()
+            })),
+        }))
+        .expect("doc");
+        assert_eq!(d.kind, DocKind::Quote);
+        // 1,000 m² at 45.00 € + 19 % = 53,550.00 €.
+        for part in [
+            "A-2026-0007",
+            "Praxisumbau",
+            "Fliesen verlegen",
+            "53.550,00",
+            "53550.00",
+        ] {
+            assert!(d.text.contains(part), "{part} in {}", d.text);
+        }
     }
 
     #[test]

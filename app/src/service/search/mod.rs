@@ -529,7 +529,10 @@ mod tests {
         let known = index_page(&index, &[msg("$orig", "Termin Dienstag", 10)]).unwrap();
         assert!(known, "the original's id is in the index already");
         assert_eq!(found(&index, "mittwoch"), ["$orig"]);
-        assert!(found(&index, "dienstag").is_empty(), "the old wording stays gone");
+        assert!(
+            found(&index, "dienstag").is_empty(),
+            "the old wording stays gone"
+        );
     }
 
     #[test]
@@ -553,7 +556,11 @@ mod tests {
         let mut echo = msg("$sent", "Kranich", 11);
         echo.transaction_id = Some("t1".into());
         index_page(&index, &[echo]).unwrap();
-        assert_eq!(found(&index, "kranich"), ["$sent"], "found once, by its event id");
+        assert_eq!(
+            found(&index, "kranich"),
+            ["$sent"],
+            "found once, by its event id"
+        );
     }
 
     #[test]
