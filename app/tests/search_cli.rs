@@ -247,6 +247,25 @@ fn search_finds_exactly_the_expected_messages_follows_the_history_and_stays_seal
         "the old wording is gone"
     );
 
+    // A chat the freelancer is no longer in leaves the index.
+    let group_room = to_ben.create_group(&anna.user_id);
+    eventually("the invite", || {
+        laptop
+            .run(&["--json", "invites", "accept", &group_room], None)
+            .status
+            .success()
+            .then_some(())
+    });
+    to_ben.say(&group_room, "Zaunkönig im zweiten Chat");
+    let (hits, out) = search(&laptop, &["zaunkonig"]);
+    assert_eq!(hits.len(), 1, "{out}");
+    assert_eq!(out["index"]["chats"], 3, "{}", out["index"]);
+    to_ben.kick(&group_room, &anna.user_id);
+    eventually("the chat left to leave the index", || {
+        let (hits, out) = search(&laptop, &["zaunkonig"]);
+        (hits.is_empty() && out["index"]["chats"] == 2).then_some(())
+    });
+
     // A restart keeps the index: no sync, no backfill, the same answers.
     let (offline, out) = search(&laptop, &["hauptstrasse", "--no-update"]);
     assert_eq!(offline, expected(0..300, |i| i.is_multiple_of(13)), "{out}");

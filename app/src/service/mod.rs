@@ -114,6 +114,8 @@ pub struct Service {
     search_running: AtomicBool,
     /// Live changes wait for a debounced commit.
     search_dirty: AtomicBool,
+    /// The connection was lost: the search index catches up when it is back.
+    search_offline: AtomicBool,
     /// The index's progress, for whoever shows it.
     search_progress: tokio::sync::watch::Sender<search::SearchStatus>,
 }
@@ -139,6 +141,7 @@ impl Service {
             locked: AtomicBool::new(false),
             search_running: AtomicBool::new(false),
             search_dirty: AtomicBool::new(false),
+            search_offline: AtomicBool::new(false),
             search_progress: tokio::sync::watch::Sender::new(Default::default()),
         })
     }

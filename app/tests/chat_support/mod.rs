@@ -252,6 +252,30 @@ impl Customer {
             .expect("redact");
     }
 
+    /// A new encrypted room of the customer's (not a DM) with `user` invited; its id.
+    pub fn create_group(&self, user: &str) -> String {
+        use matrix_sdk::ruma::api::client::room::create_room::v3::Request;
+        let mut req = Request::new();
+        req.invite = vec![matrix_sdk::ruma::UserId::parse(user).unwrap()];
+        req.name = Some("Baustelle".into());
+        let room = self
+            .rt
+            .block_on(self.kontor.sdk_client().create_room(req))
+            .expect("create room");
+        self.rt
+            .block_on(room.enable_encryption())
+            .expect("encrypt room");
+        room.room_id().to_string()
+    }
+
+    /// Removes `user` from a room the customer administers.
+    pub fn kick(&self, room: &str, user: &str) {
+        let room_id = RoomId::parse(room).unwrap();
+        let user = matrix_sdk::ruma::UserId::parse(user).unwrap();
+        let room = self.kontor.sdk_client().get_room(&room_id).unwrap();
+        self.rt.block_on(room.kick_user(&user, None)).expect("kick");
+    }
+
     pub fn send_raw(&self, room: &str, event_type: &str, content: Value) {
         let room_id = RoomId::parse(room).unwrap();
         let room = self.kontor.sdk_client().get_room(&room_id).unwrap();

@@ -11,7 +11,9 @@
 //!   arrives, an edit replaces its original's document, a redaction removes it, and our
 //!   own messages are indexed from the send queue's local echo (key `txn:…`, so a
 //!   message written offline is found at once) until the server's echo replaces them.
-//!   Commits are debounced, so a burst of messages costs one commit.
+//!   Commits are debounced, so a burst of messages costs one commit. Back online after
+//!   being offline, a catch-up runs: the first sync then may have skipped messages (a
+//!   limited timeline) that only the history holds.
 //! - **Catch-up and backfill** ([`Service::update_search`]): for each chat, first the
 //!   newest messages back to the first one already indexed (what came while the app was
 //!   closed or locked), then older pages as far back as the server has them. Where each
@@ -27,7 +29,7 @@ use std::{
     time::Duration,
 };
 
-use kontor_core::{CoreEvent, Kontor, PageToken, SendState};
+use kontor_core::{ConnectionState, CoreEvent, Kontor, PageToken, SendState};
 pub use kontor_search::{DocKind, Hit, SearchIndex, SearchQuery};
 use serde::{Deserialize, Serialize};
 
@@ -102,9 +104,10 @@ impl Service {
         Ok(index)
     }
 
-    /// `<data-dir>/search`: deleted with the profile at sign-out.
+    /// `<data-dir>/profile/search`: inside the profile, so whatever deletes the profile
+    /// (sign-out in the app, `kontor logout`) deletes the index with it.
     pub fn search_dir(&self) -> std::path::PathBuf {
-        self.data_dir().join("search")
+        self.profile_dir().join("search")
     }
 
     /// Where the index stands, as it changes (the settings' progress line): every
@@ -154,6 +157,24 @@ impl Service {
                 None => return,
             },
             CoreEvent::Redacted { event_id, .. } => index.remove(event_id),
+            CoreEvent::Connection(ConnectionState::Offline { .. }) => {
+                self.search_offline.store(true, Ordering::SeqCst);
+                return;
+            }
+            // Back online after a while: the first sync may have skipped messages (a
+            // limited timeline), which only the history has; read it up to the newest
+            // message indexed, then go on with a backfill the outage interrupted.
+            CoreEvent::Connection(ConnectionState::Online) => {
+                if self.search_offline.swap(false, Ordering::SeqCst) {
+                    let me = self.clone();
+                    self.rt.spawn(async move {
+                        if let Err(e) = me.update_search(true, |_| {}).await {
+                            tracing::debug!("search catch-up after reconnecting: {e}");
+                        }
+                    });
+                }
+                return;
+            }
             CoreEvent::MessageState {
                 room_id,
                 transaction_id,
