@@ -84,6 +84,10 @@ pub enum Command {
         /// How many messages to fetch.
         #[arg(long, default_value_t = 50, value_name = "N")]
         limit: u32,
+        /// Show the history around this message instead of the newest (a search hit's
+        /// event id): up to N/2 messages before and after it.
+        #[arg(long, value_name = "EVENT_ID")]
+        around: Option<String>,
     },
     /// Download, verify and decrypt the file of a message.
     Download {

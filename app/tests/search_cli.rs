@@ -175,6 +175,33 @@ fn search_finds_exactly_the_expected_messages_follows_the_history_and_stays_seal
         .collect();
     assert_eq!(marked, ["Zebrafink"], "the match is highlighted");
 
+    // The hit opens in its chat, far back, with what was said around it.
+    let around = laptop.json(&[
+        "messages",
+        &ben.user_id,
+        "--limit",
+        "6",
+        "--around",
+        hit["event_id"].as_str().unwrap(),
+    ]);
+    let texts: Vec<&str> = around
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["body"]["text"].as_str().unwrap_or(""))
+        .collect();
+    // Three events on each side; membership events count there but are no messages.
+    let at = texts
+        .iter()
+        .position(|t| *t == text_of(1))
+        .unwrap_or_else(|| panic!("message 1 in {texts:?}"));
+    assert_eq!(texts[at - 1], text_of(0), "{texts:?}");
+    assert_eq!(
+        texts[at + 1..],
+        [text_of(2), text_of(3), text_of(4)],
+        "{texts:?}"
+    );
+
     // The index is sealed: no search term anywhere in the data directory.
     for needle in [
         "Zebrafink",

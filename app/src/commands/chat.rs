@@ -151,7 +151,7 @@ fn show_progress(
 }
 
 /// `kontor messages USER [--limit N]`
-pub async fn messages(ctx: &Ctx, user: &str, limit: u32) -> Result<()> {
+pub async fn messages(ctx: &Ctx, user: &str, limit: u32, around: Option<&str>) -> Result<()> {
     let kontor = ctx.restore(None, true).await?;
     let room = kontor.find_dm(user).await?.ok_or_else(|| {
         Fail::new(
@@ -160,7 +160,15 @@ pub async fn messages(ctx: &Ctx, user: &str, limit: u32) -> Result<()> {
         )
     })?;
     // Reactions annotate a message and are no line of their own (as in the app).
-    let mut msgs = kontor.messages(&room, limit).await?;
+    let mut msgs = match around {
+        None => kontor.messages(&room, limit).await?,
+        Some(event) => {
+            kontor
+                .messages_around(&room, event, (limit / 2).max(1))
+                .await?
+                .messages
+        }
+    };
     msgs.retain(|m| !m.body.is_reaction());
     if ctx.json {
         return output::json(&msgs);

@@ -68,7 +68,11 @@ async fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
             mime,
             wait,
         } => chat::send_file(ctx, &user, &path, mime.as_deref(), wait).await,
-        Command::Messages { user, limit } => chat::messages(ctx, &user, limit).await,
+        Command::Messages {
+            user,
+            limit,
+            around,
+        } => chat::messages(ctx, &user, limit, around.as_deref()).await,
         Command::Download { event_id, out } => chat::download(ctx, &event_id, &out).await,
         Command::Invites { action } => sync::invites(ctx, action).await,
         Command::Outbox { action } => sync::outbox(ctx, action).await,

@@ -319,7 +319,7 @@ impl Service {
         self.set_book(None);
         *lock(&self.quotes) = None;
         // A backfill running now keeps its own handle until its current page is
-        // committed, then finds the index closed.
+        // committed, then stops (`still_unlocked`).
         *lock(&self.search) = None;
     }
 

@@ -153,10 +153,10 @@ impl Service {
         };
         let changed = match event {
             CoreEvent::MessageReceived(msg) => match docs::doc_of(msg) {
-                Some(doc) => index.upsert(&[doc]),
+                Some(doc) => Change::Upsert(doc),
                 None => return,
             },
-            CoreEvent::Redacted { event_id, .. } => index.remove(event_id),
+            CoreEvent::Redacted { event_id, .. } => Change::Remove(event_id.clone()),
             CoreEvent::Connection(ConnectionState::Offline { .. }) => {
                 self.search_offline.store(true, Ordering::SeqCst);
                 return;
@@ -207,18 +207,27 @@ impl Service {
                         return;
                     }
                     match rx.await.ok().flatten().and_then(|m| docs::doc_of(&m)) {
-                        Some(doc) => index.upsert(&[doc]),
+                        Some(doc) => Change::Upsert(doc),
                         None => return,
                     }
                 }
                 SendState::Sent { .. } | SendState::Cancelled => {
-                    index.remove(&docs::outbox_key(transaction_id))
+                    Change::Remove(docs::outbox_key(transaction_id))
                 }
                 SendState::Failed { .. } => return,
             },
             _ => return,
         };
-        if let Err(e) = changed {
+        // The engine may flush a segment (write and seal it): not on the async thread.
+        let applied = blocking(&index, move |i| {
+            match changed {
+                Change::Upsert(doc) => i.upsert(&[doc])?,
+                Change::Remove(id) => i.remove(&id)?,
+            }
+            Ok(())
+        })
+        .await;
+        if let Err(e) = applied {
             tracing::warn!("search index: {e}");
             return;
         }
@@ -333,6 +342,7 @@ impl Service {
                     .or(p.newest);
                 progress.chats.insert(room, p);
             } else {
+                self.still_unlocked()?;
                 let page = kontor.messages_page(&room, None, BACKFILL_PAGE).await?;
                 let messages = page.messages.clone();
                 progress.chats.insert(
@@ -364,6 +374,7 @@ impl Service {
                 let Some(token) = p.older.clone().filter(|_| !p.complete) else {
                     break;
                 };
+                self.still_unlocked()?;
                 let page = kontor
                     .messages_page(&room, Some(&token), BACKFILL_PAGE)
                     .await?;
@@ -404,6 +415,7 @@ impl Service {
         let mut token: Option<PageToken> = None;
         let mut newest = None;
         loop {
+            self.still_unlocked()?;
             let page = kontor
                 .messages_page(room, token.as_ref(), CATCH_UP_PAGE)
                 .await?;
@@ -426,6 +438,16 @@ impl Service {
         }
     }
 
+    /// A catch-up or backfill stops at the next page once the app is locked: the index
+    /// is closed then, and the run holds the last handle to it only until this check.
+    fn still_unlocked(&self) -> Result<()> {
+        if self.locked.load(Ordering::SeqCst) {
+            Err(ServiceError::Locked)
+        } else {
+            Ok(())
+        }
+    }
+
     async fn status_of(
         &self,
         index: &Arc<SearchIndex>,
@@ -439,6 +461,12 @@ impl Service {
             running: true,
         })
     }
+}
+
+/// What one live event changes in the index.
+enum Change {
+    Upsert(kontor_search::Doc),
+    Remove(String),
 }
 
 /// The newest event id of a page (oldest first).
