@@ -87,7 +87,8 @@ impl Progress {
 }
 
 impl Service {
-    /// The device's search index, opened on first use while signed in and unlocked.
+    /// The device's search index, opened on first use while signed in and unlocked; a
+    /// damaged one is deleted and rebuilt (the next [`Service::update_search`] fills it).
     pub fn search_index(&self) -> Result<Arc<SearchIndex>> {
         if self.locked.load(Ordering::SeqCst) {
             return Err(ServiceError::Locked);
@@ -99,7 +100,8 @@ impl Service {
         let key = self
             .with_account(|k| k.profile().search_key())
             .ok_or(ServiceError::NotSignedIn)?;
-        let index = Arc::new(SearchIndex::open(&self.search_dir(), key)?);
+        let index = open_or_rebuild(&self.search_dir(), key)?;
+        let index = Arc::new(index);
         *slot = Some(index.clone());
         Ok(index)
     }
@@ -463,6 +465,24 @@ impl Service {
     }
 }
 
+/// Opens the index; a damaged one (or one sealed with another key) is deleted and
+/// opened empty: it is derived data, rebuilt from the history by the next
+/// [`Service::update_search`], rather than leaving search broken.
+fn open_or_rebuild(
+    dir: &std::path::Path,
+    key: zeroize::Zeroizing<[u8; 32]>,
+) -> Result<SearchIndex> {
+    match SearchIndex::open(dir, key.clone()) {
+        Ok(i) => Ok(i),
+        Err(e @ (kontor_search::Error::Corrupt(_) | kontor_search::Error::WrongKey)) => {
+            tracing::warn!("search index unusable ({e}); rebuilding it");
+            kontor_search::delete_index(dir).map_err(kontor_search::Error::Io)?;
+            Ok(SearchIndex::open(dir, key)?)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// What one live event changes in the index.
 enum Change {
     Upsert(kontor_search::Doc),
@@ -609,6 +629,35 @@ mod tests {
             found(&index, "kranich"),
             ["$sent"],
             "found once, by its event id"
+        );
+    }
+
+    #[test]
+    fn a_damaged_index_is_rebuilt_empty_instead_of_failing() {
+        let (dir, index) = open();
+        index_page(&index, &[msg("$a", "Kranich", 1)]).unwrap();
+        index.commit(Some("{}")).unwrap();
+        drop(index);
+        // Tamper with every sealed file: the engine cannot read them any more.
+        for entry in std::fs::read_dir(dir.path().join("i")).unwrap() {
+            let path = entry.unwrap().path();
+            let mut bytes = std::fs::read(&path).unwrap();
+            if let Some(b) = bytes.last_mut() {
+                *b ^= 0xff;
+            }
+            std::fs::write(&path, bytes).unwrap();
+        }
+        let index = open_or_rebuild(&dir.path().join("i"), Zeroizing::new([7; 32])).unwrap();
+        assert_eq!(index.len().unwrap(), 0, "empty, to be filled again");
+        assert!(index.state().is_none(), "the backfill starts over");
+        index_page(&index, &[msg("$a", "Kranich", 1)]).unwrap();
+        assert_eq!(found(&index, "kranich"), ["$a"]);
+        drop(index);
+        let other = open_or_rebuild(&dir.path().join("i"), Zeroizing::new([8; 32])).unwrap();
+        assert_eq!(
+            other.len().unwrap(),
+            0,
+            "another key: rebuilt, not an error"
         );
     }
 
