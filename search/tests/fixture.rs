@@ -59,6 +59,9 @@ fn every_truth_query_finds_exactly_the_relevant_documents() {
     }
 }
 
+/// Which generated docs pass a filter.
+type Keep = Box<dyn Fn(&GenDoc) -> bool>;
+
 #[test]
 fn filters_narrow_the_truth_exactly() {
     let (_tmp, index, docs) = setup();
@@ -66,7 +69,7 @@ fn filters_narrow_the_truth_exactly() {
     let room = corpus::room(1);
     let customer = corpus::customer(1);
     let mid = docs[200].doc.timestamp_ms;
-    let cases: Vec<(SearchQuery, Box<dyn Fn(&GenDoc) -> bool>)> = vec![
+    let cases: Vec<(SearchQuery, Keep)> = vec![
         (
             SearchQuery {
                 chat: Some(room.clone()),
