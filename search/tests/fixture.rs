@@ -60,7 +60,7 @@ fn every_truth_query_finds_exactly_the_relevant_documents() {
 }
 
 /// Which generated docs pass a filter.
-type Keep = Box<dyn Fn(&GenDoc) -> bool>;
+type Keep<'a> = Box<dyn Fn(&GenDoc) -> bool + 'a>;
 
 #[test]
 fn filters_narrow_the_truth_exactly() {
@@ -69,7 +69,7 @@ fn filters_narrow_the_truth_exactly() {
     let room = corpus::room(1);
     let customer = corpus::customer(1);
     let mid = docs[200].doc.timestamp_ms;
-    let cases: Vec<(SearchQuery, Keep)> = vec![
+    let cases: Vec<(SearchQuery, Keep<'_>)> = vec![
         (
             SearchQuery {
                 chat: Some(room.clone()),
