@@ -15,10 +15,10 @@
 //!
 //! All methods block (disk I/O, decryption): call them from `spawn_blocking`.
 
-mod analysis;
+pub mod analysis;
 mod directory;
 mod highlight;
-mod query;
+pub mod query;
 mod tokenizer;
 
 use std::collections::BTreeSet;
@@ -292,7 +292,8 @@ pub struct SearchIndex {
     fields: Fields,
     stemmers: Stemmers,
     state: Mutex<Option<String>>,
-    directory: EncryptedDirectory,
+    /// The encrypting directory (`None` only in the benchmark's unencrypted variant).
+    directory: Option<EncryptedDirectory>,
     /// Holds the OS advisory lock on [`LOCK_FILE`] while the index is open.
     _lock: File,
 }
@@ -354,16 +355,36 @@ impl SearchIndex {
 
         let directory = EncryptedDirectory::new(dir, subkey(&key, "kontor-search files v1"));
         drop(key);
-        let opening = |e: TantivyError| open_error(&directory, e);
-        let exists = Index::exists(&directory).map_err(|e| match e {
+        Self::open_engine(Box::new(directory.clone()), Some(directory), lock_file)
+    }
+
+    /// The same index on tantivy's plain `MmapDirectory`, **unencrypted**: only for the
+    /// benchmark, which measures what the encryption costs. Never use it for user data.
+    #[doc(hidden)]
+    pub fn open_unencrypted_for_benchmark(dir: &Path) -> Result<SearchIndex> {
+        DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+        let lock_file = File::open(dir)?;
+        let mmap = tantivy::directory::MmapDirectory::open(dir)
+            .map_err(|e| Error::Engine(e.to_string()))?;
+        Self::open_engine(Box::new(mmap), None, lock_file)
+    }
+
+    fn open_engine(
+        directory: Box<dyn tantivy::Directory>,
+        encrypted: Option<EncryptedDirectory>,
+        lock_file: File,
+    ) -> Result<SearchIndex> {
+        let enc = encrypted.as_ref();
+        let opening = |e: TantivyError| open_error(enc, e);
+        let exists = Index::exists(&*directory).map_err(|e| match e {
             OpenReadError::FileDoesNotExist(_) => Error::Corrupt("missing file".into()),
-            other => open_error(&directory, other.into()),
+            other => open_error(enc, other.into()),
         })?;
         let index = if exists {
-            Index::open(directory.clone()).map_err(opening)?
+            Index::open(directory).map_err(opening)?
         } else {
             Index::create(
-                directory.clone(),
+                directory,
                 Fields::schema(),
                 tantivy::IndexSettings::default(),
             )
@@ -393,13 +414,13 @@ impl SearchIndex {
             fields,
             stemmers: Stemmers::default(),
             state: Mutex::new(state),
-            directory,
+            directory: encrypted,
             _lock: lock_file,
         })
     }
 
     fn engine(&self, e: TantivyError) -> Error {
-        engine_error(&self.directory, e)
+        engine_error(self.directory.as_ref(), e)
     }
 
     fn with_writer<T>(&self, f: impl FnOnce(&mut IndexWriter) -> Result<T>) -> Result<T> {
@@ -673,8 +694,8 @@ fn phrase_query(field: Field, words: &[String], prefix: bool) -> Box<dyn Query> 
     }
 }
 
-fn engine_error(dir: &EncryptedDirectory, e: TantivyError) -> Error {
-    if dir.saw_corruption() {
+fn engine_error(dir: Option<&EncryptedDirectory>, e: TantivyError) -> Error {
+    if dir.is_some_and(EncryptedDirectory::saw_corruption) {
         return Error::Corrupt("an index file does not authenticate".into());
     }
     match e {
@@ -684,7 +705,7 @@ fn engine_error(dir: &EncryptedDirectory, e: TantivyError) -> Error {
 }
 
 /// Errors while opening: a missing or unreadable file means a damaged index.
-fn open_error(dir: &EncryptedDirectory, e: TantivyError) -> Error {
+fn open_error(dir: Option<&EncryptedDirectory>, e: TantivyError) -> Error {
     match e {
         TantivyError::OpenReadError(OpenReadError::FileDoesNotExist(_))
         | TantivyError::OpenDirectoryError(_)
