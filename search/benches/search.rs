@@ -399,11 +399,14 @@ fn time_queries(run: &mut dyn FnMut(&SearchQuery) -> Vec<String>, qs: &[BenchQue
     ms
 }
 
+/// Per truth query: text, relevant, relevant found, returned.
+type PerQuery = (String, usize, usize, usize);
+
 /// Recall and precision over the truth queries, summed over all queries (micro average).
 fn quality(
     docs: &[GenDoc],
     hits_of: &mut dyn FnMut(&corpus::TruthQuery) -> BTreeSet<String>,
-) -> (f64, f64, Vec<(String, usize, usize, usize)>) {
+) -> (f64, f64, Vec<PerQuery>) {
     let (mut relevant, mut found, mut returned) = (0usize, 0usize, 0usize);
     let mut per = Vec::new();
     for t in TRUTH {
@@ -435,7 +438,7 @@ struct Row {
     p95: f64,
     recall: f64,
     precision: f64,
-    per: Vec<(String, usize, usize, usize)>,
+    per: Vec<PerQuery>,
 }
 
 fn run_child(engine: &str, dir: &Path) -> (f64, f64) {
