@@ -409,3 +409,32 @@ fn delete_index_removes_everything_and_tolerates_a_missing_dir() {
     let index = SearchIndex::open(&dir, key(2)).unwrap();
     assert!(index.is_empty().unwrap());
 }
+
+#[test]
+fn repeated_upserts_before_a_commit_keep_only_the_last_version() {
+    let tmp = tempfile::tempdir().unwrap();
+    let index = SearchIndex::open(tmp.path(), key(1)).unwrap();
+    index.upsert(&[msg("$1", 1, "erste Fassung")]).unwrap();
+    index.upsert(&[msg("$1", 1, "zweite Fassung")]).unwrap();
+    index
+        .upsert(&[msg("$2", 2, "xenon"), msg("$2", 2, "yttrium")])
+        .unwrap();
+    index.upsert(&[msg("$3", 3, "weg")]).unwrap();
+    index.remove("$3").unwrap();
+    index.upsert(&[msg("$3", 3, "wieder da")]).unwrap();
+    index.commit(None).unwrap();
+    assert_eq!(index.len().unwrap(), 3);
+    assert!(ids(&index, text("erste")).is_empty());
+    assert_eq!(ids(&index, text("zweite")), ["$1"]);
+    assert!(ids(&index, text("xenon")).is_empty());
+    assert_eq!(ids(&index, text("yttrium")), ["$2"]);
+    assert_eq!(ids(&index, text("wieder")), ["$3"]);
+    // After the commit: replaced against the committed doc.
+    index.upsert(&[msg("$2", 2, "zirkon")]).unwrap();
+    index.upsert(&[msg("$2", 2, "zirkonium")]).unwrap();
+    index.commit(None).unwrap();
+    assert_eq!(index.len().unwrap(), 3);
+    assert!(ids(&index, text("yttrium")).is_empty());
+    assert!(ids(&index, text("zirkon")).is_empty());
+    assert_eq!(ids(&index, text("zirkonium")), ["$2"]);
+}

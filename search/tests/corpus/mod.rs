@@ -169,6 +169,21 @@ pub fn corpus(seed: u64, n: usize, chats: usize) -> Corpus {
     }
 }
 
+/// A Matrix-like event id: `$` and 43 URL-safe base64 chars (as room v4+ event ids),
+/// unique per index and deterministic. Real ids are this long, which matters for the
+/// index size.
+pub fn event_id(i: usize) -> String {
+    const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut rng = StdRng::seed_from_u64(i as u64 ^ 0x5eed);
+    let mut id = String::with_capacity(44);
+    id.push('$');
+    id.push_str(&format!("{i:06}"));
+    for _ in 0..37 {
+        id.push(B64[rng.gen_range(0..64)] as char);
+    }
+    id
+}
+
 pub fn room(c: usize) -> String {
     format!("!chat{c:03}:kontor.example")
 }
@@ -289,7 +304,7 @@ impl Iterator for Corpus {
         };
         Some(GenDoc {
             doc: Doc {
-                event_id: format!("$ev{i:06}"),
+                event_id: event_id(i),
                 room_id: room(chat),
                 sender,
                 timestamp_ms: self.ts,
