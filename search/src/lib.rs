@@ -72,7 +72,8 @@ pub enum Error {
     /// The search engine (tantivy) failed; its message names files, never content.
     #[error("search engine: {0}")]
     Engine(String),
-    /// The query could not be run.
+    /// The query could not be run. Reserved: the parser accepts any input (characters
+    /// it does not understand separate words), so no query fails today.
     #[error("bad search query: {0}")]
     BadQuery(String),
 }
@@ -141,7 +142,9 @@ impl fmt::Debug for Doc {
 }
 
 /// A search. `Default` is the empty query: newest documents first.
-#[derive(Clone, Debug, Default)]
+///
+/// `Debug` leaves out `text` (what a person searched for says as much as a message).
+#[derive(Clone, Default)]
 pub struct SearchQuery {
     /// What the person typed: words (all must match), `"a phrase"`, `prefix*`.
     pub text: String,
@@ -159,6 +162,21 @@ pub struct SearchQuery {
     pub prefix_last: bool,
     /// Most hits to return; 0 = [`DEFAULT_LIMIT`].
     pub limit: usize,
+}
+
+impl fmt::Debug for SearchQuery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SearchQuery")
+            .field("text_chars", &self.text.chars().count())
+            .field("chat", &self.chat)
+            .field("sender", &self.sender)
+            .field("from_ms", &self.from_ms)
+            .field("to_ms", &self.to_ms)
+            .field("has_file", &self.has_file)
+            .field("prefix_last", &self.prefix_last)
+            .field("limit", &self.limit)
+            .finish()
+    }
 }
 
 /// Hits returned when [`SearchQuery::limit`] is 0.
@@ -333,7 +351,6 @@ impl SearchIndex {
     /// at a time (also across processes): a second open fails with [`Error::Engine`].
     pub fn open(dir: &Path, key: Zeroizing<[u8; 32]>) -> Result<SearchIndex> {
         DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
 
         let check_key = subkey(&key, "kontor-search check v1");
         let check_path = dir.join(CHECK_FILE);
@@ -354,6 +371,7 @@ impl SearchIndex {
             Err(e) => return Err(e.into()),
         }
 
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
         let lock_file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -809,6 +827,11 @@ mod tests {
             highlights: vec![0..3, 4..5],
         };
         assert!(!format!("{hit:?}").contains("geheimwort"));
+        let q = SearchQuery {
+            text: "geheimwort".into(),
+            ..Default::default()
+        };
+        assert!(!format!("{q:?}").contains("geheimwort"));
         assert_eq!(serde_json::to_string(&DocKind::File).unwrap(), "\"file\"");
     }
 }
