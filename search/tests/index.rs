@@ -438,3 +438,52 @@ fn repeated_upserts_before_a_commit_keep_only_the_last_version() {
     assert!(ids(&index, text("zirkon")).is_empty());
     assert_eq!(ids(&index, text("zirkonium")), ["$2"]);
 }
+
+#[test]
+fn searches_run_from_other_threads_while_one_writes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let index = std::sync::Arc::new(SearchIndex::open(tmp.path(), key(1)).unwrap());
+    let writer = {
+        let index = index.clone();
+        std::thread::spawn(move || {
+            for round in 0..20 {
+                let docs: Vec<Doc> = (0..10)
+                    .map(|i| {
+                        let n = round * 10 + i;
+                        msg(&format!("${n}"), n, &format!("Rechnung {n} parallel"))
+                    })
+                    .collect();
+                index.upsert(&docs).unwrap();
+                index.commit(Some(&((round + 1) * 10).to_string())).unwrap();
+            }
+        })
+    };
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let index = index.clone();
+            std::thread::spawn(move || {
+                let mut last = 0;
+                for _ in 0..50 {
+                    let n = ids(
+                        &index,
+                        SearchQuery {
+                            text: "rechnungen parallel".into(),
+                            limit: 1000,
+                            ..Default::default()
+                        },
+                    )
+                    .len();
+                    assert!(n >= last, "a committed doc never disappears");
+                    assert_eq!(n % 10, 0, "commits are all-or-nothing");
+                    last = n;
+                }
+            })
+        })
+        .collect();
+    writer.join().unwrap();
+    for r in readers {
+        r.join().unwrap();
+    }
+    assert_eq!(index.len().unwrap(), 200);
+    assert_eq!(index.state().as_deref(), Some("200"));
+}
