@@ -602,8 +602,12 @@ impl SearchIndex {
     pub fn search(&self, q: &SearchQuery) -> Result<Vec<Hit>> {
         let clauses = query::parse(&self.stemmers, &q.text, q.prefix_last);
         let query = self.build_query(q, &clauses);
-        let limit = if q.limit == 0 { DEFAULT_LIMIT } else { q.limit };
         let searcher = self.reader.searcher();
+        // tantivy sizes its top-k heap by the limit (and panics on 0): never more than
+        // there are documents.
+        let limit = if q.limit == 0 { DEFAULT_LIMIT } else { q.limit }
+            .min(usize::try_from(searcher.num_docs()).unwrap_or(usize::MAX))
+            .max(1);
         let top = searcher
             .search(
                 &query,

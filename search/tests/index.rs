@@ -487,3 +487,42 @@ fn searches_run_from_other_threads_while_one_writes() {
     assert_eq!(index.len().unwrap(), 200);
     assert_eq!(index.state().as_deref(), Some("200"));
 }
+
+#[test]
+fn any_limit_and_an_empty_index_are_fine() {
+    let tmp = tempfile::tempdir().unwrap();
+    let index = SearchIndex::open(tmp.path(), key(1)).unwrap();
+    for limit in [0, 1, usize::MAX] {
+        let q = SearchQuery {
+            text: "nichts".into(),
+            limit,
+            ..Default::default()
+        };
+        assert!(index.search(&q).unwrap().is_empty());
+        assert!(
+            index
+                .search(&SearchQuery {
+                    limit,
+                    ..Default::default()
+                })
+                .unwrap()
+                .is_empty()
+        );
+    }
+    index
+        .upsert(&[msg("$1", 1, "eins"), msg("$2", 2, "eins")])
+        .unwrap();
+    index.commit(None).unwrap();
+    let q = SearchQuery {
+        text: "eins".into(),
+        limit: usize::MAX,
+        ..Default::default()
+    };
+    assert_eq!(ids(&index, q), ["$2", "$1"]);
+    let q = SearchQuery {
+        text: "eins".into(),
+        limit: 1,
+        ..Default::default()
+    };
+    assert_eq!(ids(&index, q), ["$2"]);
+}
