@@ -202,4 +202,33 @@ mod tests {
         let (s, r) = snippet(&text, &[]);
         assert!(s.starts_with("x x") && s.ends_with('…') && r.is_empty());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn highlights_and_snippets_are_valid_ranges_on_any_input(
+            text in "(\\PC|[äöüß\u{308} .,-]){0,400}",
+            start in 0usize..400,
+            len in 0usize..24,
+            star: bool,
+            prefix_last: bool,
+        ) {
+            // The query is a piece of the text (so words do match), sometimes a prefix.
+            let piece: String = text.chars().skip(start).take(len).collect();
+            let query = if star { format!("{piece}*") } else { piece };
+            let s = Stemmers::default();
+            let clauses = parse(&s, &query, prefix_last);
+            let ranges = highlight(&s, &text, &clauses);
+            for w in ranges.windows(2) {
+                proptest::prop_assert!(w[0].end <= w[1].start);
+            }
+            for r in &ranges {
+                proptest::prop_assert!(text.get(r.clone()).is_some());
+            }
+            let (snip, moved) = snippet(&text, &ranges);
+            proptest::prop_assert!(snip.chars().count() <= SNIPPET_CHARS + 2);
+            for r in &moved {
+                proptest::prop_assert!(snip.get(r.clone()).is_some_and(|w| !w.is_empty()));
+            }
+        }
+    }
 }
