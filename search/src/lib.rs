@@ -356,10 +356,13 @@ impl SearchIndex {
         let check_path = dir.join(CHECK_FILE);
         match fs::read(&check_path) {
             Ok(sealed) => {
+                if !directory::looks_sealed(&sealed) {
+                    return Err(Error::Corrupt("check file damaged".into()));
+                }
                 match directory::open_sealed(&check_key, CHECK_FILE, &sealed) {
                     Some(plain) if plain == CHECK_PLAINTEXT => {}
-                    // Right format but not ours: a wrong key (or a damaged check file,
-                    // which we cannot tell apart and which a rebuild fixes the same way).
+                    // Sealed, but not with this key (a flipped bit inside the check file
+                    // looks the same; a rebuild fixes both).
                     _ => return Err(Error::WrongKey),
                 }
             }

@@ -333,6 +333,15 @@ fn wrong_key_is_reported_before_anything_is_touched() {
     assert_eq!(all_bytes(tmp.path()), before, "nothing changed");
     let index = SearchIndex::open(tmp.path(), key(1)).unwrap();
     assert_eq!(ids(&index, text("hallo")), ["$1"]);
+    drop(index);
+    // A truncated check file is damage, not a wrong key.
+    let check = tmp.path().join("kontor-search.check");
+    let bytes = fs::read(&check).unwrap();
+    fs::write(&check, &bytes[..10]).unwrap();
+    assert!(matches!(
+        SearchIndex::open(tmp.path(), key(1)),
+        Err(Error::Corrupt(_))
+    ));
 }
 
 #[test]
