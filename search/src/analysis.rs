@@ -302,4 +302,26 @@ mod tests {
         assert_eq!(dedup.len(), forms.len());
         assert!(!s.extra_stems(w).contains(&"termine".to_string()));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn words_are_valid_slices_in_order_with_folded_forms(
+            text in "(\\PC|[ÄÖÜäöüßẞ\u{308}\u{301} .,-]){0,200}"
+        ) {
+            let ws = words(&text);
+            let mut last_end = 0;
+            let mut last_pos = None;
+            for w in &ws {
+                proptest::prop_assert!(w.range.start >= last_end);
+                let slice = text.get(w.range.clone());
+                proptest::prop_assert!(slice.is_some_and(|s| !s.is_empty()));
+                proptest::prop_assert!(!w.folded.is_empty());
+                proptest::prop_assert!(last_pos.is_none_or(|p| w.position > p));
+                // Folding is idempotent: the folded form folds to itself.
+                proptest::prop_assert_eq!(&fold(&w.folded).0, &w.folded);
+                last_end = w.range.end;
+                last_pos = Some(w.position);
+            }
+        }
+    }
 }

@@ -66,6 +66,12 @@ pub(crate) fn seal(key: &[u8; 32], name: &str, plain: &[u8]) -> io::Result<Vec<u
     Ok(out)
 }
 
+/// True when `bytes` has the shape of a sealed file (magic and room for nonce and tag):
+/// tells a damaged file apart from one sealed with another key.
+pub(crate) fn looks_sealed(bytes: &[u8]) -> bool {
+    bytes.len() >= MAGIC.len() + NONCE_LEN + 16 && &bytes[..MAGIC.len()] == MAGIC
+}
+
 /// Opens a sealed file; `None` when it is not one of ours, truncated, tampered with or
 /// sealed with another key.
 pub(crate) fn open_sealed(key: &[u8; 32], name: &str, sealed: &[u8]) -> Option<Vec<u8>> {

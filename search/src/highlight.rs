@@ -13,6 +13,8 @@ pub const SNIPPET_CHARS: usize = 200;
 /// Chars of context shown before the first match in a window.
 const CONTEXT_BEFORE: usize = 60;
 const ELLIPSIS: &str = "…";
+/// How far (in chars) a window edge moves to reach a space instead of cutting a word.
+const SNAP_CHARS: usize = 20;
 
 fn is_exact(w: &Word, term: &str) -> bool {
     w.folded == term || w.alt.as_deref() == Some(term)
@@ -108,8 +110,30 @@ pub fn snippet(text: &str, ranges: &[Range<usize>]) -> (String, Vec<Range<usize>
             .nth(char_idx)
             .map_or(text.len(), |(i, _)| i)
     };
-    let start = byte_at(first);
-    let end = byte_at(first + SNIPPET_CHARS);
+    let mut start = byte_at(first);
+    let mut end = byte_at(first + SNIPPET_CHARS);
+    // Do not begin or end inside a word when a space is near (and the first match stays
+    // whole): "…Straße 5" rather than "…aße 5".
+    if start > 0
+        && let Some(i) = text[start..anchor.max(start)]
+            .char_indices()
+            .take(SNAP_CHARS)
+            .find(|(_, c)| c.is_whitespace())
+            .map(|(i, c)| start + i + c.len_utf8())
+    {
+        start = i;
+    }
+    let keep_to = ranges.first().map_or(start, |r| r.end.min(end));
+    if end < text.len()
+        && let Some(i) = text[keep_to.max(start)..end]
+            .char_indices()
+            .rev()
+            .take(SNAP_CHARS)
+            .find(|(_, c)| c.is_whitespace())
+            .map(|(i, _)| keep_to.max(start) + i)
+    {
+        end = i;
+    }
     let mut out = String::with_capacity(end - start + 2 * ELLIPSIS.len());
     if start > 0 {
         out.push_str(ELLIPSIS);
@@ -188,8 +212,31 @@ mod tests {
         let at = text.find("Zielwort").unwrap();
         let (s, r) = snippet(&text, &[at..at + 8]);
         assert!(s.starts_with('…') && s.ends_with('…'));
-        assert_eq!(s.chars().count(), SNIPPET_CHARS + 2);
+        assert!(s.chars().count() <= SNIPPET_CHARS + 2);
         assert_eq!(&s[r[0].clone()], "Zielwort");
+
+        // Window edges snap to spaces instead of cutting words.
+        let text = format!(
+            "{} Anfang {} Zielwort {}",
+            "wort ".repeat(40),
+            "füllwort ".repeat(5),
+            "ende ".repeat(60)
+        );
+        let at = text.find("Zielwort").unwrap();
+        let (s, r) = snippet(&text, &[at..at + 8]);
+        assert_eq!(&s[r[0].clone()], "Zielwort");
+        let inner = s.trim_start_matches('…').trim_end_matches('…');
+        assert!(inner.starts_with(|c: char| c.is_alphanumeric()), "{s}");
+        assert!(
+            inner.ends_with(|c: char| c.is_alphanumeric()) || inner.ends_with(' '),
+            "{s}"
+        );
+        for w in inner.split_whitespace() {
+            assert!(
+                ["wort", "Anfang", "füllwort", "Zielwort", "ende"].contains(&w),
+                "cut word {w} in {s}"
+            );
+        }
 
         // A match near the end: the window ends at the end, no trailing ellipsis.
         let text = format!("{} Ende", "x ".repeat(200));
@@ -201,5 +248,34 @@ mod tests {
         // No match: the beginning.
         let (s, r) = snippet(&text, &[]);
         assert!(s.starts_with("x x") && s.ends_with('…') && r.is_empty());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn highlights_and_snippets_are_valid_ranges_on_any_input(
+            text in "(\\PC|[äöüß\u{308} .,-]){0,400}",
+            start in 0usize..400,
+            len in 0usize..24,
+            star: bool,
+            prefix_last: bool,
+        ) {
+            // The query is a piece of the text (so words do match), sometimes a prefix.
+            let piece: String = text.chars().skip(start).take(len).collect();
+            let query = if star { format!("{piece}*") } else { piece };
+            let s = Stemmers::default();
+            let clauses = parse(&s, &query, prefix_last);
+            let ranges = highlight(&s, &text, &clauses);
+            for w in ranges.windows(2) {
+                proptest::prop_assert!(w[0].end <= w[1].start);
+            }
+            for r in &ranges {
+                proptest::prop_assert!(text.get(r.clone()).is_some());
+            }
+            let (snip, moved) = snippet(&text, &ranges);
+            proptest::prop_assert!(snip.chars().count() <= SNIPPET_CHARS + 2);
+            for r in &moved {
+                proptest::prop_assert!(snip.get(r.clone()).is_some_and(|w| !w.is_empty()));
+            }
+        }
     }
 }

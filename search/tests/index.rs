@@ -333,6 +333,15 @@ fn wrong_key_is_reported_before_anything_is_touched() {
     assert_eq!(all_bytes(tmp.path()), before, "nothing changed");
     let index = SearchIndex::open(tmp.path(), key(1)).unwrap();
     assert_eq!(ids(&index, text("hallo")), ["$1"]);
+    drop(index);
+    // A truncated check file is damage, not a wrong key.
+    let check = tmp.path().join("kontor-search.check");
+    let bytes = fs::read(&check).unwrap();
+    fs::write(&check, &bytes[..10]).unwrap();
+    assert!(matches!(
+        SearchIndex::open(tmp.path(), key(1)),
+        Err(Error::Corrupt(_))
+    ));
 }
 
 #[test]
@@ -408,4 +417,121 @@ fn delete_index_removes_everything_and_tolerates_a_missing_dir() {
     delete_index(&dir).unwrap();
     let index = SearchIndex::open(&dir, key(2)).unwrap();
     assert!(index.is_empty().unwrap());
+}
+
+#[test]
+fn repeated_upserts_before_a_commit_keep_only_the_last_version() {
+    let tmp = tempfile::tempdir().unwrap();
+    let index = SearchIndex::open(tmp.path(), key(1)).unwrap();
+    index.upsert(&[msg("$1", 1, "erste Fassung")]).unwrap();
+    index.upsert(&[msg("$1", 1, "zweite Fassung")]).unwrap();
+    index
+        .upsert(&[msg("$2", 2, "xenon"), msg("$2", 2, "yttrium")])
+        .unwrap();
+    index.upsert(&[msg("$3", 3, "weg")]).unwrap();
+    index.remove("$3").unwrap();
+    index.upsert(&[msg("$3", 3, "wieder da")]).unwrap();
+    index.commit(None).unwrap();
+    assert_eq!(index.len().unwrap(), 3);
+    assert!(ids(&index, text("erste")).is_empty());
+    assert_eq!(ids(&index, text("zweite")), ["$1"]);
+    assert!(ids(&index, text("xenon")).is_empty());
+    assert_eq!(ids(&index, text("yttrium")), ["$2"]);
+    assert_eq!(ids(&index, text("wieder")), ["$3"]);
+    // After the commit: replaced against the committed doc.
+    index.upsert(&[msg("$2", 2, "zirkon")]).unwrap();
+    index.upsert(&[msg("$2", 2, "zirkonium")]).unwrap();
+    index.commit(None).unwrap();
+    assert_eq!(index.len().unwrap(), 3);
+    assert!(ids(&index, text("yttrium")).is_empty());
+    assert!(ids(&index, text("zirkon")).is_empty());
+    assert_eq!(ids(&index, text("zirkonium")), ["$2"]);
+}
+
+#[test]
+fn searches_run_from_other_threads_while_one_writes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let index = std::sync::Arc::new(SearchIndex::open(tmp.path(), key(1)).unwrap());
+    let writer = {
+        let index = index.clone();
+        std::thread::spawn(move || {
+            for round in 0..20 {
+                let docs: Vec<Doc> = (0..10)
+                    .map(|i| {
+                        let n = round * 10 + i;
+                        msg(&format!("${n}"), n, &format!("Rechnung {n} parallel"))
+                    })
+                    .collect();
+                index.upsert(&docs).unwrap();
+                index.commit(Some(&((round + 1) * 10).to_string())).unwrap();
+            }
+        })
+    };
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let index = index.clone();
+            std::thread::spawn(move || {
+                let mut last = 0;
+                for _ in 0..50 {
+                    let n = ids(
+                        &index,
+                        SearchQuery {
+                            text: "rechnungen parallel".into(),
+                            limit: 1000,
+                            ..Default::default()
+                        },
+                    )
+                    .len();
+                    assert!(n >= last, "a committed doc never disappears");
+                    assert_eq!(n % 10, 0, "commits are all-or-nothing");
+                    last = n;
+                }
+            })
+        })
+        .collect();
+    writer.join().unwrap();
+    for r in readers {
+        r.join().unwrap();
+    }
+    assert_eq!(index.len().unwrap(), 200);
+    assert_eq!(index.state().as_deref(), Some("200"));
+}
+
+#[test]
+fn any_limit_and_an_empty_index_are_fine() {
+    let tmp = tempfile::tempdir().unwrap();
+    let index = SearchIndex::open(tmp.path(), key(1)).unwrap();
+    for limit in [0, 1, usize::MAX] {
+        let q = SearchQuery {
+            text: "nichts".into(),
+            limit,
+            ..Default::default()
+        };
+        assert!(index.search(&q).unwrap().is_empty());
+        assert!(
+            index
+                .search(&SearchQuery {
+                    limit,
+                    ..Default::default()
+                })
+                .unwrap()
+                .is_empty()
+        );
+    }
+    index
+        .upsert(&[msg("$1", 1, "eins"), msg("$2", 2, "eins")])
+        .unwrap();
+    index.commit(None).unwrap();
+    let q = SearchQuery {
+        text: "eins".into(),
+        limit: usize::MAX,
+        ..Default::default()
+    };
+    assert_eq!(ids(&index, q), ["$2", "$1"]);
+    let q = SearchQuery {
+        text: "eins".into(),
+        limit: 1,
+        ..Default::default()
+    };
+    assert_eq!(ids(&index, q), ["$2"]);
 }
