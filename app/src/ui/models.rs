@@ -125,14 +125,14 @@ pub fn apply_state(model: &VecModel<MessageItem>, txn: &str, state: &SendState) 
 /// Puts a chat's newest message into the list: updates the preview and time, counts it
 /// as unread unless it is ours or the chat is open, and moves the chat to the top.
 /// Returns false when the room is not in the list (the caller reloads the list). A
-/// reaction changes nothing (and needs no reload).
+/// reaction or an edit changes nothing (and needs no reload).
 pub fn chat_message(
     model: &VecModel<ChatItem>,
     m: &Message,
     open_room: &str,
     lang: Language,
 ) -> bool {
-    if !shown(m) {
+    if !shown(m) || m.replaces.is_some() {
         return true;
     }
     let Some(row) = model
@@ -709,6 +709,12 @@ mod tests {
         assert!(chat_message(&model, &reaction, "", Language::English));
         let rows: Vec<_> = model.iter().map(|c| c.room_id.to_string()).collect();
         assert_eq!(rows, ["!a", "!b"], "the chat does not move up");
+        let b = model.row_data(1).unwrap();
+        assert_eq!((b.unread, b.last_message.as_str()), (0, ""));
+        // Nor does an edit.
+        let mut edit = msg("!b", Some("$e"), false, "neu");
+        edit.replaces = Some("$1".into());
+        assert!(chat_message(&model, &edit, "", Language::English));
         let b = model.row_data(1).unwrap();
         assert_eq!((b.unread, b.last_message.as_str()), (0, ""));
     }
