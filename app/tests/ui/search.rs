@@ -4,7 +4,8 @@
 //! at that message — far back, yet on screen — from where scrolling down pages forward
 //! to the newest message, after which live messages, an edit and a redaction change the
 //! timeline in place. The conversation's own search strip jumps back to the hit, "Jump to
-//! newest" returns, and the settings show the index's progress line.
+//! newest" returns, the settings show the index's progress line, and the lock empties
+//! it all.
 
 use std::time::Duration;
 
@@ -254,6 +255,20 @@ pub fn find_an_old_message_and_jump_to_it() {
             search.get_status_indexed() >= SEEDED as i32 && shows_text(&app, &line)
         })
         .await;
+
+        // The lock empties the search: no hit, no text, no status.
+        assert!(search.get_hits().row_count() > 0);
+        app.lock();
+        assert!(!search.get_active() && search.get_text().is_empty());
+        assert_eq!(search.get_hits().row_count(), 0);
+        assert!(!search.get_status_known());
+        let (_, shown) = app
+            .views()
+            .snapshots(&app.window)
+            .into_iter()
+            .find(|(name, _)| *name == "search")
+            .expect("the search view");
+        assert!(!shown.contains(WORD), "{shown}");
         app.shutdown().await;
     });
     drop(hs);
