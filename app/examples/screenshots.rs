@@ -12,10 +12,11 @@ use kontor::ui::{
     EvidenceKind, FilePicker, FileType, ImportConsent, ImportMerge, ImportPhase, ImportProblem,
     ImportRow, ImportStep, ImportWizard, MessageItem, MessageKind, Notices, PickerEntry,
     PickerMode, Prefs, ProblemKind, QuoteCardData, QuoteLine, QuoteRow, QuoteStatus, QuoteTotal,
-    Quotes, RecoveryState, SasState, Screen, Session, VerifyPrompt,
+    Quotes, RecoveryState, SasState, Screen, Search, SearchHit, Session, SnippetLine, SnippetPart,
+    VerifyPrompt,
 };
 use kontor::ui::{
-    Language,
+    HitKind, Language,
     units::{badge, human_size},
 };
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
@@ -52,11 +53,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ui.global::<Prefs>().set_sas_state(SasState::Idle);
             ui.global::<Prefs>().set_recovery_state(RecoveryState::Idle);
             // The settings screen scrolls; its full length is shown in one tall image.
-            let height = if name == "settings" { 1900 } else { SIZE.1 };
+            let height = if name == "settings" { 2050 } else { SIZE.1 };
             ui.window()
                 .set_size(slint::PhysicalSize::new(SIZE.0, height));
             ui.global::<FilePicker>().set_visible(false);
             ui.global::<Conversation>().set_upload_progress(-1.0);
+            let search = ui.global::<Search>();
+            search.set_active(false);
+            search.set_in_chat(false);
+            search.set_text("".into());
             setup(&ui);
             let path = out.join(format!("{name}-{lang}.png"));
             save(&ui, &path)?;
@@ -105,6 +110,12 @@ fn screens() -> Vec<(&'static str, Setup)> {
         ("settings", |ui| {
             ui.global::<Prefs>()
                 .set_recovery_state(RecoveryState::Shown);
+            let s = ui.global::<Search>();
+            s.set_status_known(true);
+            s.set_status_indexed(1234);
+            s.set_status_chats(5);
+            s.set_status_complete(3);
+            s.set_status_running(true);
             ui.global::<Session>().set_screen(Screen::Settings);
         }),
         ("verify", |ui| {
@@ -214,6 +225,24 @@ fn screens() -> Vec<(&'static str, Setup)> {
             g.set_exported_file("/home/anna/Downloads/kontor-link.png".into());
             ui.global::<Session>().set_screen(Screen::BusinessLink);
         }),
+        ("search", |ui| {
+            fill_search(ui);
+            let s = ui.global::<Search>();
+            s.set_text("zirbel".into());
+            s.set_active(true);
+            s.set_indexing(true);
+            ui.global::<Session>().set_screen(Screen::Chats);
+        }),
+        ("chat-search", |ui| {
+            fill_search(ui);
+            let s = ui.global::<Search>();
+            s.set_in_chat(true);
+            s.set_chat_current(0);
+            let c = ui.global::<Conversation>();
+            c.set_at_present(false);
+            c.set_highlight("$hit".into());
+            ui.global::<Session>().set_screen(Screen::Conversation);
+        }),
         // Last: it makes the selected contact a private one (the next language fills
         // the sample data again).
         ("contact-ask", |ui| {
@@ -248,6 +277,93 @@ fn screens() -> Vec<(&'static str, Setup)> {
             ui.global::<Session>().set_screen(Screen::ContactDetail);
         }),
     ]
+}
+
+/// Sample hits for "zirbel": the chat list shows no chat by that name, the messages
+/// found, and the conversation at the first hit (the next screen fills the list again).
+fn fill_search(ui: &AppWindow) {
+    let hit = |chat: &str, sender: &str, time: &str, kind: HitKind, snippet: &str| {
+        let start = snippet.to_lowercase().find("zirbel").unwrap_or(0);
+        let end = snippet[start..]
+            .find([' ', ','])
+            .map_or(snippet.len(), |e| start + e);
+        let lines =
+            kontor::ui::models::snippet_lines(snippet, std::slice::from_ref(&(start..end)), 36, 3)
+                .into_iter()
+                .map(|parts| SnippetLine {
+                    parts: ModelRc::new(VecModel::from(
+                        parts
+                            .into_iter()
+                            .map(|(text, hit)| SnippetPart {
+                                text: text.into(),
+                                hit,
+                            })
+                            .collect::<Vec<_>>(),
+                    )),
+                })
+                .collect::<Vec<_>>();
+        SearchHit {
+            room_id: format!("!{chat}").into(),
+            event_id: "$hit".into(),
+            chat: chat.into(),
+            sender: sender.into(),
+            own: sender.is_empty(),
+            time: time.into(),
+            kind,
+            snippet: snippet.into(),
+            lines: ModelRc::new(VecModel::from(lines)),
+        }
+    };
+    let hits = vec![
+        hit(
+            "Schreinerei Lutz",
+            "Schreinerei Lutz",
+            "12.3.",
+            HitKind::Message,
+            "Für die Regale nehmen wir Zirbelkiefer, die Platten sind schon bestellt.",
+        ),
+        hit(
+            "Schreinerei Lutz",
+            "",
+            "2.3.",
+            HitKind::File,
+            "zirbelkiefer-muster.pdf",
+        ),
+        hit(
+            "Ben Hoffmann",
+            "Ben Hoffmann",
+            "14.1.",
+            HitKind::Message,
+            "Riecht die Zirbel wirklich so stark?",
+        ),
+    ];
+    let s = ui.global::<Search>();
+    s.set_hits(ModelRc::new(VecModel::from(hits.clone())));
+    s.set_answered(true);
+    s.set_chat_hits(ModelRc::new(VecModel::from(hits[..2].to_vec())));
+    s.set_chat_answered(true);
+    ui.global::<Chats>()
+        .set_chats(ModelRc::new(VecModel::<ChatItem>::default()));
+    let c = ui.global::<Conversation>();
+    c.set_title("Schreinerei Lutz".into());
+    let mut found = bubble(
+        false,
+        "Für die Regale nehmen wir Zirbelkiefer, die Platten sind schon bestellt.",
+        MessageKind::Text,
+        "12.3.",
+        Delivery::Sent,
+    );
+    found.event_id = "$hit".into();
+    c.set_messages(ModelRc::new(VecModel::from(vec![
+        bubble(
+            true,
+            "Welches Holz nehmen Sie für die Regale?",
+            MessageKind::Text,
+            "12.3.",
+            Delivery::Sent,
+        ),
+        found,
+    ])));
 }
 
 /// Sample quotes, formatted in the window's language as the controllers do.

@@ -46,7 +46,21 @@ impl ConversationController {
         conv.set_messages(ModelRc::from(Rc::new(VecModel::<MessageItem>::default())));
         {
             let me = me.clone();
-            conv.on_show(move |room, title| me.show(&room, title));
+            conv.on_show(move |room, title| {
+                me.show(&room, title);
+                me.timeline.load_newest(room.to_string());
+            });
+        }
+        {
+            let me = me.clone();
+            conv.on_show_at(move |room, title, event| {
+                me.show(&room, title);
+                me.timeline.load_around(room.to_string(), event.to_string());
+            });
+        }
+        {
+            let me = me.clone();
+            conv.on_load_newer(move || me.timeline.load_newer());
         }
         {
             let me = me.clone();
@@ -79,7 +93,7 @@ impl ConversationController {
         me
     }
 
-    /// Shows a chat: its newest page, and the chat marked read in the list.
+    /// Shows a chat (the caller loads its messages), marked read in the list.
     fn show(&self, room_id: &str, title: SharedString) {
         let Some(w) = self.ctx.weak.upgrade() else {
             return;
@@ -97,7 +111,6 @@ impl ConversationController {
         let s = w.global::<Session>();
         s.set_error(ErrorKind::None);
         s.set_screen(Screen::Conversation);
-        self.timeline.load_newest(room_id.to_owned());
     }
 
     fn send_text(self: &Arc<Self>, text: String) {
@@ -115,8 +128,14 @@ impl ConversationController {
                     let lang = me.ctx.language();
                     let me2 = me.clone();
                     me.ctx.on_ui(move |w| {
-                        if w.global::<Conversation>().get_room_id() != room.as_str() {
+                        let c = w.global::<Conversation>();
+                        if c.get_room_id() != room.as_str() {
                             return;
+                        }
+                        if me2.timeline.behind() {
+                            // Far back after a jump: the newest page (with the outbox)
+                            // shows it in its place.
+                            return c.invoke_show(c.get_room_id(), c.get_title());
                         }
                         let state = me2
                             .early_states
@@ -185,6 +204,9 @@ impl View for ConversationController {
         c.set_title(SharedString::new());
         c.set_saved_path(SharedString::new());
         c.set_upload_name(SharedString::new());
+        c.set_at_present(true);
+        c.set_highlight(SharedString::new());
+        c.set_loading_newer(false);
     }
 
     fn snapshot(&self, w: &AppWindow) -> String {
@@ -208,6 +230,14 @@ impl View for ConversationController {
         match event {
             CoreEvent::MessageReceived(msg) => {
                 if w.global::<Lock>().get_locked() || msg.room_id != open_room.as_str() {
+                    return;
+                }
+                if msg.replaces.is_some() {
+                    // An edit is no bubble: its original shows the new text.
+                    return self.timeline.edit(w, msg);
+                }
+                if self.timeline.hold_live(msg) {
+                    // Far back after a jump: it comes when paging forward reaches it.
                     return;
                 }
                 // A quote, or an answer to one (a reaction is no bubble but may change a
@@ -244,6 +274,9 @@ impl View for ConversationController {
                         .unwrap_or_else(|p| p.into_inner())
                         .insert(transaction_id.clone(), state.clone());
                 }
+            }
+            CoreEvent::Redacted { room_id, event_id } if *room_id == open_room.as_str() => {
+                with_messages(w, |m| models::remove_event(m, event_id));
             }
             CoreEvent::Transfer {
                 direction: kontor_core::Direction::Upload,

@@ -147,6 +147,9 @@ impl LockController {
                 s.set_error(ErrorKind::None);
                 s.set_screen(Screen::Chats);
                 w.global::<Chats>().invoke_reload();
+                if let Some(views) = me2.views.get() {
+                    views.signed_in(&w);
+                }
             });
         });
     }

@@ -27,6 +27,7 @@ mod notices;
 mod quote_cards;
 mod quote_form;
 mod quotes;
+mod search;
 mod session;
 pub mod settings;
 mod timeline;
@@ -130,6 +131,7 @@ impl App {
         let quote_form = quote_form::QuoteFormController::wire(w, &ctx);
         let quotes = quotes::QuotesController::wire(w, &ctx);
         let link = link::LinkController::wire(w, &ctx);
+        let search = search::SearchController::wire(w, &ctx);
         let views = view::Views::new(vec![
             chats,
             conversation,
@@ -146,6 +148,7 @@ impl App {
             quote_form,
             Arc::new(quotes),
             link,
+            search,
         ]);
         lock.set_views(views.clone());
         let session = session::SessionController::wire(w, &ctx, &views);

@@ -67,6 +67,8 @@ pub fn message_item(m: &Message, lang: Language) -> MessageItem {
         quote: Default::default(),
         // Filled by the consent cards (`consent_cards.rs`), likewise.
         consent: Default::default(),
+        // Set by the timeline's edits (`Edits`).
+        edited: false,
     }
 }
 
@@ -123,14 +125,14 @@ pub fn apply_state(model: &VecModel<MessageItem>, txn: &str, state: &SendState) 
 /// Puts a chat's newest message into the list: updates the preview and time, counts it
 /// as unread unless it is ours or the chat is open, and moves the chat to the top.
 /// Returns false when the room is not in the list (the caller reloads the list). A
-/// reaction changes nothing (and needs no reload).
+/// reaction or an edit changes nothing (and needs no reload).
 pub fn chat_message(
     model: &VecModel<ChatItem>,
     m: &Message,
     open_room: &str,
     lang: Language,
 ) -> bool {
-    if !shown(m) {
+    if !shown(m) || m.replaces.is_some() {
         return true;
     }
     let Some(row) = model
@@ -325,6 +327,152 @@ pub fn file_type(name: &str, mime: Option<&str>) -> FileType {
         "zip" | "gz" | "tgz" | "7z" | "rar" | "tar" | "xz" => FileType::Archive,
         _ => FileType::Other,
     }
+}
+
+/// Edits (`m.replace`) seen in the open chat: original event id → the newest text (with
+/// its time). An edit is no bubble of its own; it changes its original's text, also when
+/// the original comes with a page loaded later (paging back meets the edit first).
+#[derive(Debug, Default)]
+pub struct Edits(std::collections::HashMap<String, (u64, String)>);
+
+impl Edits {
+    /// Takes note of the edits among `messages`; the newest edit of a message counts.
+    pub fn absorb(&mut self, messages: &[Message]) {
+        for m in messages {
+            let Some(original) = &m.replaces else {
+                continue;
+            };
+            let (_, text) = body_view(&m.body);
+            let entry = self.0.entry(original.clone()).or_insert((0, String::new()));
+            if m.timestamp_ms >= entry.0 {
+                *entry = (m.timestamp_ms, text);
+            }
+        }
+    }
+
+    /// Forgets every edit (another chat is shown).
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    /// The bubbles of a page (oldest first), edits applied and edit events left out.
+    pub fn bubbles(&self, messages: &[Message], lang: Language) -> Vec<MessageItem> {
+        messages
+            .iter()
+            .filter(|m| shown(m) && m.replaces.is_none())
+            .map(|m| {
+                let mut item = message_item(m, lang);
+                self.apply_to(&mut item);
+                item
+            })
+            .collect()
+    }
+
+    fn apply_to(&self, item: &mut MessageItem) -> bool {
+        match self.0.get(item.event_id.as_str()) {
+            Some((_, text)) if !item.edited || item.text != text.as_str() => {
+                item.text = text.into();
+                item.edited = true;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Puts the edits on the shown bubbles they belong to.
+    pub fn apply(&self, model: &VecModel<MessageItem>) {
+        for row in 0..model.row_count() {
+            let mut item = model.row_data(row).expect("row exists");
+            if !item.event_id.is_empty() && self.apply_to(&mut item) {
+                model.set_row_data(row, item);
+            }
+        }
+    }
+}
+
+/// Takes a redacted message off the timeline. Returns whether it was shown.
+pub fn remove_event(model: &VecModel<MessageItem>, event_id: &str) -> bool {
+    match model.iter().position(|i| i.event_id == event_id) {
+        Some(row) => {
+            model.remove(row);
+            true
+        }
+        None => false,
+    }
+}
+
+/// A search hit's snippet cut into lines of at most `width` characters (word-wrapped; a
+/// longer word is split), each line a run of parts, `true` for the matched words
+/// (`highlights`: byte ranges in `snippet`). At most `max_lines` lines; a cut ends with
+/// "…". Slint 1.18 has no rich text: the view draws each part as a text of its own.
+pub fn snippet_lines(
+    snippet: &str,
+    highlights: &[std::ops::Range<usize>],
+    width: usize,
+    max_lines: usize,
+) -> Vec<Vec<(String, bool)>> {
+    let hit_at = |byte: usize| highlights.iter().any(|r| r.contains(&byte));
+    // Words with the whitespace after them, char by char with their highlight.
+    let mut words: Vec<Vec<(char, bool)>> = Vec::new();
+    let mut current: Vec<(char, bool)> = Vec::new();
+    let mut after_space = false;
+    for (at, ch) in snippet.char_indices() {
+        let ch = if ch.is_whitespace() { ' ' } else { ch };
+        if ch != ' ' && after_space {
+            words.push(std::mem::take(&mut current));
+        }
+        after_space = ch == ' ';
+        current.push((ch, ch != ' ' && hit_at(at)));
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    let width = width.max(1);
+    let mut lines: Vec<Vec<(char, bool)>> = vec![Vec::new()];
+    for word in words {
+        let visible = word.iter().filter(|(c, _)| *c != ' ').count();
+        let line = lines.last_mut().expect("one line");
+        if !line.is_empty() && line.len() + visible > width {
+            lines.push(Vec::new());
+        }
+        for ch in word {
+            let line = lines.last_mut().expect("one line");
+            if line.len() >= width && ch.0 != ' ' {
+                lines.push(Vec::new());
+            }
+            let line = lines.last_mut().expect("one line");
+            if !(line.is_empty() && ch.0 == ' ') {
+                line.push(ch);
+            }
+        }
+    }
+    let cut = lines.len() > max_lines;
+    lines.truncate(max_lines.max(1));
+    if cut && let Some(last) = lines.last_mut() {
+        while last.last().is_some_and(|c| c.0 == ' ') {
+            last.pop();
+        }
+        last.push(('…', false));
+    }
+    lines
+        .into_iter()
+        .map(|line| {
+            let mut parts: Vec<(String, bool)> = Vec::new();
+            let len = line.len();
+            for (i, (c, hit)) in line.into_iter().enumerate() {
+                // Trailing blanks carry no meaning at the end of a line.
+                if c == ' ' && i + 1 == len {
+                    continue;
+                }
+                match parts.last_mut() {
+                    Some((text, h)) if *h == hit => text.push(c),
+                    _ => parts.push((c.to_string(), hit)),
+                }
+            }
+            parts
+        })
+        .filter(|p| !p.is_empty())
+        .collect()
 }
 
 #[cfg(test)]
@@ -563,6 +711,12 @@ mod tests {
         assert_eq!(rows, ["!a", "!b"], "the chat does not move up");
         let b = model.row_data(1).unwrap();
         assert_eq!((b.unread, b.last_message.as_str()), (0, ""));
+        // Nor does an edit.
+        let mut edit = msg("!b", Some("$e"), false, "neu");
+        edit.replaces = Some("$1".into());
+        assert!(chat_message(&model, &edit, "", Language::English));
+        let b = model.row_data(1).unwrap();
+        assert_eq!((b.unread, b.last_message.as_str()), (0, ""));
     }
 
     #[test]
@@ -590,6 +744,92 @@ mod tests {
             free_path(dir, "angebot.pdf", taken),
             dir.join("angebot (3).pdf")
         );
+    }
+
+    #[test]
+    #[allow(clippy::single_range_in_vec_init)] // one highlight, as a slice of ranges
+    fn snippets_wrap_by_words_and_keep_the_highlights() {
+        let text = "Bitte die Zirbelkiefer Platten bis Freitag liefern";
+        let start = text.find("Zirbelkiefer").unwrap();
+        let lines = snippet_lines(text, &[start..start + "Zirbelkiefer".len()], 20, 3);
+        let plain: Vec<String> = lines
+            .iter()
+            .map(|l| l.iter().map(|(t, _)| t.as_str()).collect())
+            .collect();
+        assert_eq!(
+            plain,
+            ["Bitte die", "Zirbelkiefer Platten", "bis Freitag liefern"]
+        );
+        assert_eq!(
+            lines[1],
+            [
+                ("Zirbelkiefer".to_string(), true),
+                (" Platten".to_string(), false)
+            ]
+        );
+        // Cut after two lines, a word longer than a line split.
+        let lines = snippet_lines(text, &[], 20, 2);
+        assert_eq!(lines[1].last().unwrap().0, "Zirbelkiefer Platten…");
+        let long = snippet_lines("abcdefghij", &[2..4], 4, 5);
+        assert_eq!(
+            long,
+            [
+                vec![("ab".to_string(), false), ("cd".to_string(), true)],
+                vec![("efgh".to_string(), false)],
+                vec![("ij".to_string(), false)],
+            ]
+        );
+        // Umlauts: byte ranges on char boundaries.
+        let t = "Grüße aus Köln";
+        let k = t.find("Köln").unwrap();
+        let lines = snippet_lines(t, &[k..k + "Köln".len()], 40, 2);
+        assert_eq!(
+            lines,
+            [vec![
+                ("Grüße aus ".to_string(), false),
+                ("Köln".to_string(), true)
+            ]]
+        );
+    }
+
+    #[test]
+    fn edits_change_their_original_and_redactions_remove_it() {
+        let original = msg("!a", Some("$1"), false, "Treffen um 10");
+        let mut edit = msg("!a", Some("$2"), false, "Treffen um 11");
+        edit.replaces = Some("$1".into());
+        edit.timestamp_ms += 1000;
+        let other = msg("!a", Some("$3"), false, "ok");
+        let mut edits = Edits::default();
+        // Original and edit on one page: one bubble with the new text.
+        edits.absorb(&[original.clone(), edit.clone(), other.clone()]);
+        let items = edits.bubbles(&[original.clone(), edit.clone(), other], Language::English);
+        let texts: Vec<_> = items
+            .iter()
+            .map(|i| (i.text.to_string(), i.edited))
+            .collect();
+        assert_eq!(
+            texts,
+            [("Treffen um 11".into(), true), ("ok".to_string(), false)]
+        );
+        // The edit live, the original shown already.
+        let mut fresh = Edits::default();
+        let model = VecModel::from(fresh.bubbles(&[original], Language::English));
+        fresh.absorb(&[edit.clone()]);
+        fresh.apply(&model);
+        assert_eq!(model.row_data(0).unwrap().text, "Treffen um 11");
+        // An older edit met later does not win.
+        let mut older = edit;
+        older.body = MessageBody::Text {
+            text: "Treffen um 9".into(),
+            extra: None,
+        };
+        older.timestamp_ms -= 500;
+        fresh.absorb(&[older]);
+        fresh.apply(&model);
+        assert_eq!(model.row_data(0).unwrap().text, "Treffen um 11");
+        assert!(remove_event(&model, "$1"));
+        assert!(!remove_event(&model, "$1"));
+        assert_eq!(model.row_count(), 0);
     }
 
     #[test]

@@ -66,6 +66,8 @@ pub fn notice_for(
 ) -> Option<Notice> {
     if msg.own
         || msg.body.is_reaction()
+        // An edit is no new message (the timeline changes the original's bubble).
+        || msg.replaces.is_some()
         || !settings.notifications
         || (!locked && open_room == Some(&*msg.room_id))
     {
@@ -418,6 +420,19 @@ mod tests {
         let s = Settings::default();
         assert!(notice_for(&msg(false, reaction.clone()), None, &s, None, false).is_none());
         assert!(notice_for(&msg(false, reaction), None, &s, None, true).is_none());
+    }
+
+    #[test]
+    fn no_notice_for_an_edit() {
+        let mut edit = msg(
+            false,
+            MessageBody::Text {
+                text: "Treffen um 11".into(),
+                extra: None,
+            },
+        );
+        edit.replaces = Some("$1".into());
+        assert!(notice_for(&edit, None, &Settings::default(), None, false).is_none());
     }
 
     #[test]

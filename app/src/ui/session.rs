@@ -192,6 +192,7 @@ impl SessionController {
             .service
             .with_account(|k| k.user_id())
             .unwrap_or_default();
+        let views = self.views.clone();
         self.ctx.on_ui(move |w| {
             let s = w.global::<Session>();
             s.set_busy(false);
@@ -199,6 +200,7 @@ impl SessionController {
             s.set_user_id(user.into());
             s.set_screen(Screen::Chats);
             w.global::<Chats>().invoke_reload();
+            views.signed_in(&w);
         });
         let me = self.clone();
         self.ctx.rt().spawn(async move {

@@ -3,6 +3,17 @@
 //! messages costs one small request), and puts the page before on top when the view asks
 //! (`Conversation.load-older`, raised near the top).
 //!
+//! A search hit opens the chat **at** a message ([`Timeline::load_around`]): the
+//! messages around it (`Kontor::messages_around`), shown up to the hit so the view,
+//! which opens at its bottom, has the hit in view; the rest of that window and then the
+//! pages after it (`Kontor::messages_newer`) come below when the user scrolls to the
+//! bottom (`Conversation.load-newer`), until the present is reached. Until then live
+//! messages of the chat are kept aside (appending them would put them out of order) and
+//! added once paging forward reaches the present; "Jump to newest" reopens the chat.
+//!
+//! Edits are no bubbles: they change their original's text ([`rules::Edits`]);
+//! a redaction takes its bubble away.
+//!
 //! The paging state lives on the UI thread (the models are there too); the fetch runs on
 //! tokio and comes back through [`on_ui`]. One page at a time: a request while one is
 //! loading is ignored, and an answer for a conversation the user has left (or reopened
@@ -10,11 +21,11 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use kontor_core::{Page, PageToken};
-use slint::{ComponentHandle, Model};
+use kontor_core::{Message, Page, PageToken};
+use slint::{ComponentHandle, Model, SharedString};
 
 use super::{
-    AppWindow, ChatConsent, Conversation,
+    AppWindow, ChatConsent, Conversation, MessageItem,
     consent_cards::ConsentCards,
     context::{Ctx, with_messages},
     models as rules,
@@ -24,6 +35,10 @@ use crate::service::language::Language;
 
 /// Messages per page: a screen and a half at phone size, one quick request.
 pub(crate) const PAGE: u32 = 30;
+/// Messages on each side of a message jumped to.
+const AROUND: u32 = 25;
+/// How long a message jumped to stays outlined.
+const HIGHLIGHT: std::time::Duration = std::time::Duration::from_secs(3);
 
 #[derive(Default)]
 struct Paging {
@@ -38,6 +53,18 @@ struct Paging {
     server_page: bool,
     /// Bumped on every (re)open, so late answers for an earlier one are dropped.
     generation: u64,
+    /// After a jump: the shown window does not reach the present.
+    behind: bool,
+    /// After a jump: where the page after the newest shown message starts (`None`: the
+    /// server had nothing newer when asked).
+    newer: Option<PageToken>,
+    /// After a jump: the window's messages after the hit, not shown yet (the first
+    /// page forward).
+    held: Vec<Message>,
+    /// Live messages of the chat that came while `behind`.
+    live: Vec<Message>,
+    /// A page forward is on its way.
+    busy_newer: bool,
 }
 
 /// The open conversation's paging (shared with the tasks that fetch pages).
@@ -48,6 +75,8 @@ pub(crate) struct Timeline {
     cards: Mutex<Cards>,
     /// The open chat's consent requests and their answers.
     consent: Mutex<ConsentCards>,
+    /// The open chat's edits.
+    edits: Mutex<rules::Edits>,
 }
 
 impl Timeline {
@@ -58,6 +87,7 @@ impl Timeline {
             paging: Mutex::default(),
             cards: Mutex::default(),
             consent: Mutex::default(),
+            edits: Mutex::default(),
         })
     }
 
@@ -73,32 +103,14 @@ impl Timeline {
         if !self.ctx.service.signed_in() {
             return;
         }
-        let generation = {
-            let mut p = self.paging();
-            p.generation += 1;
-            p.room_id = room_id.clone();
-            p.older = None;
-            p.busy = true;
-            p.server_page = false;
-            p.generation
-        };
-        self.cards().reset();
-        self.consent().reset();
-        if let Some(w) = self.ctx.weak.upgrade() {
-            let c = w.global::<Conversation>();
-            c.set_loading_older(false);
-            c.set_history_complete(false);
-        }
+        let generation = self.begin(&room_id, None);
         self.show_cached(&room_id, generation);
-        let me = self.clone();
-        self.ctx.service.spawn(move |kontor| async move {
-            let result = kontor.messages_page(&room_id, None, PAGE).await;
-            let lang = me.ctx.language();
-            let me2 = me.clone();
-            me.ctx.on_ui(move |w| {
-                if !me2.current(generation) {
-                    return; // the user went elsewhere meanwhile
-                }
+        let room = room_id.clone();
+        self.fetch(
+            generation,
+            move |kontor| async move { kontor.messages_page(&room, None, PAGE).await },
+            move |me2, w, result| {
+                let lang = me2.ctx.language();
                 let c = w.global::<Conversation>();
                 c.set_loading(false);
                 {
@@ -111,12 +123,7 @@ impl Timeline {
                         let newest = newest_event(&page);
                         c.set_history_complete(page.older.is_none() && !page.offline);
                         me2.paging().older = page.older;
-                        let mut items: Vec<_> = page
-                            .messages
-                            .iter()
-                            .filter(|m| rules::shown(m))
-                            .map(|m| rules::message_item(m, lang))
-                            .collect();
+                        let mut items = me2.bubbles(&page.messages, lang);
                         with_messages(&w, |m| {
                             keep_newer_echoes(m, &mut items);
                             m.set_vec(items);
@@ -128,8 +135,8 @@ impl Timeline {
                     }
                     Err(e) => me2.ctx.fail(e),
                 }
-            });
-        });
+            },
+        );
     }
 
     /// Shows what this device already has of the chat while the homeserver's page is on
@@ -151,11 +158,7 @@ impl Timeline {
                 if !me2.current(generation) || me2.paging().server_page {
                     return;
                 }
-                let items: Vec<_> = messages
-                    .iter()
-                    .filter(|m| rules::shown(m))
-                    .map(|m| rules::message_item(m, lang))
-                    .collect();
+                let items = me2.bubbles(&messages, lang);
                 with_messages(&w, |m| m.set_vec(items));
                 me2.absorb_cards(&w, &messages);
                 w.global::<Conversation>().set_loading(false);
@@ -184,15 +187,11 @@ impl Timeline {
         if let Some(w) = self.ctx.weak.upgrade() {
             w.global::<Conversation>().set_loading_older(true);
         }
-        let me = self.clone();
-        self.ctx.service.spawn(move |kontor| async move {
-            let result = kontor.messages_page(&room_id, Some(&token), PAGE).await;
-            let lang = me.ctx.language();
-            let me2 = me.clone();
-            me.ctx.on_ui(move |w| {
-                if !me2.current(generation) {
-                    return;
-                }
+        self.fetch(
+            generation,
+            move |kontor| async move { kontor.messages_page(&room_id, Some(&token), PAGE).await },
+            move |me2, w, result| {
+                let lang = me2.ctx.language();
                 let c = w.global::<Conversation>();
                 c.set_loading_older(false);
                 me2.paging().busy = false;
@@ -200,18 +199,10 @@ impl Timeline {
                     Ok(page) => {
                         c.set_history_complete(page.older.is_none());
                         me2.paging().older = page.older;
+                        let items = me2.bubbles(&page.messages, lang);
                         with_messages(&w, |model| {
-                            let items: Vec<_> = page
-                                .messages
-                                .iter()
-                                .filter(|m| rules::shown(m))
-                                .filter(|m| {
-                                    // A message that arrived live while paging can be in both.
-                                    let id = m.event_id.as_deref().unwrap_or_default();
-                                    id.is_empty() || !model.iter().any(|i| i.event_id == id)
-                                })
-                                .map(|m| rules::message_item(m, lang))
-                                .collect();
+                            // A message that arrived live while paging can be in both.
+                            let items = not_shown(model, items);
                             c.set_prepended(i32::try_from(items.len()).unwrap_or(0));
                             for item in items.into_iter().rev() {
                                 model.insert(0, item);
@@ -222,8 +213,254 @@ impl Timeline {
                     // The token stays: scrolling up again retries the same page.
                     Err(e) => me2.ctx.fail(e),
                 }
+            },
+        );
+    }
+
+    /// Fetches with the account on tokio, then runs `then` on the UI thread, unless the
+    /// user has opened something else meanwhile (`generation`).
+    fn fetch<T, Fut>(
+        self: &Arc<Self>,
+        generation: u64,
+        fetch: impl FnOnce(Arc<kontor_core::Kontor>) -> Fut + Send + 'static,
+        then: impl FnOnce(&Arc<Self>, AppWindow, T) + Send + 'static,
+    ) where
+        T: Send + 'static,
+        Fut: std::future::Future<Output = T> + Send + 'static,
+    {
+        let me = self.clone();
+        self.ctx.service.spawn(move |kontor| async move {
+            let result = fetch(kontor).await;
+            let me2 = me.clone();
+            me.ctx.on_ui(move |w| {
+                if me2.current(generation) {
+                    then(&me2, w, result);
+                }
             });
         });
+    }
+
+    /// Starts showing `room_id` afresh, at its newest message or at the message `at`
+    /// (a jump: behind the present until paging forward reaches it). Returns the new
+    /// generation; the first page is on its way (`busy`).
+    fn begin(&self, room_id: &str, at: Option<&str>) -> u64 {
+        let generation = {
+            let mut p = self.paging();
+            let generation = p.generation + 1;
+            *p = Paging {
+                room_id: room_id.to_owned(),
+                busy: true,
+                // After a jump nothing cached may replace the window.
+                server_page: at.is_some(),
+                behind: at.is_some(),
+                generation,
+                ..Paging::default()
+            };
+            generation
+        };
+        self.forget_chat();
+        if let Some(w) = self.ctx.weak.upgrade() {
+            let c = w.global::<Conversation>();
+            c.set_loading_older(false);
+            c.set_loading_newer(false);
+            c.set_history_complete(false);
+            c.set_at_present(at.is_none());
+            c.set_highlight(at.unwrap_or_default().into());
+        }
+        generation
+    }
+
+    /// Shows `room_id` at the message `event_id` (a search hit): the messages around it,
+    /// the hit outlined for a moment, paged both ways (see the module docs). Falls back
+    /// to the newest page when the message cannot be found. UI thread.
+    pub(crate) fn load_around(self: &Arc<Self>, room_id: String, event_id: String) {
+        if !self.ctx.service.signed_in() {
+            return;
+        }
+        let generation = self.begin(&room_id, Some(&event_id));
+        let (room, event) = (room_id.clone(), event_id.clone());
+        self.fetch(
+            generation,
+            move |kontor| async move { kontor.messages_around(&room, &event, AROUND).await },
+            move |me2, w, result| {
+                let lang = me2.ctx.language();
+                let c = w.global::<Conversation>();
+                c.set_loading(false);
+                me2.paging().busy = false;
+                let page = match result {
+                    Ok(page) => page,
+                    Err(e) => {
+                        me2.ctx.fail(e);
+                        return me2.start_newest(room_id);
+                    }
+                };
+                c.set_history_complete(page.older.is_none());
+                let mut shown = page.messages.clone();
+                let at = shown
+                    .iter()
+                    .position(|m| m.event_id.as_deref() == Some(event_id.as_str()))
+                    .map_or(shown.len(), |i| i + 1);
+                let held = shown.split_off(at);
+                {
+                    let mut p = me2.paging();
+                    p.older = page.older;
+                    p.newer = page.newer;
+                    p.held = held;
+                }
+                me2.edits().absorb(&page.messages);
+                let items = me2.bubbles(&shown, lang);
+                with_messages(&w, |m| m.set_vec(items));
+                me2.absorb_cards(&w, &page.messages);
+                me2.settle_present(&w);
+                // The outline goes after a moment.
+                let me3 = me2.clone();
+                me2.ctx.rt().spawn(async move {
+                    tokio::time::sleep(HIGHLIGHT).await;
+                    let me4 = me3.clone();
+                    me3.ctx.on_ui(move |w| {
+                        let c = w.global::<Conversation>();
+                        if me4.current(generation) && c.get_highlight() == event_id.as_str() {
+                            c.set_highlight(SharedString::new());
+                        }
+                    });
+                });
+            },
+        );
+    }
+
+    /// After a jump: puts what comes after the newest shown message below it (first the
+    /// rest of the window around the hit, then pages from the homeserver), unless one is
+    /// on its way or the present is shown. UI thread.
+    pub(crate) fn load_newer(self: &Arc<Self>) {
+        let Some(w) = self.ctx.weak.upgrade() else {
+            return;
+        };
+        let held = {
+            let mut p = self.paging();
+            if !p.behind || p.busy_newer || p.busy {
+                return;
+            }
+            std::mem::take(&mut p.held)
+        };
+        if !held.is_empty() {
+            self.append(&w, &held);
+            self.settle_present(&w);
+            return;
+        }
+        let request = (|| {
+            let mut p = self.paging();
+            let token = p.newer.clone()?;
+            p.busy_newer = true;
+            Some((p.room_id.clone(), token, p.generation))
+        })();
+        let Some((room_id, token, generation)) = request else {
+            return self.settle_present(&w);
+        };
+        w.global::<Conversation>().set_loading_newer(true);
+        self.fetch(
+            generation,
+            move |kontor| async move { kontor.messages_newer(&room_id, &token, PAGE).await },
+            move |me2, w, result| {
+                w.global::<Conversation>().set_loading_newer(false);
+                me2.paging().busy_newer = false;
+                match result {
+                    Ok(page) => {
+                        me2.paging().newer = page.newer;
+                        me2.append(&w, &page.messages);
+                        me2.settle_present(&w);
+                    }
+                    // The token stays: scrolling down again retries the same page.
+                    Err(e) => me2.ctx.fail(e),
+                }
+            },
+        );
+    }
+
+    /// Appends `messages` (oldest first) below the shown ones, without those already
+    /// shown; the view keeps its position (`Conversation.appended`).
+    fn append(&self, w: &AppWindow, messages: &[Message]) {
+        self.edits().absorb(messages);
+        let items = self.bubbles(messages, self.ctx.language());
+        with_messages(w, |model| {
+            let items = not_shown(model, items);
+            w.global::<Conversation>()
+                .set_appended(i32::try_from(items.len()).unwrap_or(0));
+            for item in items {
+                model.push(item);
+            }
+            self.edits().apply(model);
+        });
+        self.absorb_cards(w, messages);
+    }
+
+    /// Once paging forward has reached the present: the live messages kept aside come
+    /// below, live ones are appended again, and the chat is read.
+    fn settle_present(&self, w: &AppWindow) {
+        let live = {
+            let mut p = self.paging();
+            if !p.behind || p.newer.is_some() || !p.held.is_empty() {
+                return;
+            }
+            p.behind = false;
+            std::mem::take(&mut p.live)
+        };
+        self.append(w, &live);
+        let c = w.global::<Conversation>();
+        c.set_at_present(true);
+        let newest = with_messages(w, |m| {
+            m.iter()
+                .filter(|i| !i.own && !i.event_id.is_empty())
+                .last()
+                .map(|i| i.event_id.to_string())
+        });
+        if let Some(event) = newest {
+            self.mark_read(c.get_room_id().to_string(), event);
+        }
+    }
+
+    /// After a jump, before the present is shown: keeps a live message of the open chat
+    /// for later and returns true; else false (the caller appends it).
+    pub(crate) fn hold_live(&self, msg: &Message) -> bool {
+        let mut p = self.paging();
+        if !p.behind {
+            return false;
+        }
+        p.live.push(msg.clone());
+        true
+    }
+
+    /// The window does not reach the present (after a jump).
+    pub(crate) fn behind(&self) -> bool {
+        self.paging().behind
+    }
+
+    /// A live edit of a message in the open chat: the bubble shows the new text (or will,
+    /// when its page comes). UI thread.
+    pub(crate) fn edit(&self, w: &AppWindow, msg: &Message) {
+        let edits = {
+            let mut e = self.edits();
+            e.absorb(std::slice::from_ref(msg));
+            e
+        };
+        with_messages(w, |m| edits.apply(m));
+    }
+
+    /// The bubbles for a page, edits applied (and remembered for pages still to come).
+    fn bubbles(&self, messages: &[Message], lang: crate::ui::Language) -> Vec<MessageItem> {
+        let mut edits = self.edits();
+        edits.absorb(messages);
+        edits.bubbles(messages, lang)
+    }
+
+    /// Forgets what belonged to the chat shown before (cards, edits).
+    fn forget_chat(&self) {
+        self.cards().reset();
+        self.consent().reset();
+        self.edits().clear();
+    }
+
+    fn edits(&self) -> MutexGuard<'_, rules::Edits> {
+        self.edits.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Sends the read receipt for the open chat (the list already shows it read). Failing
@@ -290,8 +527,7 @@ impl Timeline {
 
     /// Forgets the conversation (the lock, leaving it): late pages are dropped.
     pub(crate) fn reset(&self) {
-        self.cards().reset();
-        self.consent().reset();
+        self.forget_chat();
         let mut p = self.paging();
         let generation = p.generation + 1;
         *p = Paging {
@@ -299,6 +535,16 @@ impl Timeline {
             ..Paging::default()
         };
     }
+}
+
+/// The items whose message is not shown yet (by event id; our own unsent ones always).
+fn not_shown(model: &slint::VecModel<MessageItem>, items: Vec<MessageItem>) -> Vec<MessageItem> {
+    items
+        .into_iter()
+        .filter(|item| {
+            item.event_id.is_empty() || !model.iter().any(|i| i.event_id == item.event_id)
+        })
+        .collect()
 }
 
 /// The newest message of the page that the server knows (the outbox part has no id yet).

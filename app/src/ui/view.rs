@@ -29,6 +29,10 @@ pub trait View: Send + Sync {
     /// A core event, on the UI thread.
     fn event(&self, _w: &AppWindow, _event: &CoreEvent) {}
 
+    /// The account is signed in (after login or unlock of a stored session), on the UI
+    /// thread: what follows the account for the whole session starts here.
+    fn signed_in(&self, _w: &AppWindow) {}
+
     /// A customer answered one of the account's quotes (already recorded by the
     /// service), on the UI thread.
     fn quote_answered(&self, _w: &AppWindow, _answered: &Answered) {}
@@ -59,6 +63,13 @@ impl Views {
     pub fn event(&self, w: &AppWindow, event: &CoreEvent) {
         for v in self.0.iter() {
             v.event(w, event);
+        }
+    }
+
+    /// Tells every view that the account is signed in.
+    pub fn signed_in(&self, w: &AppWindow) {
+        for v in self.0.iter() {
+            v.signed_in(w);
         }
     }
 

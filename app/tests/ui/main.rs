@@ -35,6 +35,7 @@ mod link;
 mod lock;
 mod open;
 mod quotes;
+mod search;
 mod settings;
 mod sign_out;
 mod timeline;
@@ -68,6 +69,10 @@ const STORIES: &[(&str, fn())] = &[
     (
         "ask_consent::ask_in_the_chat_and_the_answer_arrives",
         ask_consent::ask_in_the_chat_and_the_answer_arrives,
+    ),
+    (
+        "search::find_an_old_message_and_jump_to_it",
+        search::find_an_old_message_and_jump_to_it,
     ),
     (
         "chat::onboarding_login_send_and_receive",

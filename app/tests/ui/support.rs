@@ -16,10 +16,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use i_slint_backend_testing::{AccessibleRole, ElementHandle};
+use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementQuery};
 use kontor::ui::{App, Config, DesktopBus, Language};
 use kontor_core::{KdfParams, Kontor, Profile};
-use slint::ComponentHandle;
+use slint::{ComponentHandle, Model};
 
 /// A fresh data directory and the tokio runtime the app's controller uses.
 pub struct Harness {
@@ -351,4 +351,63 @@ pub async fn join_when_invited(client: &Kontor, room: &str) {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     client.sync_once().await.expect("client sync");
+}
+
+/// The open conversation's bubbles' texts, oldest first.
+pub fn texts(app: &App) -> Vec<String> {
+    app.window
+        .global::<kontor::ui::Conversation>()
+        .get_messages()
+        .iter()
+        .map(|m| m.text.to_string())
+        .collect()
+}
+
+/// The message list (the ListView labelled "Messages").
+pub fn list(app: &App) -> ElementHandle {
+    find(app, "Messages", AccessibleRole::List)
+        .into_iter()
+        .next()
+        .expect("the message list")
+}
+
+/// The messages whose text is wholly inside the list's rectangle, top to bottom, with the
+/// text's distance from the list's top edge. Asking for geometry also lays the list out
+/// (headless, nothing draws it), so a caller that waits for a position polls this.
+pub fn on_screen(app: &App) -> Vec<(String, f32)> {
+    let list = list(app);
+    let (top, height) = (list.absolute_position().y, list.size().height);
+    let texts = texts(app);
+    let mut shown: Vec<(String, f32)> = ElementQuery::from_root(&app.window)
+        .match_accessible_role(AccessibleRole::Text)
+        .find_all()
+        .into_iter()
+        .filter_map(|e| {
+            let label = e.accessible_label()?.to_string();
+            let y = e.absolute_position().y - top;
+            (texts.contains(&label) && y >= 0.0 && y + e.size().height <= height)
+                .then_some((label, y))
+        })
+        .collect();
+    shown.sort_by(|a, b| a.1.total_cmp(&b.1));
+    shown
+}
+
+/// Where `text` is on screen (see [`on_screen`]), if it is.
+pub fn position(app: &App, text: &str) -> Option<f32> {
+    on_screen(app)
+        .into_iter()
+        .find_map(|(t, y)| (t == text).then_some(y))
+}
+
+/// Wheel events on the list until `done`; `dy` > 0 scrolls towards older messages.
+pub async fn scroll_until(app: &App, what: &str, dy: f32, mut done: impl FnMut() -> bool) {
+    wait_for(what, 60, || {
+        if done() {
+            return Some(());
+        }
+        list(app).scroll(0.0, dy);
+        None
+    })
+    .await;
 }

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use crate::support::*;
-use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementQuery};
+use i_slint_backend_testing::AccessibleRole;
 use kontor::ui::{Chats, Conversation, Language, Screen, Session};
 use kontor_core::SendState;
 use kontor_testkit::Synapse;
@@ -16,64 +16,6 @@ use slint::{ComponentHandle, Model};
 
 /// More than two pages of the app's 30.
 const SEEDED: usize = 65;
-
-fn texts(app: &kontor::ui::App) -> Vec<String> {
-    app.window
-        .global::<Conversation>()
-        .get_messages()
-        .iter()
-        .map(|m| m.text.to_string())
-        .collect()
-}
-
-/// The message list (the ListView labelled "Messages").
-fn list(app: &kontor::ui::App) -> ElementHandle {
-    find(app, "Messages", AccessibleRole::List)
-        .into_iter()
-        .next()
-        .expect("the message list")
-}
-
-/// The messages whose text is wholly inside the list's rectangle, top to bottom, with the
-/// text's distance from the list's top edge. Asking for geometry also lays the list out
-/// (headless, nothing draws it), so a caller that waits for a position polls this.
-fn on_screen(app: &kontor::ui::App) -> Vec<(String, f32)> {
-    let list = list(app);
-    let (top, height) = (list.absolute_position().y, list.size().height);
-    let texts = texts(app);
-    let mut shown: Vec<(String, f32)> = ElementQuery::from_root(&app.window)
-        .match_accessible_role(AccessibleRole::Text)
-        .find_all()
-        .into_iter()
-        .filter_map(|e| {
-            let label = e.accessible_label()?.to_string();
-            let y = e.absolute_position().y - top;
-            (texts.contains(&label) && y >= 0.0 && y + e.size().height <= height)
-                .then_some((label, y))
-        })
-        .collect();
-    shown.sort_by(|a, b| a.1.total_cmp(&b.1));
-    shown
-}
-
-/// Where `text` is on screen (see [`on_screen`]), if it is.
-fn position(app: &kontor::ui::App, text: &str) -> Option<f32> {
-    on_screen(app)
-        .into_iter()
-        .find_map(|(t, y)| (t == text).then_some(y))
-}
-
-/// Wheel events on the list until `done`; `dy` > 0 scrolls towards older messages.
-async fn scroll_until(app: &kontor::ui::App, what: &str, dy: f32, mut done: impl FnMut() -> bool) {
-    wait_for(what, 60, || {
-        if done() {
-            return Some(());
-        }
-        list(app).scroll(0.0, dy);
-        None
-    })
-    .await;
-}
 
 pub fn a_long_chat_opens_with_the_newest_page_and_pages_back_on_scroll() {
     let hs = Synapse::start().expect("synapse");
