@@ -27,8 +27,10 @@ impl Kontor {
         Ok(self.messages_page(room_id, None, limit).await?.messages)
     }
 
-    /// The room's outbox entries as messages (pending or failed), in sending order.
-    pub(crate) async fn outbox_messages(&self, room_id: &str) -> Result<Vec<Message>> {
+    /// The room's outbox entries as messages (pending or failed), in sending order:
+    /// what the user wrote that the server has not taken yet (the search index finds
+    /// them at once).
+    pub async fn outbox_messages(&self, room_id: &str) -> Result<Vec<Message>> {
         Ok(self
             .outbox()
             .await?

@@ -131,17 +131,7 @@ impl Service {
     pub async fn search_status(&self) -> Result<SearchStatus> {
         let index = self.search_index()?;
         let running = self.search_running.load(Ordering::SeqCst);
-        tokio::task::spawn_blocking(move || -> Result<SearchStatus> {
-            let progress = Progress::load(&index);
-            Ok(SearchStatus {
-                indexed: index.len()?,
-                chats: progress.chats.len(),
-                chats_complete: progress.chats.values().filter(|c| c.complete).count(),
-                running,
-            })
-        })
-        .await
-        .map_err(|_| ServiceError::Crashed)?
+        blocking(&index, move |i| status(i, &Progress::load(i), running)).await
     }
 
     /// Takes one core event into the index: a message (or an edit) is indexed, a
@@ -187,24 +177,12 @@ impl Service {
                     let txn = transaction_id.clone();
                     let room = room_id.clone();
                     if !self.spawn(move |k| async move {
-                        let found = k.outbox().await.ok().and_then(|entries| {
-                            entries
+                        let found = k.outbox_messages(&room).await.ok().and_then(|queued| {
+                            queued
                                 .into_iter()
-                                .find(|e| e.transaction_id == txn && e.room_id == room)
+                                .find(|m| m.transaction_id.as_deref() == Some(txn.as_str()))
                         });
-                        let _ = tx.send(found.map(|e| kontor_core::Message {
-                            room_id: e.room_id,
-                            event_id: None,
-                            transaction_id: Some(e.transaction_id),
-                            sender: k.user_id(),
-                            sender_device: None,
-                            own: true,
-                            timestamp_ms: now_ms(),
-                            body: e.body,
-                            reply_to: e.reply_to,
-                            replaces: None,
-                            state: e.state,
-                        }));
+                        let _ = tx.send(found);
                     }) {
                         return;
                     }
@@ -355,13 +333,7 @@ impl Service {
                         newest: newest_of(&messages),
                     },
                 );
-                let state = progress.save();
-                blocking(index, move |i| {
-                    index_page(i, &messages)?;
-                    i.commit(Some(&state))?;
-                    Ok(())
-                })
-                .await?;
+                commit_page(index, messages, &progress).await?;
             }
             on_progress(self.status_of(index, &progress).await?);
         }
@@ -390,13 +362,7 @@ impl Service {
                         newest,
                     },
                 );
-                let state = progress.save();
-                blocking(index, move |i| {
-                    index_page(i, &messages)?;
-                    i.commit(Some(&state))?;
-                    Ok(())
-                })
-                .await?;
+                commit_page(index, messages, &progress).await?;
                 on_progress(self.status_of(index, &progress).await?);
             }
         }
@@ -455,13 +421,8 @@ impl Service {
         index: &Arc<SearchIndex>,
         progress: &Progress,
     ) -> Result<SearchStatus> {
-        let indexed = blocking(index, |i| Ok(i.len()?)).await?;
-        Ok(SearchStatus {
-            indexed,
-            chats: progress.chats.len(),
-            chats_complete: progress.chats.values().filter(|c| c.complete).count(),
-            running: true,
-        })
+        let progress = progress.clone();
+        blocking(index, move |i| status(i, &progress, true)).await
     }
 }
 
@@ -481,6 +442,32 @@ fn open_or_rebuild(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Where the index stands, from its documents and the chats' progress.
+fn status(index: &SearchIndex, progress: &Progress, running: bool) -> Result<SearchStatus> {
+    Ok(SearchStatus {
+        indexed: index.len()?,
+        chats: progress.chats.len(),
+        chats_complete: progress.chats.values().filter(|c| c.complete).count(),
+        running,
+    })
+}
+
+/// Indexes one page and commits it with the chats' progress, so the two are durable
+/// together.
+async fn commit_page(
+    index: &Arc<SearchIndex>,
+    messages: Vec<kontor_core::Message>,
+    progress: &Progress,
+) -> Result<()> {
+    let state = progress.save();
+    blocking(index, move |i| {
+        index_page(i, &messages)?;
+        i.commit(Some(&state))?;
+        Ok(())
+    })
+    .await
 }
 
 /// What one live event changes in the index.
@@ -532,12 +519,6 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(move || f(&index))
         .await
         .map_err(|_| ServiceError::Crashed)?
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }
 
 #[cfg(test)]
