@@ -50,6 +50,10 @@ pub enum CoreEvent {
     },
     /// The connection to the homeserver changed.
     Connection(ConnectionState),
+    /// The sync brought chats or invitations this device did not know yet, or removed
+    /// some: a chat list should be read again ([`crate::Kontor::chats`]). With sliding
+    /// sync a new device learns its chats a window at a time, so this comes several times.
+    ChatsChanged,
     /// An entry of the account's business room arrived (posted by any of our devices,
     /// this one included): see [`crate::Kontor::business_events`].
     Business(crate::BusinessEvent),

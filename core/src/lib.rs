@@ -21,12 +21,12 @@ mod openid;
 mod profile;
 mod rooms;
 mod security;
+mod sync;
 
 use std::{sync::Arc, time::Duration};
 
 use matrix_sdk::{
     Client, Room, SqliteStoreConfig,
-    config::SyncSettings,
     encryption::{BackupDownloadStrategy, EncryptionSettings},
     store::RoomLoadSettings,
 };
@@ -41,6 +41,7 @@ pub use openid::OpenIdToken;
 pub use profile::{KdfParams, Profile};
 pub use rooms::{AroundPage, ChatSummary, NewerPage, Page, PageToken};
 pub use security::{DeviceInfo, IncomingVerification, SasEmoji, Verification};
+pub use sync::{FIRST_WINDOW, SyncMode};
 /// Cancels a running [`Kontor::send_file_cancellable`] (re-exported so callers need no
 /// tokio-util of their own).
 pub use tokio_util::sync::CancellationToken;
@@ -56,6 +57,15 @@ pub struct Kontor {
     homeserver: String,
     events: broadcast::Sender<CoreEvent>,
     sync_task: std::sync::Mutex<Option<JoinHandle<()>>>,
+    /// Which protocol this session syncs with (see `sync.rs`).
+    sync_mode: std::sync::Mutex<SyncMode>,
+    /// The sliding-sync connection, built on first use.
+    sliding: tokio::sync::OnceCell<matrix_sdk::sliding_sync::SlidingSync>,
+    /// Whether sliding-sync requests may long-poll: only while the background sync runs.
+    long_poll: Arc<std::sync::atomic::AtomicBool>,
+    /// While set, the sync's messages are history this device has seen (a new
+    /// sliding-sync connection repeats each chat's latest events) and are not announced.
+    quiet_history: Arc<std::sync::atomic::AtomicBool>,
     http: matrix_sdk::reqwest::Client,
     send_lock: tokio::sync::Mutex<()>,
     /// Verification requests seen by the sync (user id, flow id), newest last, so that
@@ -84,9 +94,12 @@ impl std::fmt::Debug for Kontor {
 }
 
 impl Kontor {
-    async fn build_client(profile: &Profile, homeserver: &str) -> Result<Client> {
+    /// The client on the profile's stores, and whether the store was prepared for
+    /// sliding sync after classic `/sync` (see `sync::prepare_store_for_sliding_sync`).
+    async fn build_client(profile: &Profile, homeserver: &str) -> Result<(Client, bool)> {
         crate::profile::create_private_dir(&profile.store_dir())?;
         let store = SqliteStoreConfig::new(profile.store_dir()).key(Some(profile.store_key()));
+        let migrated = sync::prepare_store_for_sliding_sync(&store).await?;
         let client = Client::builder()
             .homeserver_url(homeserver)
             .sqlite_store_with_config_and_cache_path(store, None::<&std::path::Path>)
@@ -103,10 +116,10 @@ impl Kontor {
         if let Err(e) = client.event_cache().subscribe() {
             tracing::warn!("event cache unavailable: {e}");
         }
-        Ok(client)
+        Ok((client, migrated))
     }
 
-    fn assemble(client: Client, profile: Profile, homeserver: String) -> Arc<Kontor> {
+    fn assemble(client: Client, profile: Profile, homeserver: String, quiet: bool) -> Arc<Kontor> {
         let (events, _) = broadcast::channel(1024);
         let http = matrix_sdk::reqwest::Client::new();
         let kontor = Arc::new(Kontor {
@@ -115,6 +128,10 @@ impl Kontor {
             homeserver,
             events,
             sync_task: Default::default(),
+            sync_mode: std::sync::Mutex::new(SyncMode::Undecided),
+            sliding: Default::default(),
+            long_poll: Default::default(),
+            quiet_history: Arc::new(std::sync::atomic::AtomicBool::new(quiet)),
             http,
             send_lock: Default::default(),
             verification_inbox: Default::default(),
@@ -148,7 +165,7 @@ impl Kontor {
         if store.exists() {
             std::fs::remove_dir_all(&store).map_err(|e| Error::io("cannot reset", &store, e))?;
         }
-        let client = Self::build_client(&profile, homeserver).await?;
+        let (client, _) = Self::build_client(&profile, homeserver).await?;
         client
             .matrix_auth()
             .login_username(user, password)
@@ -161,9 +178,10 @@ impl Kontor {
             homeserver: homeserver.to_owned(),
             session,
         })?;
-        let kontor = Self::assemble(client, profile, homeserver.to_owned());
-        // One sync uploads our device keys and gets the rooms; cross-signing is set up by
-        // the SDK once the keys are known. Wait for it so the first `verify` works.
+        let kontor = Self::assemble(client, profile, homeserver.to_owned(), false);
+        // One sync uploads our device keys and gets the first window of chats (the rest
+        // comes with the background sync); cross-signing is set up by the SDK once the
+        // keys are known. Wait for it so the first `verify` works.
         kontor.sync_once().await?;
         kontor
             .client
@@ -177,12 +195,12 @@ impl Kontor {
     /// the homeserver, so queued messages can be written while it is down.
     pub async fn restore(profile: Profile) -> Result<Arc<Kontor>> {
         let saved = profile.load_session()?.ok_or(Error::NotLoggedIn)?;
-        let client = Self::build_client(&profile, &saved.homeserver).await?;
+        let (client, migrated) = Self::build_client(&profile, &saved.homeserver).await?;
         client
             .matrix_auth()
             .restore_session(saved.session, RoomLoadSettings::default())
             .await?;
-        let kontor = Self::assemble(client, profile, saved.homeserver);
+        let kontor = Self::assemble(client, profile, saved.homeserver, migrated);
         // Messages queued by an earlier run (possibly one that crashed) go out again.
         kontor
             .client
@@ -266,25 +284,6 @@ impl Kontor {
         let _ = self.events.send(event);
     }
 
-    /// One sync round trip. Re-enables the outbox after a successful sync, which is how
-    /// queued messages start moving again once the homeserver is back.
-    pub async fn sync_once(&self) -> Result<()> {
-        let settings = SyncSettings::default().timeout(Duration::from_secs(0));
-        match self.client.sync_once(settings).await {
-            Ok(_) => {
-                self.on_online().await;
-                Ok(())
-            }
-            Err(e) => {
-                let err = Error::from(e);
-                self.emit(CoreEvent::Connection(ConnectionState::Offline {
-                    reason: err.to_string(),
-                }));
-                Err(err)
-            }
-        }
-    }
-
     async fn on_online(&self) {
         // The send queue pauses a room after a network error and waits to be told the
         // server is back; a successful sync is that signal.
@@ -299,48 +298,6 @@ impl Kontor {
         }
         self.synced.send_modify(|n| *n = n.wrapping_add(1));
         let _ = self.profile.harden_store_permissions();
-    }
-
-    /// Starts syncing in the background until [`Kontor::stop_sync`] or drop. Connection
-    /// changes are published as [`CoreEvent::Connection`]; after a failure it retries with
-    /// back-off (0.5 s doubling to 10 s).
-    pub fn start_sync(self: &Arc<Self>) {
-        let mut slot = self.sync_task.lock().expect("sync slot not poisoned");
-        if slot.as_ref().is_some_and(|h| !h.is_finished()) {
-            return;
-        }
-        let weak = Arc::downgrade(self);
-        *slot = Some(tokio::spawn(async move {
-            let mut online: Option<bool> = None;
-            let mut backoff = Duration::from_millis(500);
-            loop {
-                let Some(me) = weak.upgrade() else { return };
-                let settings = SyncSettings::default().timeout(Duration::from_secs(10));
-                let result = me.client.sync_once(settings).await;
-                match result {
-                    Ok(_) => {
-                        backoff = Duration::from_millis(500);
-                        me.on_online().await;
-                        if online != Some(true) {
-                            online = Some(true);
-                            me.emit(CoreEvent::Connection(ConnectionState::Online));
-                        }
-                    }
-                    Err(e) => {
-                        let err = Error::from(e);
-                        if online != Some(false) {
-                            online = Some(false);
-                            me.emit(CoreEvent::Connection(ConnectionState::Offline {
-                                reason: err.to_string(),
-                            }));
-                        }
-                        drop(me);
-                        tokio::time::sleep(backoff).await;
-                        backoff = (backoff * 2).min(Duration::from_secs(10));
-                    }
-                }
-            }
-        }));
     }
 
     /// Prepares for process exit: stops the sync and pauses the outbox so no request is
@@ -364,6 +321,8 @@ impl Kontor {
     /// Stops the background sync and returns once its task has ended, so it no longer
     /// holds the account (sign-out needs the last reference to delete the stores).
     pub async fn stop_sync_and_wait(&self) {
+        self.long_poll
+            .store(false, std::sync::atomic::Ordering::Relaxed);
         let task = self
             .sync_task
             .lock()
@@ -378,6 +337,8 @@ impl Kontor {
 
     /// Stops the background sync.
     pub fn stop_sync(&self) {
+        self.long_poll
+            .store(false, std::sync::atomic::Ordering::Relaxed);
         if let Some(h) = self
             .sync_task
             .lock()

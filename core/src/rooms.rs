@@ -35,7 +35,7 @@ pub struct ChatSummary {
     pub peer: Option<String>,
     /// The newest message, for the preview and the time.
     pub last: Option<Message>,
-    /// Unread messages, as counted by the homeserver since our last read receipt.
+    /// Unread messages since our last read receipt (see `Kontor::unread_count`).
     pub unread: u64,
     /// The newest event the other user of a direct chat has read (their public read
     /// receipt), so our own messages up to it can show as read.
@@ -105,6 +105,10 @@ pub struct NewerPage {
 /// after the newest message do not leave the preview empty.
 const PREVIEW_FETCH: u32 = 5;
 
+/// How long [`Kontor::chats`] waits for one such preview before it lists the chat
+/// without one.
+const PREVIEW_FETCH_WAIT: Duration = Duration::from_secs(2);
+
 /// How long [`Kontor::mark_read`] waits for the sync to bring the server's new unread
 /// count, when the background sync is running.
 const READ_SYNC_WAIT: Duration = Duration::from_secs(12);
@@ -114,9 +118,12 @@ impl Kontor {
     ///
     /// Reads the SDK's store only (room names, the server's unread counts, receipts) and
     /// takes the preview from the event cache the sync fills; only a room whose cache
-    /// holds no message yet costs one request for its newest message. Works offline.
+    /// holds no message yet costs one request for its newest message, and only once the
+    /// homeserver has answered a sync in this session. Works offline and never waits for
+    /// an unreachable homeserver.
     pub async fn chats(&self) -> Result<Vec<ChatSummary>> {
         let own = self.client.user_id().map(|u| u.to_owned());
+        let online = *self.synced.borrow() > 0;
         let mut out = Vec::new();
         for room in self.client.joined_rooms() {
             if crate::business::is_business_room(&room) {
@@ -134,12 +141,18 @@ impl Kontor {
                 .cached_messages(&room, u32::MAX, own.as_deref())
                 .await
                 .and_then(|v| v.into_iter().rev().find(|m| !m.body.is_reaction()));
-            if last.is_none() {
-                last = self
-                    .history_page(&room, None, PREVIEW_FETCH, own.as_deref())
-                    .await
-                    .ok()
-                    .and_then(|p| p.messages.into_iter().rev().find(|m| !m.body.is_reaction()));
+            // Asked from the server only once it has answered in this session, and
+            // briefly: the list is read from the device right after unlock, and must not
+            // wait for a homeserver that is slow or unreachable.
+            if last.is_none() && online {
+                last = tokio::time::timeout(
+                    PREVIEW_FETCH_WAIT,
+                    self.history_page(&room, None, PREVIEW_FETCH, own.as_deref()),
+                )
+                .await
+                .ok()
+                .and_then(|r| r.ok())
+                .and_then(|p| p.messages.into_iter().rev().find(|m| !m.body.is_reaction()));
             }
             let peer_read_up_to = match peer.as_deref().and_then(|p| UserId::parse(p).ok()) {
                 Some(p) => room
@@ -150,19 +163,29 @@ impl Kontor {
                     .map(|(event, _)| event.to_string()),
                 None => None,
             };
-            out.push(ChatSummary {
-                room_id,
-                name,
-                peer,
-                last,
-                // Synapse does not count a reaction (measured: an encrypted 👍 leaves the
-                // count at 0; the quotes e2e test checks it), so no correction here.
-                unread: room.unread_notification_counts().notification_count,
-                peer_read_up_to,
-            });
+            let recency = room.recency_stamp().map_or(0, u64::from);
+            out.push((
+                ChatSummary {
+                    room_id,
+                    name,
+                    peer,
+                    last,
+                    // Neither count includes a reaction (the quotes e2e test checks it).
+                    unread: self.unread_count(&room),
+                    peer_read_up_to,
+                },
+                recency,
+            ));
         }
-        out.sort_by_key(|c| std::cmp::Reverse(c.last.as_ref().map_or(0, |m| m.timestamp_ms)));
-        Ok(out)
+        // Newest message first; chats without one (a new device that cannot decrypt yet)
+        // by the server's recency order (sliding sync's bump stamp).
+        out.sort_by_key(|(c, recency)| {
+            (
+                std::cmp::Reverse(c.last.as_ref().map_or(0, |m| m.timestamp_ms)),
+                std::cmp::Reverse(*recency),
+            )
+        });
+        Ok(out.into_iter().map(|(c, _)| c).collect())
     }
 
     /// The newest messages of a chat (up to `limit`, plus our queued ones) that this
@@ -384,12 +407,12 @@ impl Kontor {
     }
 
     /// Marks a chat as read up to `event_id`: sends a public read receipt (so the other
-    /// side sees that we read it) and waits until the homeserver's new unread count is
-    /// in the local store, so the count is 0 right after this returns and stays 0 after
-    /// a restart, also offline.
+    /// side sees that we read it) and waits until the new unread count is in the local
+    /// store, so the count is 0 right after this returns and stays 0 after a restart,
+    /// also offline.
     ///
-    /// With the background sync running, its next round trip brings the count (waiting
-    /// at most a few seconds); without it, this does one sync itself.
+    /// With the background sync running, its next round trips bring the receipt back
+    /// (waiting at most a few seconds); without it, this syncs itself.
     pub async fn mark_read(&self, room_id: &str, event_id: &str) -> Result<()> {
         let room = self.joined_room(room_id)?;
         let event =
@@ -397,22 +420,40 @@ impl Kontor {
         let mut synced = self.synced.subscribe();
         room.send_single_receipt(SendReceiptType::Read, ReceiptThread::Unthreaded, event)
             .await?;
-        if !self.sync_running() {
-            return self.sync_once().await;
-        }
-        // A sync already on its way may have been answered before the receipt: allow a
-        // second one. More than that means new messages came in after `event_id`.
+        // The count follows once a sync has brought the receipt back and the event cache
+        // has applied it (in the background, so poll briefly). Three syncs without it
+        // mean new messages came in after `event_id`.
         let deadline = tokio::time::Instant::now() + READ_SYNC_WAIT;
-        for _ in 0..2 {
-            if room.unread_notification_counts().notification_count == 0 {
+        let mut syncs = 0;
+        while self.unread_count(&room) != 0 && syncs < 3 {
+            if tokio::time::Instant::now() >= deadline {
                 break;
             }
-            match tokio::time::timeout_at(deadline, synced.changed()).await {
-                Ok(Ok(())) => {}
-                _ => break,
+            if self.sync_running() {
+                let tick = tokio::time::Instant::now() + Duration::from_millis(100);
+                if let Ok(Ok(())) =
+                    tokio::time::timeout_at(tick.min(deadline), synced.changed()).await
+                {
+                    syncs += 1;
+                }
+            } else {
+                self.sync_once().await?;
+                syncs += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
         Ok(())
+    }
+
+    /// Unread messages of a chat. Sliding sync's answers carry no server count (Synapse
+    /// sends 0), so with it the count is the SDK's own, computed from the read receipts
+    /// and the messages this device holds (messages of others, not reactions or edits,
+    /// like the server's); with classic `/sync`, the server's notification count.
+    fn unread_count(&self, room: &Room) -> u64 {
+        match self.sync_mode() {
+            crate::SyncMode::Classic => room.unread_notification_counts().notification_count,
+            _ => room.num_unread_messages(),
+        }
     }
 }
 

@@ -22,7 +22,7 @@ mod sydent;
 mod synapse;
 mod venv;
 
-pub use proxy::{Recorded, RecordingProxy};
+pub use proxy::{Fault, Recorded, RecordingProxy};
 pub use sydent::Sydent;
 pub use synapse::{Synapse, TestUser};
 pub use venv::{SYDENT_VERSION, SYNAPSE_VERSION, ensure_sydent_venv, ensure_venv, target_dir};

@@ -6,6 +6,11 @@
 //! blocking sockets keep it independent of the async runtime of the client under test.
 //! It understands what HTTP clients send to an API (`Content-Length` or chunked bodies,
 //! keep-alive); it is not a general-purpose proxy.
+//!
+//! It can also stand in for a homeserver that misbehaves the way real ones do ([`Fault`]):
+//! a missing endpoint (an older server without sliding sync), rate limiting (429 with
+//! `Retry-After`), an overloaded worker (503). The rest of the traffic still reaches the
+//! real server behind it.
 
 use std::{
     io::{BufRead, BufReader, Read, Write},
@@ -28,8 +33,71 @@ pub struct Recorded {
     pub path: String,
     /// The request body, byte for byte.
     pub body: Vec<u8>,
-    /// The upstream's status code (0 if the upstream could not be reached).
+    /// The upstream's status code (0 if the upstream could not be reached), or the
+    /// injected fault's.
     pub status: u16,
+    /// Answered by a [`Fault`], not forwarded.
+    pub injected: bool,
+    /// When the request arrived (to check how clients space their retries).
+    pub at: std::time::Instant,
+}
+
+/// An answer the proxy gives instead of forwarding, to requests whose path contains
+/// [`Fault::path_contains`].
+#[derive(Debug, Clone)]
+pub struct Fault {
+    /// Requests whose path (with query) contains this are answered by the fault.
+    pub path_contains: String,
+    /// Only requests with this method (`None`: any).
+    pub method: Option<String>,
+    /// The status code.
+    pub status: u16,
+    /// Extra headers (`Retry-After`, …).
+    pub headers: Vec<(String, String)>,
+    /// The body (a Matrix error is JSON: `{"errcode": …, "error": …}`).
+    pub body: String,
+    /// How many requests it answers before it is used up; `None`: until cleared.
+    pub times: Option<usize>,
+}
+
+impl Fault {
+    /// A fault answering every request whose path contains `path_contains`.
+    pub fn new(path_contains: &str, status: u16, body: &str) -> Fault {
+        Fault {
+            path_contains: path_contains.to_owned(),
+            method: None,
+            status,
+            headers: Vec::new(),
+            body: body.to_owned(),
+            times: None,
+        }
+    }
+
+    /// Only for requests with this method.
+    pub fn method(mut self, method: &str) -> Fault {
+        self.method = Some(method.to_owned());
+        self
+    }
+
+    /// Adds a response header.
+    pub fn header(mut self, name: &str, value: &str) -> Fault {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Answers only the next `n` matching requests.
+    pub fn times(mut self, n: usize) -> Fault {
+        self.times = Some(n);
+        self
+    }
+
+    fn matches(&self, req: &Request) -> bool {
+        req.path.contains(&self.path_contains)
+            && self
+                .method
+                .as_deref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(&req.method))
+    }
 }
 
 impl Recorded {
@@ -44,6 +112,7 @@ impl Recorded {
 pub struct RecordingProxy {
     addr: SocketAddr,
     log: Arc<Mutex<Vec<Recorded>>>,
+    faults: Arc<Mutex<Vec<Fault>>>,
     stop: Arc<AtomicBool>,
 }
 
@@ -61,7 +130,8 @@ impl RecordingProxy {
         let agent = ureq::AgentBuilder::new()
             .timeout(Duration::from_secs(120))
             .build();
-        let (log2, stop2) = (log.clone(), stop.clone());
+        let faults = Arc::new(Mutex::new(Vec::<Fault>::new()));
+        let (log2, stop2, faults2) = (log.clone(), stop.clone(), faults.clone());
         std::thread::Builder::new()
             .name("recording-proxy".into())
             .spawn(move || {
@@ -71,13 +141,19 @@ impl RecordingProxy {
                     }
                     let Ok(conn) = conn else { continue };
                     let (agent, log, upstream) = (agent.clone(), log2.clone(), upstream.clone());
+                    let faults = faults2.clone();
                     let _ = std::thread::Builder::new()
                         .name("recording-proxy-conn".into())
-                        .spawn(move || serve(conn, &agent, &upstream, &log));
+                        .spawn(move || serve(conn, &agent, &upstream, &log, &faults));
                 }
             })
             .map_err(|e| Error::Io("proxy thread".into(), e))?;
-        Ok(RecordingProxy { addr, log, stop })
+        Ok(RecordingProxy {
+            addr,
+            log,
+            faults,
+            stop,
+        })
     }
 
     /// `http://127.0.0.1:<port>`.
@@ -93,6 +169,23 @@ impl RecordingProxy {
     /// Forgets the requests recorded so far.
     pub fn clear(&self) {
         self.log.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    /// Answers matching requests with `fault` from now on (the first matching fault of
+    /// those injected wins).
+    pub fn inject(&self, fault: Fault) {
+        self.faults
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(fault);
+    }
+
+    /// Forwards everything again.
+    pub fn clear_faults(&self) {
+        self.faults
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 }
 
@@ -122,14 +215,34 @@ fn skipped(name: &str) -> bool {
 }
 
 /// Serves one client connection until it closes (or idles for a minute).
-fn serve(conn: TcpStream, agent: &ureq::Agent, upstream: &str, log: &Mutex<Vec<Recorded>>) {
+fn serve(
+    conn: TcpStream,
+    agent: &ureq::Agent,
+    upstream: &str,
+    log: &Mutex<Vec<Recorded>>,
+    faults: &Mutex<Vec<Fault>>,
+) {
     let _ = conn.set_read_timeout(Some(Duration::from_secs(60)));
     let Ok(mut out) = conn.try_clone() else {
         return;
     };
     let mut reader = BufReader::new(conn);
     while let Ok(Some(req)) = read_request(&mut reader) {
-        let (status, reason, headers, body) = forward(agent, upstream, &req);
+        let at = std::time::Instant::now();
+        let fault = take_fault(faults, &req);
+        let injected = fault.is_some();
+        let (status, reason, headers, body) = match fault {
+            Some(f) => (
+                f.status,
+                "Injected".to_owned(),
+                f.headers
+                    .into_iter()
+                    .chain([("Content-Type".to_owned(), "application/json".to_owned())])
+                    .collect(),
+                f.body.into_bytes(),
+            ),
+            None => forward(agent, upstream, &req),
+        };
         log.lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(Recorded {
@@ -137,6 +250,8 @@ fn serve(conn: TcpStream, agent: &ureq::Agent, upstream: &str, log: &Mutex<Vec<R
                 path: req.path.clone(),
                 body: req.body,
                 status,
+                injected,
+                at,
             });
         let mut head = format!(
             "HTTP/1.1 {} {reason}\r\n",
@@ -154,6 +269,21 @@ fn serve(conn: TcpStream, agent: &ureq::Agent, upstream: &str, log: &Mutex<Vec<R
             return;
         }
     }
+}
+
+/// The first fault matching `req`, counted down (and removed when used up).
+fn take_fault(faults: &Mutex<Vec<Fault>>, req: &Request) -> Option<Fault> {
+    let mut faults = faults.lock().unwrap_or_else(|p| p.into_inner());
+    let i = faults.iter().position(|f| f.matches(req))?;
+    let fault = faults[i].clone();
+    if let Some(n) = &mut faults[i].times {
+        if *n <= 1 {
+            faults.remove(i);
+        } else {
+            *n -= 1;
+        }
+    }
+    Some(fault)
 }
 
 struct Request {

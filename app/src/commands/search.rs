@@ -39,7 +39,8 @@ pub async fn search(ctx: &Ctx, args: SearchArgs) -> Result<()> {
     };
     if !args.no_update {
         let mut events = kontor.subscribe();
-        if let Err(e) = kontor.sync_once().await {
+        // Every chat: the index follows all of them, not the most recent window.
+        if let Err(e) = kontor.sync_all().await {
             tracing::warn!("sync failed, searching what this device has indexed: {e}");
         }
         for ev in Ctx::drain(&mut events) {

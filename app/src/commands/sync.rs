@@ -21,7 +21,8 @@ pub async fn sync(ctx: &Ctx, follow: bool, timeout: u64) -> Result<()> {
     }
     // Unlike other commands, an unreachable server is this command's failure.
     let kontor = ctx.restore(None, false).await?;
-    kontor.sync_once().await?;
+    // Every chat, not only the most recent window: a script runs this to be up to date.
+    kontor.sync_all().await?;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout);
     // The send queue works in the background; poll the outbox until only failed
     // messages (which wait for `outbox retry`) are left, or time is up.

@@ -221,6 +221,8 @@ impl View for ChatsController {
             }
             // (The session has let the service make an unknown inviter a contact first.)
             CoreEvent::Invite { .. } => self.reload(),
+            // A new device learns its chats a window at a time.
+            CoreEvent::ChatsChanged => self.reload(),
             _ => {}
         }
     }

@@ -36,6 +36,7 @@ impl Kontor {
     pub(crate) fn install_handlers(&self) {
         let tx = self.events.clone();
         let inbox = self.verification_inbox.clone();
+        let quiet = self.quiet_history.clone();
         self.client.add_event_handler(
             move |ev: OriginalSyncRoomMessageEvent,
                   room: Room,
@@ -43,9 +44,13 @@ impl Kontor {
                   encryption: Option<EncryptionInfo>| {
                 let tx = tx.clone();
                 let inbox = inbox.clone();
+                let quiet = quiet.load(std::sync::atomic::Ordering::Relaxed);
                 async move {
                     if crate::business::is_business_room(&room) {
                         return; // the account's own data, never a chat message
+                    }
+                    if quiet {
+                        return; // history this device has seen, repeated by the sync
                     }
                     let own = room.own_user_id() == ev.sender;
                     // The raw content keeps the keys the typed content drops (Kontor's
@@ -86,11 +91,13 @@ impl Kontor {
         // Reactions: delivered as messages of their own kind, so a caller sees a 👍 on a
         // quote the moment it arrives; views skip them as messages.
         let tx = self.events.clone();
+        let quiet = self.quiet_history.clone();
         self.client.add_event_handler(
             move |ev: OriginalSyncReactionEvent, room: Room, encryption: Option<EncryptionInfo>| {
                 let tx = tx.clone();
+                let quiet = quiet.load(std::sync::atomic::Ordering::Relaxed);
                 async move {
-                    if crate::business::is_business_room(&room) {
+                    if crate::business::is_business_room(&room) || quiet {
                         return;
                     }
                     let _ = tx.send(CoreEvent::MessageReceived(Message {

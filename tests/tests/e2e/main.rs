@@ -9,4 +9,5 @@ mod offline;
 mod profile;
 mod quotes;
 mod security;
+mod sync;
 mod timeline;
