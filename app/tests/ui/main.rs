@@ -38,6 +38,7 @@ mod quotes;
 mod search;
 mod settings;
 mod sign_out;
+mod startup;
 mod timeline;
 mod unlock;
 mod verify;
@@ -133,6 +134,10 @@ const STORIES: &[(&str, fn())] = &[
     (
         "sign_out::sign_out_during_an_upload_leaves_nothing_behind",
         sign_out::sign_out_during_an_upload_leaves_nothing_behind,
+    ),
+    (
+        "startup::the_chat_list_shows_from_the_device_before_the_homeserver_answers",
+        startup::the_chat_list_shows_from_the_device_before_the_homeserver_answers,
     ),
     (
         "settings::settings_persist_across_restarts",

@@ -92,6 +92,22 @@ impl Harness {
     }
 }
 
+/// Logs in the app's own profile (`profile/` in the data directory `data`) with
+/// kontor-core, as `kontor login` does, so the app starts at the unlock screen of a
+/// signed-in account. The passphrase opens it with the cheap [`FAST_KDF`].
+pub async fn login_app_profile(
+    data: &std::path::Path,
+    homeserver: &str,
+    user: &str,
+    password: &str,
+    passphrase: &str,
+) -> Arc<Kontor> {
+    let profile = Profile::open_with(&data.join("profile"), passphrase, FAST_KDF).expect("profile");
+    Kontor::login(profile, homeserver, user, password)
+        .await
+        .expect("login")
+}
+
 /// Cheap key derivation for the profiles of test clients.
 pub const FAST_KDF: KdfParams = KdfParams {
     m_kib: 64,

@@ -5,7 +5,6 @@
 
 use crate::support::*;
 use kontor::ui::{ErrorKind, Language, Screen, Session};
-use kontor_core::{KdfParams, Kontor, Profile};
 use kontor_testkit::Synapse;
 use slint::ComponentHandle;
 
@@ -16,22 +15,14 @@ pub fn later_starts_ask_only_for_the_passphrase() {
     let anna = hs.register_unique("anna").expect("anna");
     let h = Harness::new();
     {
-        let (dir, url, user, pw) = (
-            h.dir.path().join("profile"),
+        let (data, url, user, pw) = (
+            h.dir.path().to_owned(),
             hs.base_url.clone(),
             anna.localpart.clone(),
             anna.password.clone(),
         );
         h.rt.block_on(async move {
-            let fast = KdfParams {
-                m_kib: 64,
-                t: 1,
-                p: 1,
-            };
-            let profile = Profile::open_with(&dir, PASS, fast).expect("profile");
-            let k = Kontor::login(profile, &url, &user, &pw)
-                .await
-                .expect("login");
+            let k = login_app_profile(&data, &url, &user, &pw, PASS).await;
             k.shutdown().await;
             std::mem::forget(k);
         });
