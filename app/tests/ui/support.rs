@@ -102,7 +102,7 @@ pub async fn login_app_profile(
     password: &str,
     passphrase: &str,
 ) -> Arc<Kontor> {
-    let profile = Profile::open_with(&data.join("profile"), passphrase, FAST_KDF).expect("profile");
+    let profile = Profile::open_with(data.join("profile"), passphrase, FAST_KDF).expect("profile");
     Kontor::login(profile, homeserver, user, password)
         .await
         .expect("login")
