@@ -223,6 +223,10 @@ fn two_users_chat_through_the_cli() {
     accept(&ben, &room);
     let synced = ben.json(&["sync"]);
     assert_eq!(synced["outbox"], serde_json::json!([]));
+    assert_eq!(
+        synced["sync"], "sliding",
+        "Synapse has simplified sliding sync"
+    );
     texts_once(
         &ben,
         &anna.user.user_id,

@@ -35,7 +35,11 @@ pub async fn sync(ctx: &Ctx, follow: bool, timeout: u64) -> Result<()> {
         tokio::time::sleep(Duration::from_millis(250)).await;
     };
     if ctx.json {
-        return output::json(&json!({ "user_id": kontor.user_id(), "outbox": left }));
+        return output::json(&json!({
+            "user_id": kontor.user_id(),
+            "sync": kontor.sync_mode(),
+            "outbox": left,
+        }));
     }
     if left.is_empty() {
         println!("synced; outbox empty");
