@@ -105,6 +105,13 @@ pub struct NewerPage {
 /// after the newest message do not leave the preview empty.
 const PREVIEW_FETCH: u32 = 5;
 
+/// How many of a chat's newest cached events [`Kontor::chats`] looks through for the
+/// preview (past reactions): all of a long chat's cache would be converted for nothing.
+const PREVIEW_LOOKBACK: u32 = 50;
+
+/// How many chats [`Kontor::chats`] reads at once.
+const CHATS_AT_ONCE: usize = 8;
+
 /// How long [`Kontor::chats`] waits for one such preview before it lists the chat
 /// without one.
 const PREVIEW_FETCH_WAIT: Duration = Duration::from_secs(2);
@@ -122,61 +129,24 @@ impl Kontor {
     /// homeserver has answered a sync in this session. Works offline and never waits for
     /// an unreachable homeserver.
     pub async fn chats(&self) -> Result<Vec<ChatSummary>> {
+        use futures_util::StreamExt as _;
+        let started = std::time::Instant::now();
         let own = self.client.user_id().map(|u| u.to_owned());
         let online = *self.synced.borrow() > 0;
-        let mut out = Vec::new();
-        for room in self.client.joined_rooms() {
-            if crate::business::is_business_room(&room) {
-                continue; // the account's own data, not a chat
-            }
-            let room_id = room.room_id().to_string();
-            let peer = peer_of(&room, own.as_deref()).await;
-            let name = match room.display_name().await {
-                Ok(n) => n.to_string(),
-                Err(_) => peer.clone().unwrap_or_else(|| room_id.clone()),
-            };
-            // The preview is the newest message that is not a reaction; the cache's
-            // events are in memory already, so looking past a few reactions is free.
-            let mut last = self
-                .cached_messages(&room, u32::MAX, own.as_deref())
-                .await
-                .and_then(|v| v.into_iter().rev().find(|m| !m.body.is_reaction()));
-            // Asked from the server only once it has answered in this session, and
-            // briefly: the list is read from the device right after unlock, and must not
-            // wait for a homeserver that is slow or unreachable.
-            if last.is_none() && online {
-                last = tokio::time::timeout(
-                    PREVIEW_FETCH_WAIT,
-                    self.history_page(&room, None, PREVIEW_FETCH, own.as_deref()),
-                )
-                .await
-                .ok()
-                .and_then(|r| r.ok())
-                .and_then(|p| p.messages.into_iter().rev().find(|m| !m.body.is_reaction()));
-            }
-            let peer_read_up_to = match peer.as_deref().and_then(|p| UserId::parse(p).ok()) {
-                Some(p) => room
-                    .load_user_receipt(ReceiptType::Read, ReceiptThread::Unthreaded, &p)
-                    .await
-                    .ok()
-                    .flatten()
-                    .map(|(event, _)| event.to_string()),
-                None => None,
-            };
-            let recency = room.recency_stamp().map_or(0, u64::from);
-            out.push((
-                ChatSummary {
-                    room_id,
-                    name,
-                    peer,
-                    last,
-                    // Neither count includes a reaction (the quotes e2e test checks it).
-                    unread: self.unread_count(&room),
-                    peer_read_up_to,
-                },
-                recency,
-            ));
-        }
+        let rooms: Vec<Room> = self
+            .client
+            .joined_rooms()
+            .into_iter()
+            // The business room is the account's own data, not a chat.
+            .filter(|r| !crate::business::is_business_room(r))
+            .collect();
+        // Each chat costs a few reads of the encrypted store; several at once keep both
+        // cores (and the store's connection pool) busy instead of waiting in turn.
+        let mut out: Vec<(ChatSummary, u64)> = futures_util::stream::iter(rooms)
+            .map(|room| self.summary_of(room, own.as_deref(), online))
+            .buffered(CHATS_AT_ONCE)
+            .collect()
+            .await;
         // Newest message first; chats without one (a new device that cannot decrypt yet)
         // by the server's recency order (sliding sync's bump stamp).
         out.sort_by_key(|(c, recency)| {
@@ -185,7 +155,66 @@ impl Kontor {
                 std::cmp::Reverse(*recency),
             )
         });
+        tracing::debug!(
+            chats = out.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "chat list read"
+        );
         Ok(out.into_iter().map(|(c, _)| c).collect())
+    }
+
+    /// One chat of [`Kontor::chats`], with the server's recency stamp to order it by.
+    async fn summary_of(
+        &self,
+        room: Room,
+        own: Option<&UserId>,
+        online: bool,
+    ) -> (ChatSummary, u64) {
+        let room_id = room.room_id().to_string();
+        let peer = peer_of(&room, own).await;
+        let name = match room.display_name().await {
+            Ok(n) => n.to_string(),
+            Err(_) => peer.clone().unwrap_or_else(|| room_id.clone()),
+        };
+        // The preview is the newest message that is not a reaction; the cache's events
+        // are in memory already, so looking past a few reactions is cheap.
+        let mut last = self
+            .cached_messages(&room, PREVIEW_LOOKBACK, own)
+            .await
+            .and_then(|v| v.into_iter().rev().find(|m| !m.body.is_reaction()));
+        // Asked from the server only once it has answered in this session, and briefly:
+        // the list is read from the device right after unlock, and must not wait for a
+        // homeserver that is slow or unreachable.
+        if last.is_none() && online {
+            last = tokio::time::timeout(
+                PREVIEW_FETCH_WAIT,
+                self.history_page(&room, None, PREVIEW_FETCH, own),
+            )
+            .await
+            .ok()
+            .and_then(|r| r.ok())
+            .and_then(|p| p.messages.into_iter().rev().find(|m| !m.body.is_reaction()));
+        }
+        let peer_read_up_to = match peer.as_deref().and_then(|p| UserId::parse(p).ok()) {
+            Some(p) => room
+                .load_user_receipt(ReceiptType::Read, ReceiptThread::Unthreaded, &p)
+                .await
+                .ok()
+                .flatten()
+                .map(|(event, _)| event.to_string()),
+            None => None,
+        };
+        let recency = room.recency_stamp().map_or(0, u64::from);
+        let summary = ChatSummary {
+            room_id,
+            name,
+            peer,
+            last,
+            // Neither count includes a reaction (the quotes e2e test checks it).
+            unread: self.unread_count(&room),
+            peer_read_up_to,
+        };
+        (summary, recency)
     }
 
     /// The newest messages of a chat (up to `limit`, plus our queued ones) that this

@@ -78,12 +78,15 @@ impl Kontor {
     ) -> Option<Vec<Message>> {
         let (cache, _handles) = room.event_cache().await.ok()?;
         let events = cache.events().await.ok()?;
+        // Newest first, converting only as many as asked for (a long chat's cache holds
+        // many more), then back to oldest first.
         let mut out: Vec<Message> = events
             .iter()
+            .rev()
             .filter_map(|ev| to_message(room, ev, own))
+            .take(limit as usize)
             .collect();
-        let skip = out.len().saturating_sub(limit as usize);
-        out.drain(..skip);
+        out.reverse();
         Some(out)
     }
 }
