@@ -74,11 +74,15 @@ fn run_ui(data_dir: Option<std::path::PathBuf>) -> ExitCode {
 /// expects while probing for secret storage and key backup on each start, and its
 /// recovery task logs an ERROR on every offline start; those lines would bury the one
 /// `kontor: error:` line, so both targets are off unless RUST_LOG asks (failures that
-/// matter reach Kontor as errors anyway).
+/// matter reach Kontor as errors anyway). So is its latest-event tracker, which with
+/// sliding sync logs "Room is unknown" at ERROR for every chat whose keys or events come
+/// before the chat's window does (a new device: one line per chat; Kontor's chat list
+/// computes its own previews).
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(
-            "warn,matrix_sdk::http_client=off,matrix_sdk::encryption::recovery=off",
+            "warn,matrix_sdk::http_client=off,matrix_sdk::encryption::recovery=off,\
+             matrix_sdk::latest_events=off",
         )
     });
     tracing_subscriber::fmt()
