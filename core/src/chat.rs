@@ -11,7 +11,7 @@
 //! - `handlers`: sync and send-queue updates turned into `CoreEvent`s.
 
 mod dm;
-mod handlers;
+pub(crate) mod handlers;
 mod history;
 mod outbox;
 

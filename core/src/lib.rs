@@ -66,6 +66,8 @@ pub struct Kontor {
     /// While set, the sync's messages are history this device has seen (a new
     /// sliding-sync connection repeats each chat's latest events) and are not announced.
     quiet_history: Arc<std::sync::atomic::AtomicBool>,
+    /// The message events this process has announced (see `chat::handlers::Announced`).
+    announced: Arc<std::sync::Mutex<chat::handlers::Announced>>,
     http: matrix_sdk::reqwest::Client,
     send_lock: tokio::sync::Mutex<()>,
     /// Verification requests seen by the sync (user id, flow id), newest last, so that
@@ -132,6 +134,7 @@ impl Kontor {
             sliding: Default::default(),
             long_poll: Default::default(),
             quiet_history: Arc::new(std::sync::atomic::AtomicBool::new(quiet)),
+            announced: Default::default(),
             http,
             send_lock: Default::default(),
             verification_inbox: Default::default(),

@@ -283,10 +283,13 @@ impl Kontor {
                 }
                 Err(e) => {
                     if e.client_api_error_kind() == Some(&ErrorKind::UnknownPos) {
-                        // The server forgot our position (expired): the SDK has reset it,
-                        // the next request starts a new connection, which repeats history.
+                        // The server forgot our position (expired). Without a reset every
+                        // later request would be refused the same way (the SDK resets it
+                        // only in its own sync loop, which Kontor does not use). The next
+                        // request starts a new connection, which repeats each chat's
+                        // latest events (the handlers announce an event once).
                         tracing::info!("sliding sync position expired; starting over");
-                        self.quiet_history.store(true, Ordering::Relaxed);
+                        ss.expire_session().await;
                     }
                     return Err(Failed::from(e));
                 }

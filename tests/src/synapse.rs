@@ -46,7 +46,25 @@ pub struct Synapse {
 
 impl Synapse {
     /// Installs (first time only), configures and starts a fresh Synapse.
+    ///
+    /// The ports are picked free, but between picking and Synapse's bind another process
+    /// (a parallel test's client connection, which gets an ephemeral port from the same
+    /// range) can take one; then it starts over with new ports and a new directory, up to
+    /// three times.
     pub fn start() -> Result<Synapse> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match Self::start_once() {
+                Err(Error::Start(msg)) if attempt < 3 && msg.contains("Address already in use") => {
+                    eprintln!("kontor-testkit: a port was taken before Synapse bound it; retrying");
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn start_once() -> Result<Synapse> {
         let venv = ensure_venv()?;
         let dir = run_dir("synapse", RUN.fetch_add(1, Ordering::SeqCst))?;
         let client_port = free_port()?;

@@ -32,11 +32,48 @@ fn remember(inbox: &std::sync::Mutex<Vec<(String, String)>>, user: &str, flow: &
     v.push((user.to_owned(), flow.to_owned()));
 }
 
+/// The events this process has announced, newest last: a sliding-sync connection that
+/// the server expired (`M_UNKNOWN_POS`) starts over and repeats each chat's latest events,
+/// which must not become new messages (and notices) a second time. By event id, so
+/// nothing new is ever held back; bounded, since a repeat covers only the latest events.
+#[derive(Default)]
+pub(crate) struct Announced {
+    order: std::collections::VecDeque<String>,
+    seen: std::collections::HashSet<String>,
+}
+
+impl Announced {
+    const KEEP: usize = 4096;
+
+    /// Records `event_id`; false if it was announced before.
+    pub(crate) fn first_time(&mut self, event_id: &str) -> bool {
+        if !self.seen.insert(event_id.to_owned()) {
+            return false;
+        }
+        self.order.push_back(event_id.to_owned());
+        if self.order.len() > Self::KEEP
+            && let Some(old) = self.order.pop_front()
+        {
+            self.seen.remove(&old);
+        }
+        true
+    }
+}
+
+/// True the first time `event_id` is announced by this process.
+fn first_time(announced: &std::sync::Mutex<Announced>, event_id: &str) -> bool {
+    announced
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .first_time(event_id)
+}
+
 impl Kontor {
     pub(crate) fn install_handlers(&self) {
         let tx = self.events.clone();
         let inbox = self.verification_inbox.clone();
         let quiet = self.quiet_history.clone();
+        let announced = self.announced.clone();
         self.client.add_event_handler(
             move |ev: OriginalSyncRoomMessageEvent,
                   room: Room,
@@ -45,12 +82,14 @@ impl Kontor {
                 let tx = tx.clone();
                 let inbox = inbox.clone();
                 let quiet = quiet.load(std::sync::atomic::Ordering::Relaxed);
+                let announced = announced.clone();
                 async move {
                     if crate::business::is_business_room(&room) {
                         return; // the account's own data, never a chat message
                     }
-                    if quiet {
-                        return; // history this device has seen, repeated by the sync
+                    // History this device has seen, repeated by the sync.
+                    if quiet || !first_time(&announced, ev.event_id.as_str()) {
+                        return;
                     }
                     let own = room.own_user_id() == ev.sender;
                     // The raw content keeps the keys the typed content drops (Kontor's
@@ -92,12 +131,17 @@ impl Kontor {
         // quote the moment it arrives; views skip them as messages.
         let tx = self.events.clone();
         let quiet = self.quiet_history.clone();
+        let announced = self.announced.clone();
         self.client.add_event_handler(
             move |ev: OriginalSyncReactionEvent, room: Room, encryption: Option<EncryptionInfo>| {
                 let tx = tx.clone();
                 let quiet = quiet.load(std::sync::atomic::Ordering::Relaxed);
+                let announced = announced.clone();
                 async move {
-                    if crate::business::is_business_room(&room) || quiet {
+                    if crate::business::is_business_room(&room)
+                        || quiet
+                        || !first_time(&announced, ev.event_id.as_str())
+                    {
                         return;
                     }
                     let _ = tx.send(CoreEvent::MessageReceived(Message {
@@ -254,5 +298,22 @@ impl Kontor {
                 }
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Announced;
+
+    #[test]
+    fn an_event_is_announced_once_and_the_memory_stays_bounded() {
+        let mut a = Announced::default();
+        assert!(a.first_time("$one"));
+        assert!(!a.first_time("$one"));
+        for i in 0..Announced::KEEP {
+            assert!(a.first_time(&format!("${i}")));
+        }
+        assert_eq!(a.seen.len(), Announced::KEEP);
+        assert!(a.first_time("$one"), "forgotten once it is old enough");
     }
 }

@@ -36,6 +36,58 @@ fn joined_ids(k: &Kontor) -> std::collections::BTreeSet<String> {
         .collect()
 }
 
+/// Anna behind the proxy and Ben directly, in a DM, both syncing in the background, with
+/// Ben's `first` message delivered to Anna.
+struct Pair {
+    proxy: RecordingProxy,
+    _dir: tempfile::TempDir,
+    anna: Arc<Kontor>,
+    ben: Arc<Kontor>,
+    room: String,
+    anna_rx: tokio::sync::broadcast::Receiver<CoreEvent>,
+    ben_rx: tokio::sync::broadcast::Receiver<CoreEvent>,
+}
+
+async fn pair_behind_proxy(hs: &Synapse, first: &str) -> Pair {
+    let proxy = RecordingProxy::start(&hs.base_url).expect("proxy");
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (
+        hs.register_unique("anna").unwrap(),
+        hs.register_unique("ben").unwrap(),
+    );
+    let anna = login_at(&proxy.url(), &a, &dir.path().join("a")).await;
+    let ben = login(hs, &b, &dir.path().join("b")).await;
+    let room = dm(&anna, &ben).await;
+    let mut anna_rx = anna.subscribe();
+    let ben_rx = ben.subscribe();
+    ben.start_sync();
+    anna.start_sync();
+    ben.send_text(&room, first).await.unwrap();
+    wait_texts(&anna, &mut anna_rx, 1, Duration::from_secs(30)).await;
+    Pair {
+        proxy,
+        _dir: dir,
+        anna,
+        ben,
+        room,
+        anna_rx,
+        ben_rx,
+    }
+}
+
+/// Waits until a request met an injected fault: the long poll already on its way when
+/// the fault was injected ends first (at most 15 s).
+async fn until_a_fault_was_met(proxy: &RecordingProxy) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
+    while !proxy.recorded().iter().any(|r| r.injected) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no request met the fault"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[test]
 fn a_new_device_gets_the_most_recent_chats_first_then_every_chat() {
     run(async {
@@ -120,6 +172,59 @@ fn a_restart_continues_where_the_last_sync_stopped() {
 }
 
 #[test]
+fn an_expired_connection_starts_over_without_announcing_anything_twice() {
+    run(async {
+        let hs = Synapse::start().expect("synapse");
+        let Pair {
+            proxy,
+            anna,
+            ben,
+            room,
+            anna_rx: mut rx,
+            ..
+        } = pair_behind_proxy(&hs, "vor dem Ablauf").await;
+
+        // The server forgets the connection (as after a long absence): the next request
+        // starts a new one, whose answer repeats the chat's latest events.
+        proxy.inject(
+            Fault::new(
+                SLIDING_PATH,
+                400,
+                r#"{"errcode":"M_UNKNOWN_POS","error":"Unknown position"}"#,
+            )
+            .times(1),
+        );
+        until_a_fault_was_met(&proxy).await;
+        ben.send_text(&room, "nach dem Ablauf").await.unwrap();
+        let got = wait_texts(&anna, &mut rx, 1, Duration::from_secs(30)).await;
+        assert_eq!(
+            text(&got[0]),
+            "nach dem Ablauf",
+            "the old message came again"
+        );
+        let again = tokio::time::timeout(
+            Duration::from_secs(3),
+            wait_texts(&anna, &mut rx, 1, Duration::from_secs(30)),
+        )
+        .await;
+        assert!(again.is_err(), "announced twice: {again:?}");
+        // The new connection really started over (no position).
+        let log = proxy.recorded();
+        let expired_at = log.iter().find(|r| r.injected).expect("the expiry").at;
+        let restarted = log.iter().any(|r| {
+            r.path.contains(SLIDING_PATH)
+                && !r.injected
+                && r.at > expired_at
+                && !r.path.contains("pos=")
+        });
+        assert!(
+            restarted,
+            "a request without a position followed the expiry"
+        );
+    });
+}
+
+#[test]
 fn without_sliding_sync_the_classic_fallback_carries_everything_and_the_move_back_works() {
     run(async {
         let hs = Synapse::start().expect("synapse");
@@ -192,21 +297,15 @@ fn without_sliding_sync_the_classic_fallback_carries_everything_and_the_move_bac
 fn rate_limits_are_waited_out_and_server_errors_retried_with_the_same_transaction() {
     run(async {
         let hs = Synapse::start().expect("synapse");
-        let proxy = RecordingProxy::start(&hs.base_url).expect("proxy");
-        let dir = tempfile::tempdir().unwrap();
-        let (a, b) = (
-            hs.register_unique("anna").unwrap(),
-            hs.register_unique("ben").unwrap(),
-        );
-        let anna = login_at(&proxy.url(), &a, &dir.path().join("a")).await;
-        let ben = login(&hs, &b, &dir.path().join("b")).await;
-        let room = dm(&anna, &ben).await;
-        let mut anna_rx = anna.subscribe();
-        let mut ben_rx = ben.subscribe();
-        ben.start_sync();
-        anna.start_sync();
-        ben.send_text(&room, "eins").await.unwrap();
-        wait_texts(&anna, &mut anna_rx, 1, Duration::from_secs(30)).await;
+        let Pair {
+            proxy,
+            anna,
+            ben,
+            room,
+            mut anna_rx,
+            mut ben_rx,
+            ..
+        } = pair_behind_proxy(&hs, "eins").await;
 
         // 429 with Retry-After: 2 for the next six sync requests.
         let limited = json!({"errcode": "M_LIMIT_EXCEEDED", "error": "Too Many Requests",
@@ -217,16 +316,7 @@ fn rate_limits_are_waited_out_and_server_errors_retried_with_the_same_transactio
                 .header("Retry-After", "2")
                 .times(6),
         );
-        // The long poll already on its way ends first (at most 15 s); the next request
-        // meets the first 429.
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
-        while !proxy.recorded().iter().any(|r| r.injected) {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "no request met the 429"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        until_a_fault_was_met(&proxy).await;
         ben.send_text(&room, "trotz Drosselung").await.unwrap();
         let got = wait_texts(&anna, &mut anna_rx, 1, Duration::from_secs(60)).await;
         assert_eq!(text(&got[0]), "trotz Drosselung");
