@@ -215,6 +215,8 @@ fn orchestrate(cold_runs: usize, open_runs: usize, peer: bool) {
             r["rss_open"],
             r["hwm_open"]
         );
+        println!("ui {mode:<7} RSS after sync: {}", r["mem_sync"]);
+        println!("ui {mode:<7} RSS with the 10k chat open: {}", r["mem_open"]);
         println!(
             "ui {mode:<7} Argon2id {} ms, {} {} ms; chat list frame with ≥20 rows {} ms / ≥{CHATS} rows {} ms after start, {} / {} ms after the {} began (model {} / {} ms); first list frame {} rows",
             r["kdf_ms"],

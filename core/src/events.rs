@@ -3,7 +3,7 @@
 //! These are Kontor's own types, not matrix-sdk's: the SDK changes its API with nearly
 //! every release, and the UI and the CLI should not have to follow it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Something the UI (or a script following `kontor sync --follow`) should know about.
 #[derive(Debug, Clone, Serialize)]
@@ -94,7 +94,7 @@ pub enum Direction {
 }
 
 /// The delivery state of a message.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum SendState {
     /// Stored in the outbox on disk; will be sent when the homeserver is reachable.
@@ -114,7 +114,7 @@ pub enum SendState {
 }
 
 /// One message in a chat, as Kontor shows it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Message {
     /// The room.
     pub room_id: String,
@@ -146,7 +146,7 @@ pub struct Message {
 }
 
 /// The content of a message.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum MessageBody {
     /// Plain text.

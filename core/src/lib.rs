@@ -84,6 +84,10 @@ pub struct Kontor {
     /// The business room this process created, until the sync brings its room type (by
     /// which it is found otherwise); also serialises creating it.
     business: tokio::sync::Mutex<Option<matrix_sdk::ruma::OwnedRoomId>>,
+    /// The chat list as last stored in the profile (see [`Kontor::stored_chats`]), so an
+    /// unchanged list is not written again; held across the write, so two writes never
+    /// interleave.
+    stored_chats: tokio::sync::Mutex<Option<Vec<ChatSummary>>>,
 }
 
 impl std::fmt::Debug for Kontor {
@@ -95,12 +99,23 @@ impl std::fmt::Debug for Kontor {
     }
 }
 
+/// Connections per SQLite store (see `Kontor::build_client`).
+const STORE_CONNECTIONS: usize = 3;
+
 impl Kontor {
     /// The client on the profile's stores, and whether the store was prepared for
     /// sliding sync after classic `/sync` (see `sync::prepare_store_for_sliding_sync`).
     async fn build_client(profile: &Profile, homeserver: &str) -> Result<(Client, bool)> {
         crate::profile::create_private_dir(&profile.store_dir())?;
-        let store = SqliteStoreConfig::new(profile.store_dir()).key(Some(profile.store_key()));
+        // The SDK's defaults give each of its four SQLite stores up to 4 connections per
+        // core, each with a 2 MB page cache: up to 64 MiB on a 2-core machine once warm,
+        // for a client whose reads are a few rows per chat. A small pool with small
+        // caches keeps the app within its memory budget (issue 15) and is what the SDK
+        // itself calls its low-memory configuration, with one more connection per store
+        // so the chat list's concurrent reads (`CHATS_AT_ONCE`) are not serialised.
+        let store = SqliteStoreConfig::with_low_memory_config(profile.store_dir())
+            .pool_max_size(STORE_CONNECTIONS)
+            .key(Some(profile.store_key()));
         let migrated = sync::prepare_store_for_sliding_sync(&store).await?;
         let client = Client::builder()
             .homeserver_url(homeserver)
@@ -141,6 +156,7 @@ impl Kontor {
             sent_ids: Default::default(),
             synced: tokio::sync::watch::Sender::new(0),
             business: Default::default(),
+            stored_chats: Default::default(),
         });
         kontor.install_handlers();
         kontor

@@ -7,6 +7,8 @@
 //! ```text
 //! <dir>/profile.json   KDF parameters, salt, and a check value (no secrets)
 //! <dir>/session.enc    XChaCha20-Poly1305: homeserver URL + Matrix session (tokens)
+//! <dir>/chats.enc      XChaCha20-Poly1305: the chat list as last shown (names, previews,
+//!                      unread counts), so the next unlock shows it before the stores answer
 //! <dir>/store/         matrix-sdk SQLite stores, encrypted with a raw 32-byte key
 //! <dir>/tmp/           attachment ciphertext while it streams (deleted after use)
 //! ```
@@ -36,6 +38,7 @@ use crate::{Error, Result};
 
 const PROFILE_FILE: &str = "profile.json";
 const SESSION_FILE: &str = "session.enc";
+const CHAT_LIST_FILE: &str = "chats.enc";
 const CHECK_PLAINTEXT: &[u8] = b"kontor-profile-v1";
 const FORMAT: u32 = 1;
 
@@ -255,6 +258,28 @@ impl Profile {
         write_private_atomic(&self.dir.join(SESSION_FILE), &sealed)
     }
 
+    /// The chat list as [`Profile::save_chat_list`] last stored it (JSON), or `None`
+    /// when there is none. A file that does not decrypt (damaged, or from another
+    /// profile) also gives `None`: it is a cache, rebuilt from the stores on the next
+    /// read of the chats, so it never stops an unlock.
+    pub(crate) fn load_chat_list(&self) -> Option<Zeroizing<Vec<u8>>> {
+        let path = self.dir.join(CHAT_LIST_FILE);
+        let sealed = fs::read(&path).ok()?;
+        let plain = open_sealed(&self.subkey(b"kontor/chat-list"), &sealed, b"chat-list");
+        if plain.is_none() {
+            tracing::debug!("stored chat list does not decrypt; ignored");
+        }
+        plain
+    }
+
+    /// The chat list (JSON) sealed with its own key, and the file it goes to. The
+    /// caller writes it with [`write_private_atomic`] (off the async threads: it
+    /// fsyncs), so a crash leaves the old list or the new one, never a torn file.
+    pub(crate) fn sealed_chat_list(&self, plain: &[u8]) -> (PathBuf, Vec<u8>) {
+        let sealed = seal(&self.subkey(b"kontor/chat-list"), plain, b"chat-list");
+        (self.dir.join(CHAT_LIST_FILE), sealed)
+    }
+
     /// Tightens permissions of everything in the store directory to owner-only. SQLite
     /// creates its files with the process umask; its WAL and journal files copy the
     /// database file's mode, so fixing the databases once is enough.
@@ -391,6 +416,28 @@ mod tests {
         assert!(matches!(err, Error::WrongPassphrase), "{err:?}");
         assert_eq!(before, fs::read(dir.path().join(PROFILE_FILE)).unwrap());
         assert!(Profile::open(dir.path(), "correct horse").is_ok());
+    }
+
+    #[test]
+    fn the_chat_list_reads_back_only_with_its_own_profile_and_intact() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = Profile::open_with(dir.path().join("a"), "pw", FAST).unwrap();
+        assert!(p.load_chat_list().is_none(), "none stored yet");
+        let (path, sealed) = p.sealed_chat_list(b"[{\"name\":\"Weiss\"}]");
+        write_private_atomic(&path, &sealed).unwrap();
+        assert_eq!(
+            p.load_chat_list().as_deref().map(Vec::as_slice),
+            Some(&b"[{\"name\":\"Weiss\"}]"[..])
+        );
+        // Another profile with the same passphrase (another salt) cannot read it.
+        let other = Profile::open_with(dir.path().join("b"), "pw", FAST).unwrap();
+        fs::copy(&path, other.dir().join(CHAT_LIST_FILE)).unwrap();
+        assert!(other.load_chat_list().is_none());
+        // A flipped byte: no list rather than a wrong one.
+        let mut bad = sealed.clone();
+        bad[30] ^= 1;
+        fs::write(&path, bad).unwrap();
+        assert!(p.load_chat_list().is_none());
     }
 
     #[test]

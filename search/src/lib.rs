@@ -297,8 +297,11 @@ const CHECK_PLAINTEXT: &[u8] = b"kontor-search index v1";
 /// Name of the file the OS advisory lock is taken on (empty; the lock dies with the
 /// process, so a crash never leaves a stale lock).
 const LOCK_FILE: &str = "kontor-search.lock";
-/// Memory the index writer may use before it writes a segment.
-const WRITER_MEMORY: usize = 40_000_000;
+/// Memory the index writer may use before it writes a segment: tantivy's minimum. The
+/// app commits every page of at most 100 messages, far below it, and tantivy sizes the
+/// writer's term table by this budget up front (a third of it, up to 8 MB, allocated
+/// again after every commit), so a larger budget only costs memory (issue 15).
+const WRITER_MEMORY: usize = 15_000_000;
 
 /// Derives a sub-key, so the check file and the index files never share a key with
 /// anything else made from the caller's key.

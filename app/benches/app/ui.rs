@@ -19,7 +19,7 @@ use slint::{ComponentHandle, Model};
 
 use crate::{
     ANNA, ANNA_PW, CHATS, Env, PASS,
-    measure::{median, min, vm_mib},
+    measure::{median, min, rss_breakdown, vm_mib},
     result, runtime,
 };
 
@@ -67,6 +67,14 @@ enum Phase {
 
 pub(crate) fn ui_child(mode: &str) {
     let t0 = Instant::now();
+    // `KB_LOG=kontor_core=debug` (a tracing filter) shows the app's own timings, e.g. how
+    // long `Kontor::chats` took, on stderr; off by default so the figures are undisturbed.
+    if let Ok(filter) = std::env::var("KB_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let env = Env::from_env();
     let room = std::env::var("KB_ROOM").expect("KB_ROOM");
     let open_runs: usize = std::env::var("KB_OPEN_RUNS")
@@ -223,6 +231,7 @@ pub(crate) fn ui_child(mode: &str) {
                     if opens.is_empty() {
                         result("rss_sync", format!("{:.1}", vm_mib(&pid, "VmRSS:")));
                         result("hwm_sync", format!("{:.1}", vm_mib(&pid, "VmHWM:")));
+                        result("mem_sync", rss_breakdown(&pid));
                     }
                     model_seen = None;
                     let t = Instant::now();
@@ -260,6 +269,7 @@ pub(crate) fn ui_child(mode: &str) {
                     if opens.len() == 1 {
                         result("rss_open", format!("{:.1}", vm_mib(&pid, "VmRSS:")));
                         result("hwm_open", format!("{:.1}", vm_mib(&pid, "VmHWM:")));
+                        result("mem_open", rss_breakdown(&pid));
                         result(
                             "messages",
                             w.global::<Conversation>().get_messages().row_count(),

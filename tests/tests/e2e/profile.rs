@@ -133,3 +133,67 @@ fn ureq_get(url: &str, token: &str) -> Result<u16, u16> {
         Err(_) => Err(0),
     }
 }
+
+/// The chat list read from the SDK's stores is kept sealed in the profile, so the next
+/// unlock shows it at once (issue 15); the file gives nothing away and a damaged one is
+/// ignored and rewritten, never an error.
+#[test]
+fn the_chat_list_is_stored_sealed_and_read_back_after_unlock() {
+    let hs = Synapse::start().expect("synapse");
+    let a = hs.register_unique("anna").unwrap();
+    let b = hs.register_unique("kunde").unwrap();
+    let dirs = tempfile::tempdir().unwrap();
+    let dir = dirs.path().join("a");
+    let preview = "Angebot Kellertreppe Eiche";
+    run(async {
+        let anna = login(&hs, &a, &dir).await;
+        let kunde = login(&hs, &b, &dirs.path().join("b")).await;
+        assert!(anna.stored_chats().is_empty(), "a new profile has no list");
+        let room = dm(&anna, &kunde).await;
+        let txn = anna.send_text(&room, preview).await.unwrap();
+        anna.wait_sent(&room, &txn, std::time::Duration::from_secs(20))
+            .await
+            .unwrap();
+        anna.sync_once().await.unwrap();
+        let chats = anna.chats().await.unwrap();
+        let ours = chats.iter().find(|c| c.room_id == room).expect("the chat");
+        assert_eq!(
+            ours.last.as_ref().map(|m| text(m).to_owned()).as_deref(),
+            Some(preview)
+        );
+        drop(anna);
+        drop(kunde);
+
+        // Sealed, owner-only: neither the preview, the room, nor the partner is readable.
+        let file = dir.join("chats.enc");
+        let bytes = std::fs::read(&file).expect("the list is stored");
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{file:?}");
+        }
+        for needle in [preview, room.as_str(), b.localpart.as_str()] {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                "{needle:?} readable in {file:?}"
+            );
+        }
+
+        // Unlocked again: the same list, before any read of the SDK's stores.
+        let again = restore(&dir).await;
+        assert_eq!(again.stored_chats(), chats);
+
+        // Damaged: ignored (no error, no list), and the next read stores it again.
+        let mut damaged = bytes.clone();
+        let last = damaged.len() - 1;
+        damaged[last] ^= 0x55;
+        std::fs::write(&file, &damaged).unwrap();
+        assert!(again.stored_chats().is_empty());
+        let read = again.chats().await.unwrap();
+        assert_eq!(
+            read.first().map(|c| c.room_id.as_str()),
+            Some(room.as_str())
+        );
+        assert_eq!(again.stored_chats(), read);
+    });
+}
