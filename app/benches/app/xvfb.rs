@@ -26,7 +26,7 @@ impl Xvfb {
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
-                .expect("Xvfb (apt-get install xvfb)");
+                .expect("Xvfb (run scripts/bench-setup.sh)");
             let socket = format!("/tmp/.X11-unix/X{n}");
             let t = Instant::now();
             while !Path::new(&socket).exists() && t.elapsed() < Duration::from_secs(10) {
