@@ -10,7 +10,10 @@ use std::{
 
 use kontor_testkit::Synapse;
 
-use crate::{ANNA, ANNA_PW, Env, IAMB_VERSION, measure::vm_mib};
+use crate::{
+    ANNA, ANNA_PW, Env, IAMB_VERSION,
+    measure::{rss_breakdown, vm_mib},
+};
 
 /// iamb in `target/iamb/bin`, installed with `cargo install` when missing. Default
 /// features need dbus (desktop notifications); `bundled` builds SQLite in.
@@ -174,6 +177,7 @@ downloads = "{d}/downloads"
                 (last, stable_since) = (n, Instant::now());
             } else if stable_since.elapsed() > Duration::from_secs(3) {
                 println!("peer: {n} /messages requests after its first sync");
+                println!("peer: RSS {}", rss_breakdown(&pid));
                 break Some((vm_mib(&pid, "VmRSS:"), vm_mib(&pid, "VmHWM:"), s));
             }
         }

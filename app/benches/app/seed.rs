@@ -125,6 +125,10 @@ async fn seed(env: &Env) {
     // so the restored device's chat list comes from its store.
     anna.sync_all().await.expect("anna sync");
     anna.sync_once().await.expect("anna sync");
+    // As the app does whenever it shows the list: the restored device then has the list
+    // it showed last (`chats.enc`), like any device whose app ran before.
+    let listed = anna.chats().await.expect("anna's chats").len();
+    assert_eq!(listed, CHATS, "anna's device lists every chat");
     result("room", big);
     result("total_s", format!("{:.1}", t0.elapsed().as_secs_f64()));
     anna.shutdown().await;
