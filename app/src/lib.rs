@@ -3,5 +3,6 @@
 
 #[cfg(feature = "demo")]
 pub mod demo;
+pub mod memory;
 pub mod service;
 pub mod ui;

@@ -15,6 +15,7 @@ use std::{process::ExitCode, time::Duration};
 use clap::Parser;
 
 fn main() -> ExitCode {
+    kontor::memory::limit_malloc_arenas();
     let cli = match cli::Cli::try_parse() {
         Ok(c) => c,
         Err(e) => return exit::clap_error(e),
