@@ -10,8 +10,9 @@
 //! the disk; mimalloc was measured too and kept more (one 163 MiB region).
 
 /// Limits glibc to two malloc arenas. Call first thing in `main`, before any thread is
-/// started (arenas made before the call stay). A no-op where the C library is not glibc.
-pub fn limit_malloc_arenas() {
+/// started (arenas made before the call stay). Returns whether the limit is set; a no-op
+/// (false) where the C library is not glibc.
+pub fn limit_malloc_arenas() -> bool {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         // SAFETY: `mallopt` only sets an allocator parameter; `M_ARENA_MAX` with a
@@ -22,5 +23,18 @@ pub fn limit_malloc_arenas() {
         if ok != 1 {
             tracing::debug!("malloc arenas not limited (mallopt returned {ok})");
         }
+        ok == 1
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    /// glibc accepts the limit (mallopt returns 0 for a parameter it rejects).
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    #[test]
+    fn glibc_takes_the_arena_limit() {
+        assert!(super::limit_malloc_arenas());
     }
 }

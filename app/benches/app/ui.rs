@@ -70,7 +70,10 @@ enum Phase {
 
 pub(crate) fn ui_child(mode: &str) {
     // As `kontor`'s `main` does first: the child stands for the app's process.
-    kontor::memory::limit_malloc_arenas();
+    assert!(
+        kontor::memory::limit_malloc_arenas(),
+        "malloc arenas limited"
+    );
     let t0 = Instant::now();
     // `KB_LOG=kontor_core=debug` (a tracing filter) shows the app's own timings, e.g. how
     // long `Kontor::chats` took, on stderr; off by default so the figures are undisturbed.
