@@ -48,6 +48,11 @@ pub fn the_chat_list_shows_from_the_device_before_the_homeserver_answers() {
             std::mem::forget(k);
         });
     }
+    // This device never showed its list (no `chats.enc`): the app reads the SDK's
+    // stores, the slower of its two ways to show the list without the network (the
+    // stored list is checked end to end in `profile.rs` and measured in the app bench).
+    let stored = h.dir.path().join("profile").join("chats.enc");
+    assert!(!stored.exists(), "no stored list before the app ran");
     // Frozen before the app starts: not one request is answered until resume.
     hs.pause().expect("pause synapse");
     i_slint_backend_testing::init_integration_test_with_system_time();
@@ -92,6 +97,8 @@ pub fn the_chat_list_shows_from_the_device_before_the_homeserver_answers() {
             .map(|c| c.last_message.to_string())
             .collect();
         assert_eq!(after.len(), CHATS, "the list stays complete");
+        // What the app showed is stored for the next unlock.
+        assert!(stored.exists(), "the app stores the list it read");
         app.shutdown().await;
         drop(hs);
     });
