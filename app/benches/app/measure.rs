@@ -49,8 +49,19 @@ pub(crate) fn rss_breakdown(pid: &str) -> String {
         let mut parts = line.split_whitespace();
         let first = parts.next().unwrap_or_default();
         if first.contains('-') && first.chars().next().is_some_and(|c| c.is_ascii_hexdigit()) {
-            // A mapping header: address perms offset dev inode [path].
-            current = parts.nth(4).unwrap_or_default().to_owned();
+            // A mapping header: address perms offset dev inode [path]. Files are named
+            // with the mapping's permissions: a binary's code (`r-x`) and its read-only
+            // data and unwind tables (`r--`) are separate mappings.
+            let perms = parts
+                .next()
+                .unwrap_or_default()
+                .get(..3)
+                .unwrap_or_default()
+                .to_owned();
+            current = parts.nth(3).unwrap_or_default().to_owned();
+            if !current.is_empty() && !current.starts_with('[') {
+                current = format!("{current} {perms}");
+            }
             continue;
         }
         if first != "Rss:" {
