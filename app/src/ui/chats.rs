@@ -20,7 +20,7 @@ use slint::{ComponentHandle, Model, ModelRc, VecModel};
 
 use super::{
     AppWindow, ChatItem, Chats, Conversation, ErrorKind, Lock, Session,
-    context::{self, ChatFilter, Ctx},
+    context::{self, ChatFilter, Ctx, lock},
     models,
     view::View,
 };
@@ -202,10 +202,6 @@ impl ChatsController {
 struct Reloads {
     running: bool,
     again: bool,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Shows `rows` (joined chats, in order) after the invitations: chats started here

@@ -26,6 +26,8 @@ use std::{
 };
 
 use futures_util::StreamExt;
+
+use super::context::lock;
 use zbus::zvariant::Value;
 
 /// Which bus desktop notifications go to.
@@ -259,11 +261,6 @@ impl Desktop {
         *slot = Some(conn.clone());
         Ok(conn)
     }
-}
-
-/// Locks a mutex even if a panicking task poisoned it: the maps stay consistent.
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// The body as the specification's markup subset reads it: `&`, `<` and `>` escaped, so
