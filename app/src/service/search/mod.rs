@@ -271,6 +271,9 @@ impl Service {
             Err(ServiceError::NotSignedIn)
         };
         self.search_running.store(false, Ordering::SeqCst);
+        // The run decrypted and indexed up to thousands of messages: what it freed would
+        // stay resident in the allocator's arenas (crate::memory).
+        crate::memory::release_free_memory();
         let status = self.search_status().await?;
         on_progress(status.clone());
         self.search_progress.send_replace(status.clone());
