@@ -66,7 +66,7 @@ use kontor_testkit::Synapse;
 use iamb::{ensure_iamb, run_iamb};
 use measure::{load_average, median, min, verdict};
 use seed::seed_child;
-use ui::{cli_profile, cold_start, kontor_cli, ui_child};
+use ui::{cli_profile, cold_start, kontor_cli, real_binary, ui_child};
 use xvfb::Xvfb;
 
 /// The profile passphrase; anna's profile uses the real Argon2id cost (64 MiB), like a user's.
@@ -200,7 +200,16 @@ fn orchestrate(cold_runs: usize, open_runs: usize, peer: bool) {
         (min(&first), median(&first))
     });
 
-    // 3. The UI, restored and fresh.
+    // 3. The UI, restored and fresh. A copy of the restored device's data goes to the
+    // shipped binary (3b), so it starts where the child starts.
+    let real_dir = env.dir.join("anna-kontor");
+    let copied = Command::new("cp")
+        .arg("-a")
+        .arg(env.anna_data())
+        .arg(&real_dir)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(copied, "copy anna's data for the kontor binary");
     let mut ui = Vec::new();
     for mode in ["restore", "fresh"] {
         let r = run_child(&env, &["ui", mode], Some((&xvfb.display, &room, open_runs)));
@@ -239,6 +248,22 @@ fn orchestrate(cold_runs: usize, open_runs: usize, peer: bool) {
             r["first_rows"]
         );
         ui.push((mode, r));
+    }
+
+    // 3b. The shipped binary, restored, through the same path by its bench hook.
+    let real = real_binary(&real_dir, &xvfb.display, &room);
+    match &real {
+        Some((settled, open, counts)) => {
+            println!(
+                "kontor   restore (the kontor binary, driven): {counts}; RSS after the search run {:.1} MiB (peak {:.1}): {}",
+                settled.rss, settled.hwm, settled.breakdown
+            );
+            println!(
+                "kontor   restore (the kontor binary, driven): RSS with the 10k chat open {:.1} MiB (peak {:.1}): {}",
+                open.rss, open.hwm, open.breakdown
+            );
+        }
+        None => println!("kontor   restore (the kontor binary, driven): did not finish"),
     }
 
     // 4. The command line, on a profile of its own (a new device of anna's).
@@ -400,6 +425,31 @@ fn orchestrate(cold_runs: usize, open_runs: usize, peer: bool) {
             "≤ 100 ms",
             Some(open <= 100.0),
         );
+    }
+    match &real {
+        Some((_, open, _)) => {
+            let rss = open.rss;
+            row(
+                "[kontor binary, restore] RSS with 100 chats + the 10k chat open (search run done)",
+                format!("{rss:.1} MiB ({:.0} MB)", rss * 1.048_576),
+                "≤ 100 MB",
+                Some(rss * 1.048_576 <= 100.0),
+            );
+            if let Some(peer) = iamb_rss {
+                row(
+                    "[kontor binary, restore] … and ≤ iamb's RSS after its sync",
+                    format!("{rss:.1} vs {peer:.1} MiB"),
+                    "≤ iamb",
+                    Some(rss <= peer),
+                );
+            }
+        }
+        None => row(
+            "[kontor binary, restore] RSS",
+            "did not finish".to_owned(),
+            "≤ 100 MB",
+            Some(false),
+        ),
     }
     println!("  load average at the end: {}", load_average());
     drop(hs);

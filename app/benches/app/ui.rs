@@ -407,3 +407,87 @@ pub(crate) fn cli_profile(data_dir: &Path) {
     };
     drop(Profile::open_with(data_dir.join("profile"), PASS, fast).expect("cli profile"));
 }
+
+// ---------------------------------------------------------------------------------------
+// The shipped binary through the same path
+
+/// What the `kontor` binary's memory was at one point of its walk: VmRSS, VmHWM (MiB) and
+/// where the RSS is.
+pub(crate) struct Memory {
+    pub(crate) rss: f64,
+    pub(crate) hwm: f64,
+    pub(crate) breakdown: String,
+}
+
+impl Memory {
+    fn read(pid: &str) -> Memory {
+        Memory {
+            rss: vm_mib(pid, "VmRSS:"),
+            hwm: vm_mib(pid, "VmHWM:"),
+            breakdown: rss_breakdown(pid),
+        }
+    }
+}
+
+/// The release `kontor` binary on a restored profile, walked by its bench hook
+/// (`KONTOR_BENCH_DRIVE`, `app/src/ui/bench_drive.rs`) through what the UI child does:
+/// unlock, the chat list, the search index's run, then the chat `room`. Returns its memory
+/// once the list is shown and the search run is over, and 3 s after the chat showed its
+/// messages (as the child reads it), with the list's rows and the messages shown. `None`
+/// (with the reason on stderr) when the walk did not finish within 7 minutes.
+pub(crate) fn real_binary(
+    data_dir: &Path,
+    display: &str,
+    room: &str,
+) -> Option<(Memory, Memory, String)> {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kontor"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env("DISPLAY", display)
+        .env("KONTOR_BENCH_DRIVE", room)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn kontor");
+    let pid = child.id().to_string();
+    // A walk that hangs must not hang the bench: the watchdog ends it.
+    let done = Arc::new(AtomicBool::new(false));
+    {
+        let (done, pid) = (done.clone(), pid.clone());
+        std::thread::spawn(move || {
+            let until = Instant::now() + Duration::from_secs(420);
+            while Instant::now() < until {
+                if done.load(Ordering::SeqCst) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            eprintln!("  kontor (driven): no end after 420 s, killed");
+            let _ = Command::new("kill").arg("-9").arg(&pid).status();
+        });
+    }
+    let mut stdin = child.stdin.take().expect("stdin");
+    writeln!(stdin, "{PASS}").expect("passphrase to kontor");
+    let (mut settled, mut open, mut counts) = (None, None, Vec::new());
+    for line in BufReader::new(child.stderr.take().expect("stderr")).lines() {
+        let Ok(line) = line else { break };
+        if let Some(rest) = line.strip_prefix("kontor: bench settled ") {
+            settled = Some(Memory::read(&pid));
+            counts.push(format!("{rest} chats"));
+            writeln!(stdin, "open").expect("open to kontor");
+        } else if let Some(rest) = line.strip_prefix("kontor: bench shown ") {
+            std::thread::sleep(Duration::from_secs(3));
+            open = Some(Memory::read(&pid));
+            counts.push(format!("{rest} messages shown"));
+            writeln!(stdin, "quit").expect("quit to kontor");
+        } else {
+            eprintln!("  kontor (driven): {line}");
+        }
+    }
+    drop(stdin);
+    let _ = child.wait();
+    done.store(true, Ordering::SeqCst);
+    settled.zip(open).map(|(s, o)| (s, o, counts.join(", ")))
+}

@@ -6,6 +6,7 @@
 //! on a tokio runtime whose worker threads the caller provides (a [`Handle`]), so the
 //! binary and the UI tests build the UI the same way.
 
+mod bench_drive;
 mod chat_consent;
 mod chats;
 mod consent_cards;
@@ -259,6 +260,7 @@ pub fn run(config: Config) -> Result<(), UiError> {
     if std::env::var_os("KONTOR_EXIT_AFTER_FIRST_FRAME").is_some() {
         exit_after_first_frame(&app.window);
     }
+    let _drive = bench_drive::start(&app);
     let result = app.window.run();
     runtime.block_on(async {
         let _ = tokio::time::timeout(Duration::from_secs(5), app.shutdown()).await;
