@@ -10,7 +10,7 @@
 //!   index's run is over (or after [`SETTLE_DEADLINE`]: `kontor: bench settled <rows>
 //!   searching`); the window then waits for the line `open` on stdin;
 //! - `kontor: bench shown <messages>` once the chat shows its messages; the window waits
-//!   for `quit` (or the end of stdin) and closes.
+//!   for `quit` and closes. The end of stdin closes it at any step.
 //!
 //! Only these milestones and counts go to stderr: no names, previews or message text.
 
@@ -48,16 +48,17 @@ enum Step {
 /// must live as long as the window runs.
 pub(super) fn start(app: &App) -> Option<slint::Timer> {
     let room = std::env::var("KONTOR_BENCH_DRIVE").ok()?;
-    let (tx, rx) = mpsc::channel::<Zeroizing<String>>();
+    // `None` is the end of stdin, which closes the window at any step; the line `quit`
+    // does after the unlock (before it, the first line is the passphrase, whatever it is).
+    let (tx, rx) = mpsc::channel::<Option<Zeroizing<String>>>();
     std::thread::spawn(move || {
         for line in std::io::stdin().lock().lines() {
             let Ok(line) = line else { break };
-            if tx.send(Zeroizing::new(line)).is_err() {
+            if tx.send(Some(Zeroizing::new(line))).is_err() {
                 return;
             }
         }
-        // The end of stdin is a `quit`.
-        let _ = tx.send(Zeroizing::new("quit".to_owned()));
+        let _ = tx.send(None);
     });
     let mut search = app.service().search_progress();
     let weak = app.window.as_weak();
@@ -71,7 +72,14 @@ pub(super) fn start(app: &App) -> Option<slint::Timer> {
         Duration::from_millis(10),
         move || {
             let Some(w) = weak.upgrade() else { return };
-            let line = rx.try_recv().ok();
+            let line = match rx.try_recv() {
+                Ok(Some(line)) => Some(line),
+                Ok(None) => {
+                    let _ = slint::quit_event_loop();
+                    return;
+                }
+                Err(_) => None,
+            };
             if line.as_deref().is_some_and(|l| l.as_str() == "quit") && step != Step::Locked {
                 let _ = slint::quit_event_loop();
                 return;
