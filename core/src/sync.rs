@@ -371,6 +371,41 @@ impl Kontor {
         self.sync_step().await
     }
 
+    /// Whether this device knows every chat the server has: on sliding sync, whether the
+    /// window covers the whole list; on classic `/sync`, whether one answer came (it
+    /// brings every chat). False before the first answer of this session.
+    pub async fn knows_every_chat(&self) -> bool {
+        match self.sync_mode() {
+            SyncMode::Undecided => false,
+            SyncMode::Classic => true,
+            SyncMode::Sliding => match self.sliding().await {
+                Ok(ss) => self.window_complete(&ss).await,
+                Err(_) => false,
+            },
+        }
+    }
+
+    /// Waits until this device knows every chat ([`Kontor::knows_every_chat`]) while the
+    /// background sync grows the window, at most `limit`; returns whether it does. Why:
+    /// on a new device sliding sync brings the list a window at a time, and work that
+    /// goes over every chat (the search index's run) would otherwise see only the first
+    /// window. Sends nothing itself: without the background sync it only waits.
+    pub async fn wait_for_every_chat(&self, limit: Duration) -> bool {
+        let mut synced = self.synced.subscribe();
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            if self.knows_every_chat().await {
+                return true;
+            }
+            // Each answer of the sync may complete the window; the timeout covers the
+            // last check after the deadline.
+            match tokio::time::timeout_at(deadline, synced.changed()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) | Err(_) => return self.knows_every_chat().await,
+            }
+        }
+    }
+
     /// Joined chats and invitations this device knows (what a change of makes the chat
     /// list reload).
     fn chat_count(&self) -> (usize, usize) {

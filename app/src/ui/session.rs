@@ -218,8 +218,9 @@ impl SessionController {
                     tracing::debug!("consent answers not caught up: {e}");
                 }
                 // Last: the search index's catch-up and backfill (the longest, never
-                // blocking anything; its progress goes to `Service::search_progress`).
-                if let Err(e) = service.update_search(true, |_| {}).await {
+                // blocking anything; its progress goes to `Service::search_progress`),
+                // once the device knows every chat.
+                if let Err(e) = service.update_search_after_sign_in().await {
                     tracing::debug!("search index not updated: {e}");
                 }
             });

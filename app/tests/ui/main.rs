@@ -36,6 +36,7 @@ mod lock;
 mod open;
 mod quotes;
 mod search;
+mod search_sign_in;
 mod settings;
 mod sign_out;
 mod startup;
@@ -134,6 +135,10 @@ const STORIES: &[(&str, fn())] = &[
     (
         "sign_out::sign_out_during_an_upload_leaves_nothing_behind",
         sign_out::sign_out_during_an_upload_leaves_nothing_behind,
+    ),
+    (
+        "search_sign_in::a_new_device_indexes_every_chat_not_only_the_first_window",
+        search_sign_in::a_new_device_indexes_every_chat_not_only_the_first_window,
     ),
     (
         "startup::the_chat_list_shows_from_the_device_before_the_homeserver_answers",

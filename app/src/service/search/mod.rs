@@ -41,6 +41,9 @@ const BACKFILL_PAGE: u32 = 100;
 const CATCH_UP_PAGE: u32 = 30;
 /// How long live changes wait for more before they are committed.
 const COMMIT_DELAY: Duration = Duration::from_millis(300);
+/// How long the run after sign-in waits for the device to know every chat (a new
+/// device's sliding sync grows its window 20 chats per answer).
+const LIST_WAIT: Duration = Duration::from_secs(30);
 
 /// Where the index stands, for the settings' progress line and `kontor search --json`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -228,6 +231,30 @@ impl Service {
                 tracing::warn!("search index commit: {e}");
             }
         });
+    }
+
+    /// The run after sign-in ([`Service::update_search`] with the backfill), once the
+    /// device knows every chat. Why wait: a run follows the chats known when it starts,
+    /// and on a new device sliding sync shows the list a window at a time, so a run
+    /// started at once followed only the first window's chats (40 of 100 in the app
+    /// bench) until the next unlock. If the list was still growing after
+    /// [`LIST_WAIT`], a second run follows the chats the first did not see.
+    pub async fn update_search_after_sign_in(self: &Arc<Self>) -> Result<SearchStatus> {
+        let complete = self.wait_for_every_chat().await;
+        let status = self.update_search(true, |_| {}).await?;
+        if complete || !self.wait_for_every_chat().await {
+            return Ok(status);
+        }
+        self.update_search(true, |_| {}).await
+    }
+
+    /// [`Kontor::wait_for_every_chat`] for at most [`LIST_WAIT`]; false when signed out.
+    async fn wait_for_every_chat(self: &Arc<Self>) -> bool {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let started = self.spawn(move |kontor| async move {
+            let _ = tx.send(kontor.wait_for_every_chat(LIST_WAIT).await);
+        });
+        started && rx.await.unwrap_or(false)
     }
 
     /// Brings the index up to date with every chat (see the module docs): removes the
