@@ -120,7 +120,10 @@ pub struct Service {
     search_progress: tokio::sync::watch::Sender<search::SearchStatus>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+/// Locks a mutex even if a panicking task poisoned it, for the whole crate (service and
+/// UI): every holder only swaps or inserts whole values, so what a panic left is
+/// consistent, and one panicked task must not take every later lock down with it.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 

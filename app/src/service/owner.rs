@@ -7,10 +7,12 @@
 
 use std::{
     future::Future,
-    sync::{Arc, Mutex, MutexGuard},
+    sync::{Arc, Mutex},
 };
 
 use tokio::runtime::Handle;
+
+use super::lock;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 /// Holds one value (the account) and the tasks that use it.
@@ -22,10 +24,6 @@ struct Slot<T> {
     value: Option<Arc<T>>,
     tasks: TaskTracker,
     cancel: CancellationToken,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl<T: Send + Sync + 'static> Default for Owner<T> {

@@ -157,8 +157,5 @@ pub(crate) fn export_dir(ctx: &Ctx) -> std::path::PathBuf {
     })
 }
 
-/// Locks a mutex even if a panicking task poisoned it: the UI's maps and flags stay
-/// consistent (each holder only swaps or inserts whole values).
-pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
+/// The crate's poison-tolerant lock (see there), for the UI's maps and flags.
+pub(crate) use crate::service::lock;

@@ -45,13 +45,14 @@ use std::{
     cell::RefCell,
     path::{Path, PathBuf},
     rc::Rc,
-    sync::{Arc, Mutex, MutexGuard},
+    sync::{Arc, Mutex},
 };
 
 use slint::{ComponentHandle, Model, ModelRc, ModelTracker, SharedString, VecModel, Weak};
 
 use super::{
     AppWindow, FilePicker, PickerEntry, PickerMode, PickerProblem, Session,
+    context::lock,
     format::Language,
     units::{badge, human_size},
 };
@@ -318,10 +319,6 @@ pub(crate) fn wire(window: &AppWindow) {
             picker.finish(&w, None);
         }
     });
-}
-
-fn lock(mailbox: &Mutex<Vec<Answer>>) -> MutexGuard<'_, Vec<Answer>> {
-    mailbox.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Picker {

@@ -30,11 +30,7 @@
 pub mod draft;
 mod send;
 
-use std::{
-    collections::HashMap,
-    path::Path,
-    sync::{Mutex, MutexGuard},
-};
+use std::{collections::HashMap, path::Path, sync::Mutex};
 
 use kontor_core::{BusinessEvent, Message, MessageBody};
 use kontor_quotes::{
@@ -45,7 +41,7 @@ use kontor_quotes::{
 };
 use zeroize::Zeroizing;
 
-use super::ServiceError;
+use super::{ServiceError, lock};
 
 /// The business room's kinds of events.
 pub const KIND_DETAILS: &str = "details";
@@ -68,10 +64,6 @@ pub struct Quotes {
     store: QuoteStore,
     /// The quote event id → its number, for matching reactions and replies quickly.
     by_event: Mutex<HashMap<String, QuoteNumber>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 type Result<T> = std::result::Result<T, ServiceError>;
