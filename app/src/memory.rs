@@ -35,7 +35,7 @@ pub fn limit_malloc_arenas() -> bool {
 ///
 /// Why: what a burst frees stays in glibc's arenas for their reuse, resident, as long as a
 /// live block sits above it. After the search backfill (10,000 messages decrypted and
-/// indexed right after unlock) that was ~20 MiB of the app's RSS that nothing would use
+/// indexed right after unlock) that was ~30 MiB of the app's RSS that nothing would use
 /// again soon (BENCHMARKS.md, issue 15). Call it when a burst is over, not on a hot
 /// path: it walks every arena (a few milliseconds).
 pub fn release_free_memory() -> bool {

@@ -374,7 +374,7 @@ impl Kontor {
     /// Whether this device knows every chat the server has: on sliding sync, whether the
     /// window covers the whole list; on classic `/sync`, whether one answer came (it
     /// brings every chat). False before the first answer of this session.
-    pub async fn knows_every_chat(&self) -> bool {
+    async fn knows_every_chat(&self) -> bool {
         match self.sync_mode() {
             SyncMode::Undecided => false,
             SyncMode::Classic => true,
@@ -385,7 +385,7 @@ impl Kontor {
         }
     }
 
-    /// Waits until this device knows every chat ([`Kontor::knows_every_chat`]) while the
+    /// Waits until this device knows every chat (`knows_every_chat`) while the
     /// background sync grows the window, at most `limit`; returns whether it does. Why:
     /// on a new device sliding sync brings the list a window at a time, and work that
     /// goes over every chat (the search index's run) would otherwise see only the first

@@ -11,9 +11,9 @@ use std::{
 };
 
 use tokio::runtime::Handle;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use super::lock;
-use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 /// Holds one value (the account) and the tasks that use it.
 pub struct Owner<T> {
